@@ -1,0 +1,2 @@
+//! Scanning layers in parallel, with decompression and hashing of one
+//! layer overlapped on two threads.

@@ -1,0 +1,20 @@
+//! The *scan* phase: stream one layer blob, detect and undo its
+//! compression, hash both the stored and the uncompressed bytes, and index
+//! every tar entry. Memory stays proportional to the number of entries.
+//!
+//! The work is split in two stages so a driver can run them on two threads
+//! connected by a byte channel: [`BlobStage`] (stored bytes → uncompressed
+//! bytes, hashing the stored bytes) and [`index_stream`] (uncompressed bytes
+//! → diff_id and entry index). [`scan_layer`] runs both on one thread.
+
+pub mod compression;
+pub mod entry;
+pub mod hashing;
+pub mod scan;
+pub mod stream;
+pub mod zstd;
+
+pub use compression::{Decoder, detect};
+pub use hashing::HashingReader;
+pub use scan::{BlobOutcome, BlobStage, LayerScan, scan_layer};
+pub use stream::{StreamIndex, index_stream};

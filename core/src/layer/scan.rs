@@ -1,0 +1,263 @@
+//! Stage one of a scan ([`BlobStage`]: stored bytes → uncompressed bytes)
+//! and the single-threaded composition of both stages ([`scan_layer`]).
+
+use std::io::{self, Cursor, Read};
+
+use crate::digest::{Algorithm, Digest};
+use crate::error::{Error, Result};
+use crate::layer::compression::{self, Decoder, Detected, SNIFF_LEN};
+use crate::layer::hashing::HashingReader;
+use crate::layer::stream::{StreamIndex, index_stream};
+use crate::limits::Limits;
+use crate::model::{Check, CheckedObject, Compression, Entry, LayerPlan, Warning};
+use crate::verify;
+
+type Source<R> = HashingReader<io::Chain<Cursor<Vec<u8>>, R>>;
+
+/// Stage one: reads the stored blob, hashes it (unless the uncompressed
+/// hash will equal it), and yields the uncompressed bytes through `Read`.
+///
+/// A read error is reported through `Read` as an `io::Error`; the precise
+/// typed error is kept and returned by [`BlobStage::take_error`].
+pub struct BlobStage<R: Read> {
+    decoder: Decoder<Source<R>>,
+    compression: Compression,
+    layer: usize,
+    expected_size: u64,
+    error: Option<Error>,
+}
+
+impl<R: Read> std::fmt::Debug for BlobStage<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobStage")
+            .field("compression", &self.compression)
+            .field("layer", &self.layer)
+            .finish()
+    }
+}
+
+/// What stage one learned about the stored blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobOutcome {
+    /// Detected compression.
+    pub compression: Compression,
+    /// Digest of the stored bytes (None when not computed because the blob
+    /// is uncompressed and its digest equals the stream digest).
+    pub digest: Option<Digest>,
+    /// Stored size in bytes.
+    pub size: u64,
+}
+
+/// The algorithm the stored blob is hashed with.
+fn blob_algorithm(plan: &LayerPlan) -> Algorithm {
+    plan.digest
+        .as_ref()
+        .or(plan.name_digest.as_ref())
+        .and_then(Digest::algorithm)
+        .unwrap_or(Algorithm::Sha256)
+}
+
+/// The algorithm the uncompressed stream is hashed with.
+pub fn diff_algorithm(plan: &LayerPlan) -> Algorithm {
+    plan.diff_id
+        .as_ref()
+        .and_then(Digest::algorithm)
+        .unwrap_or(Algorithm::Sha256)
+}
+
+impl<R: Read> BlobStage<R> {
+    /// Detects the compression from the first bytes and sets up decoding.
+    /// `expected_size` is the blob's length, to tell truncation from corruption.
+    pub fn new(reader: R, plan: &LayerPlan, expected_size: u64) -> Result<Self> {
+        let (head, cursor, rest) = compression::peek(reader, SNIFF_LEN).map_err(|source| {
+            if source.kind() == io::ErrorKind::UnexpectedEof {
+                Error::Truncated {
+                    what: format!("layer {} blob", plan.index),
+                    expected: expected_size,
+                    available: 0,
+                }
+            } else {
+                Error::Io {
+                    what: format!("layer {} blob", plan.index),
+                    offset: 0,
+                    source,
+                }
+            }
+        })?;
+        let compression = match compression::detect(&head) {
+            Detected::Supported(c) => c,
+            Detected::Unsupported(name) => {
+                return Err(Error::UnsupportedCompression {
+                    layer: plan.index,
+                    compression: name,
+                });
+            }
+        };
+        let same_hash = compression == Compression::None && blob_algorithm(plan) == diff_algorithm(plan);
+        let algorithm = if same_hash { None } else { Some(blob_algorithm(plan)) };
+        let source = HashingReader::new(cursor.chain(rest), algorithm);
+        Ok(BlobStage {
+            decoder: Decoder::new(compression, source),
+            compression,
+            layer: plan.index,
+            expected_size,
+            error: None,
+        })
+    }
+
+    /// The detected compression.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Stored bytes consumed so far (for progress).
+    pub fn stored_bytes_read(&self) -> u64 {
+        self.decoder.get_ref().count()
+    }
+
+    /// The typed error behind the last failed read, if any.
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+
+    /// Reads any stored bytes the decoder left (so the blob digest covers
+    /// the whole blob) and returns what was learned.
+    pub fn finish(self) -> Result<BlobOutcome> {
+        let compression = self.compression;
+        let layer = self.layer;
+        let expected_size = self.expected_size;
+        let mut source = self.decoder.into_inner();
+        let leftover = source.drain().map_err(|e| classify(e, compression, layer, source.count(), expected_size))?;
+        let (digest, size) = source.finish();
+        let _ = leftover;
+        Ok(BlobOutcome {
+            compression,
+            digest,
+            size,
+        })
+    }
+}
+
+fn classify(source: io::Error, compression: Compression, layer: usize, consumed: u64, expected_size: u64) -> Error {
+    if source.kind() == io::ErrorKind::UnexpectedEof && consumed < expected_size {
+        return Error::Truncated {
+            what: format!("layer {layer} blob"),
+            expected: expected_size,
+            available: consumed,
+        };
+    }
+    match compression {
+        Compression::None => Error::Io {
+            what: format!("layer {layer} blob"),
+            offset: consumed,
+            source,
+        },
+        c => Error::Decompress {
+            layer,
+            compression: c.name(),
+            compressed_offset: consumed,
+            source,
+        },
+    }
+}
+
+impl<R: Read> Read for BlobStage<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.decoder.read(buf) {
+            Ok(n) => Ok(n),
+            Err(e) => {
+                let kind = e.kind();
+                let message = e.to_string();
+                let consumed = self.decoder.get_ref().count();
+                self.error = Some(classify(e, self.compression, self.layer, consumed, self.expected_size));
+                Err(io::Error::new(kind, message))
+            }
+        }
+    }
+}
+
+/// Everything scanning one layer found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerScan {
+    /// Layer index.
+    pub index: usize,
+    /// Detected compression.
+    pub compression: Compression,
+    /// Digest of the stored blob.
+    pub blob_digest: Digest,
+    /// Stored size.
+    pub blob_size: u64,
+    /// Digest of the uncompressed stream.
+    pub diff_id: Digest,
+    /// Uncompressed size.
+    pub uncompressed_size: u64,
+    /// Entries in stream order.
+    pub entries: Vec<Entry>,
+    /// Blob and diff_id checks.
+    pub checks: Vec<Check>,
+    /// Oddities.
+    pub warnings: Vec<Warning>,
+}
+
+impl LayerScan {
+    /// Combines the two stages' results and checks them against the plan.
+    pub fn combine(plan: &LayerPlan, blob: BlobOutcome, stream: StreamIndex) -> LayerScan {
+        let blob_digest = blob.digest.unwrap_or_else(|| stream.digest.clone());
+        let blob_check = blob_check(plan, &blob_digest, blob.size, &stream.digest);
+        let diff_check = verify::compare(
+            CheckedObject::LayerDiffId { layer: plan.index },
+            plan.diff_id.as_ref(),
+            None,
+            Some(stream.digest.clone()),
+            stream.size,
+            "the config declares no diff_id for this layer",
+        );
+        LayerScan {
+            index: plan.index,
+            compression: blob.compression,
+            blob_digest,
+            blob_size: blob.size,
+            diff_id: stream.digest,
+            uncompressed_size: stream.size,
+            entries: stream.entries,
+            checks: vec![blob_check, diff_check],
+            warnings: stream.warnings,
+        }
+    }
+}
+
+fn blob_check(plan: &LayerPlan, blob_digest: &Digest, blob_size: u64, stream_digest: &Digest) -> Check {
+    let object = CheckedObject::LayerBlob { layer: plan.index };
+    if let Some(expected) = &plan.digest {
+        return verify::compare(object, Some(expected), plan.descriptor_size, Some(blob_digest.clone()), blob_size, "");
+    }
+    if let Some(claimed) = &plan.name_digest {
+        // A content-addressed member name may name the stored blob or,
+        // for some tools, the uncompressed stream: either proves integrity.
+        let actual = if claimed == stream_digest { stream_digest } else { blob_digest };
+        let mut check = verify::compare(object, Some(claimed), None, Some(actual.clone()), blob_size, "");
+        check.detail.get_or_insert_with(|| "checked against the content-addressed member name".into());
+        return check;
+    }
+    verify::compare(
+        object,
+        None,
+        None,
+        Some(blob_digest.clone()),
+        blob_size,
+        "docker-archive manifests declare no layer blob digest (the diff_id is checked instead)",
+    )
+}
+
+/// Scans one layer on the calling thread: `reader` yields the stored blob
+/// (exactly `plan.location`'s size bytes).
+pub fn scan_layer<R: Read>(reader: R, plan: &LayerPlan, limits: &Limits) -> Result<LayerScan> {
+    let expected_size = plan.location.as_ref().map_or(0, |l| l.size());
+    let mut blob = BlobStage::new(reader, plan, expected_size)?;
+    let stream = match index_stream(&mut blob, plan.index, diff_algorithm(plan), limits) {
+        Ok(s) => s,
+        Err(e) => return Err(blob.take_error().unwrap_or(e)),
+    };
+    let outcome = blob.finish()?;
+    Ok(LayerScan::combine(plan, outcome, stream))
+}

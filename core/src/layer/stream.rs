@@ -1,0 +1,236 @@
+//! Stage two of a scan: the uncompressed layer stream → its digest
+//! (`diff_id`, over every byte including anything after the tar end marker)
+//! and the index of its entries.
+
+use std::io::{self, Read};
+
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::digest::{Algorithm, Digest};
+use crate::error::{Error, Result};
+use crate::layer::entry::{self, Skipped};
+use crate::layer::hashing::HashingReader;
+use crate::limits::{Limits, flags};
+use crate::model::{Entry, EntryKind, Warning};
+use crate::paths;
+
+/// What the uncompressed stream holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamIndex {
+    /// Digest of the whole uncompressed stream.
+    pub digest: Digest,
+    /// Length of the uncompressed stream.
+    pub size: u64,
+    /// Entries in stream order (whiteouts included, unsafe names excluded).
+    pub entries: Vec<Entry>,
+    /// Bytes after the tar end-of-archive header.
+    pub trailing_bytes: u64,
+    /// Whether any of those trailing bytes is non-zero.
+    pub trailing_data: bool,
+    /// Oddities.
+    pub warnings: Vec<Warning>,
+}
+
+/// Reads a whole uncompressed layer stream, hashing it with `algorithm` and
+/// indexing its entries. Regular files' data is read once to compute their
+/// XXH3 content hash.
+pub fn index_stream<R: Read>(reader: R, layer: usize, algorithm: Algorithm, limits: &Limits) -> Result<StreamIndex> {
+    let mut hashing = HashingReader::new(LimitReader::new(reader, limits.max_layer_bytes), Some(algorithm));
+    let mut warnings = Vec::new();
+    let mut entries = Vec::new();
+    let limit_error = |what: &str, limit: &'static str, value: u64, flag: &'static str| Error::Limit {
+        what: format!("layer {layer}: {what}"),
+        limit,
+        value,
+        flag,
+    };
+    let tar_error = |offset: u64, source: io::Error| {
+        if source.kind() == io::ErrorKind::Other && source.to_string().contains(LimitReader::<io::Empty>::MESSAGE) {
+            limit_error(
+                "uncompressed size",
+                "max_layer_bytes",
+                limits.max_layer_bytes,
+                flags::MAX_LAYER_BYTES,
+            )
+        } else {
+            Error::LayerTar { layer, offset, source }
+        }
+    };
+    {
+        let mut archive = tar::Archive::new(&mut hashing);
+        let iter = archive.entries().map_err(|e| tar_error(0, e))?;
+        let mut next_offset = 0u64;
+        let mut content = Xxh3::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        for item in iter {
+            let mut tar_entry = item.map_err(|e| tar_error(next_offset, e))?;
+            let header_offset = tar_entry.raw_header_position();
+            next_offset = tar_entry
+                .raw_file_position()
+                .saturating_add(tar_entry.size().saturating_add(511) & !511);
+            if entries.len() as u64 >= limits.max_entries_per_layer {
+                return Err(limit_error(
+                    "entry count",
+                    "max_entries_per_layer",
+                    limits.max_entries_per_layer,
+                    flags::MAX_ENTRIES,
+                ));
+            }
+            let raw_path = tar_entry.path_bytes().into_owned();
+            if raw_path.len() as u64 > limits.max_path_bytes {
+                return Err(limit_error(
+                    &format!("entry at offset {header_offset} has a {}-byte name", raw_path.len()),
+                    "max_path_bytes",
+                    limits.max_path_bytes,
+                    flags::MAX_PATH_BYTES,
+                ));
+            }
+            let shown = || String::from_utf8_lossy(&raw_path).into_owned();
+            let Some(kind) = entry::kind_of(tar_entry.header().entry_type()) else {
+                if !tar_entry.header().entry_type().is_pax_global_extensions() {
+                    warnings.push(
+                        Warning::new(
+                            "unknown-entry-type",
+                            format!(
+                                "entry {:?} has unknown type {:?}; skipped",
+                                shown(),
+                                char::from(tar_entry.header().entry_type().as_byte())
+                            ),
+                        )
+                        .in_layer(layer)
+                        .at(header_offset),
+                    );
+                }
+                continue;
+            };
+            let normalized = match paths::normalize(&raw_path) {
+                Ok(n) => n,
+                Err(why) => {
+                    warnings.push(skip_warning(&Skipped::UnsafePath(why), &shown(), layer, header_offset));
+                    continue;
+                }
+            };
+            if normalized.was_absolute {
+                warnings.push(
+                    Warning::new("absolute-path", format!("entry {:?} is absolute; treated as relative", shown()))
+                        .in_layer(layer)
+                        .at(header_offset),
+                );
+            }
+            if normalized.was_lossy {
+                warnings.push(
+                    Warning::new("non-utf8-path", format!("entry {:?} is not valid UTF-8", shown()))
+                        .in_layer(layer)
+                        .at(header_offset),
+                );
+            }
+            if normalized.path.is_empty() && kind != EntryKind::Dir {
+                warnings.push(skip_warning(&Skipped::RootNotDir, &shown(), layer, header_offset));
+                continue;
+            }
+            let mut record = match entry::from_tar(&mut tar_entry, &normalized, kind) {
+                Ok(e) => e,
+                Err(skip) => {
+                    warnings.push(skip_warning(&skip, &shown(), layer, header_offset));
+                    continue;
+                }
+            };
+            if kind == EntryKind::File {
+                content.reset();
+                let mut remaining = record.size;
+                while remaining > 0 {
+                    let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(buf.len());
+                    let n = tar_entry
+                        .read(buf.get_mut(..want).unwrap_or_default())
+                        .map_err(|e| tar_error(record.data_offset, e))?;
+                    if n == 0 {
+                        return Err(tar_error(
+                            record.data_offset,
+                            io::Error::new(io::ErrorKind::UnexpectedEof, "entry data ends early"),
+                        ));
+                    }
+                    content.update(buf.get(..n).unwrap_or_default());
+                    remaining -= n as u64;
+                }
+                record.content_hash = Some(content.digest());
+            }
+            entries.push(record);
+        }
+    }
+    let end_of_tar = hashing.count();
+    let mut trailing_data = false;
+    let mut trailing_bytes = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = hashing
+            .read(&mut buf)
+            .map_err(|e| tar_error(end_of_tar.saturating_add(trailing_bytes), e))?;
+        if n == 0 {
+            break;
+        }
+        trailing_data |= buf.get(..n).unwrap_or_default().iter().any(|&b| b != 0);
+        trailing_bytes += n as u64;
+    }
+    if trailing_data {
+        warnings.push(
+            Warning::new(
+                "data-after-end",
+                format!("{trailing_bytes} bytes follow the tar end marker (included in the diff_id)"),
+            )
+            .in_layer(layer)
+            .at(end_of_tar),
+        );
+    }
+    let (digest, size) = hashing.finish();
+    let digest = digest.ok_or(Error::Io {
+        what: format!("layer {layer}"),
+        offset: size,
+        source: io::Error::other("hasher missing"),
+    })?;
+    Ok(StreamIndex {
+        digest,
+        size,
+        entries,
+        trailing_bytes,
+        trailing_data,
+        warnings,
+    })
+}
+
+fn skip_warning(skip: &Skipped, shown: &str, layer: usize, offset: u64) -> Warning {
+    let (code, why) = match skip {
+        Skipped::UnsafePath(why) => ("unsafe-path", why.describe()),
+        Skipped::InvalidWhiteout => ("invalid-whiteout", "is a malformed whiteout"),
+        Skipped::RootNotDir => ("root-not-dir", "names the root but is not a directory"),
+        Skipped::NotAFile => ("not-a-file", "names no file"),
+        Skipped::BadLinkTarget => ("bad-link-target", "is a hard link with an unsafe or empty target"),
+    };
+    Warning::new(code, format!("entry {shown:?} {why}; skipped"))
+        .in_layer(layer)
+        .at(offset)
+}
+
+/// Fails reads once more than `limit` bytes have passed.
+struct LimitReader<R> {
+    inner: R,
+    remaining: u64,
+}
+
+impl<R> LimitReader<R> {
+    const MESSAGE: &'static str = "decompressed size limit exceeded";
+
+    fn new(inner: R, limit: u64) -> Self {
+        LimitReader { inner, remaining: limit }
+    }
+}
+
+impl<R: Read> Read for LimitReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.remaining {
+            return Err(io::Error::other(Self::MESSAGE));
+        }
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}

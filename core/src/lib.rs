@@ -1,0 +1,25 @@
+//! layerscope core: open container images, verify their digest chain, index
+//! every layer, apply overlay semantics, flatten and diff.
+//!
+//! The core does no I/O of its own. Drivers hand it `Read`/`Seek` values
+//! ([`archive::TarSource`], [`archive::LayoutDir`], a layer blob reader) and
+//! get plain serializable data back ([`model`]). Phases, in order:
+//! *open* ([`archive`]) → *scan* ([`layer`]) → *overlay* → *export*.
+
+pub mod archive;
+pub mod digest;
+pub mod error;
+pub mod inspect;
+pub mod layer;
+pub mod limits;
+pub mod model;
+pub mod paths;
+pub mod report;
+pub mod verify;
+
+pub use archive::{ImageSource, LayoutDir, LayoutDirSource, OpenOptions, OpenedImage, TarSource, open_image};
+pub use digest::{Algorithm, Digest};
+pub use error::{Error, Result};
+pub use limits::Limits;
+pub use inspect::{Inspection, inspect};
+pub use report::InspectReport;
