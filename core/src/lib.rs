@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod layer;
 pub mod limits;
 pub mod model;
+pub mod overlay;
 pub mod paths;
 pub mod report;
 pub mod verify;

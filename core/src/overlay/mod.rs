@@ -1,0 +1,1 @@
+//! The *overlay* phase: merged tree, per-layer changesets, wasted space, flatten, diff.
