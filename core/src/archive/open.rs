@@ -26,7 +26,8 @@ pub struct OpenOptions {
 }
 
 /// An opened image: everything known before any layer is scanned.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OpenedImage {
     /// Container format.
     pub format: ArchiveFormat,

@@ -177,7 +177,8 @@ impl<R: Read> Read for BlobStage<R> {
 }
 
 /// Everything scanning one layer found.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LayerScan {
     /// Layer index.
     pub index: usize,
