@@ -1,2 +1,196 @@
-//! Scanning layers in parallel, with decompression and hashing of one
-//! layer overlapped on two threads.
+//! Scanning layers in parallel on all cores. Each compressed layer is
+//! itself split over two threads: one reads, hashes the stored bytes and
+//! decompresses; the other hashes the uncompressed stream and indexes the
+//! tar. Uncompressed layers need only one thread (one hash covers both
+//! digests), so two of them run side by side instead.
+
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use layerscope::layer::scan::diff_algorithm;
+use layerscope::layer::{BlobStage, LayerScan, index_stream};
+use layerscope::model::{Compression, LayerPlan};
+use layerscope::{Error, Limits};
+
+use crate::input::Input;
+
+/// Size of the chunks passed between the two threads of one layer.
+const CHUNK: usize = 1 << 20;
+
+/// Counts bytes read from a layer blob into a shared progress counter.
+struct Counting<R> {
+    inner: R,
+    progress: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Messages from the decompressing thread to the indexing thread.
+enum Chunk {
+    Data(Vec<u8>),
+    Failed(io::ErrorKind, String),
+}
+
+/// The receiving end of the chunk channel as a `Read`.
+struct ChannelReader {
+    receiver: Receiver<Chunk>,
+    recycle: SyncSender<Vec<u8>>,
+    current: Vec<u8>,
+    position: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.position >= self.current.len() {
+            match self.receiver.recv() {
+                Ok(Chunk::Data(data)) => {
+                    let old = std::mem::replace(&mut self.current, data);
+                    let _ = self.recycle.try_send(old);
+                    self.position = 0;
+                }
+                Ok(Chunk::Failed(kind, message)) => return Err(io::Error::new(kind, message)),
+                Err(_) => return Ok(0),
+            }
+        }
+        let available = self.current.get(self.position..).unwrap_or_default();
+        let n = available.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or_default()
+            .copy_from_slice(available.get(..n).unwrap_or_default());
+        self.position += n;
+        Ok(n)
+    }
+}
+
+/// Scans one layer, pipelining decompression and indexing when the blob is
+/// compressed.
+pub fn scan_one(
+    input: &Input,
+    plan: &LayerPlan,
+    limits: &Limits,
+    progress: Arc<AtomicU64>,
+) -> Result<LayerScan, Error> {
+    let location = plan.location.as_ref().ok_or_else(|| Error::Missing {
+        what: format!("layer {} blob", plan.index),
+        path: plan.digest.as_ref().map(|d| d.blob_path()).unwrap_or_default(),
+    })?;
+    let reader = input.open_blob(location).map_err(|source| Error::Io {
+        what: location.path().to_owned(),
+        offset: 0,
+        source,
+    })?;
+    let reader = io::BufReader::with_capacity(256 * 1024, Counting { inner: reader, progress });
+    let mut blob = BlobStage::new(reader, plan, location.size())?;
+    if blob.compression() == Compression::None {
+        let stream = match index_stream(&mut blob, plan.index, diff_algorithm(plan), limits) {
+            Ok(s) => s,
+            Err(e) => return Err(blob.take_error().unwrap_or(e)),
+        };
+        return Ok(LayerScan::combine(plan, blob.finish()?, stream));
+    }
+    let (sender, receiver) = sync_channel::<Chunk>(4);
+    let (recycle_sender, recycle_receiver) = sync_channel::<Vec<u8>>(8);
+    let index = plan.index;
+    let algorithm = diff_algorithm(plan);
+    let limits_copy = *limits;
+    thread::scope(|scope| {
+        let indexer = scope.spawn(move || {
+            let reader = ChannelReader {
+                receiver,
+                recycle: recycle_sender,
+                current: Vec::new(),
+                position: 0,
+            };
+            index_stream(reader, index, algorithm, &limits_copy)
+        });
+        let pumped = pump(&mut blob, &sender, &recycle_receiver);
+        drop(sender);
+        let stream = indexer.join().map_err(|_| Error::Io {
+            what: format!("layer {index}"),
+            offset: 0,
+            source: io::Error::other("indexing thread panicked"),
+        })?;
+        if let Err(e) = pumped {
+            return Err(blob.take_error().unwrap_or(Error::Io {
+                what: format!("layer {index} blob"),
+                offset: 0,
+                source: e,
+            }));
+        }
+        let stream = stream?;
+        Ok(LayerScan::combine(plan, blob.finish()?, stream))
+    })
+}
+
+/// Reads decompressed chunks and sends them on; stops early (Ok) when the
+/// indexer hung up, which happens when it failed.
+fn pump<R: Read>(blob: &mut R, sender: &SyncSender<Chunk>, recycled: &Receiver<Vec<u8>>) -> io::Result<()> {
+    loop {
+        let mut chunk = recycled.try_recv().unwrap_or_default();
+        chunk.resize(CHUNK, 0);
+        let mut filled = 0;
+        while filled < CHUNK {
+            match blob.read(chunk.get_mut(filled..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = sender.send(Chunk::Failed(e.kind(), e.to_string()));
+                    return Err(e);
+                }
+            }
+        }
+        chunk.truncate(filled);
+        let done = filled < CHUNK;
+        if filled > 0 && sender.send(Chunk::Data(chunk)).is_err() {
+            return Ok(());
+        }
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// Scans every layer with up to `workers` layers in flight, largest first.
+/// `on_done` is called as each layer finishes.
+pub fn scan_all(
+    input: &Input,
+    plans: &[LayerPlan],
+    limits: &Limits,
+    workers: usize,
+    progress: Arc<AtomicU64>,
+    on_done: &(dyn Fn(usize) + Sync),
+) -> Vec<Option<Result<LayerScan, Error>>> {
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(plans.get(i).and_then(|p| p.location.as_ref()).map_or(0, |l| l.size())));
+    let results: Mutex<Vec<Option<Result<LayerScan, Error>>>> = Mutex::new((0..plans.len()).map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    thread::scope(|scope| {
+        for _ in 0..workers.max(1).min(plans.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let slot = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&index) = order.get(slot) else { break };
+                    let Some(plan) = plans.get(index) else { break };
+                    let result = scan_one(input, plan, limits, Arc::clone(&progress));
+                    if let Ok(mut guard) = results.lock() {
+                        if let Some(cell) = guard.get_mut(index) {
+                            *cell = Some(result);
+                        }
+                    }
+                    on_done(index);
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_default()
+}

@@ -1,0 +1,78 @@
+//! `layerscope verify`: the whole digest chain; exit 0 only when everything
+//! checkable verified, 1 when something failed, 2 for unreadable input.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use layerscope::model::{Check, CheckedObject};
+
+use super::common::{self, EXIT_FAILED, ImageArgs};
+use super::inspect::status_word;
+
+/// Arguments of `verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// The image.
+    #[command(flatten)]
+    pub image: ImageArgs,
+    /// Print the report as JSON (see docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `verify`.
+pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let loaded = match common::load(&args.image, true, None) {
+        Ok(l) => l,
+        Err(f) => return Ok(common::report_error(&f, args.json)),
+    };
+    let report = &loaded.report;
+    if args.json {
+        common::print_json(report)?;
+    } else {
+        for check in &report.verification.checks {
+            println!("{:<10} {}", status_word(check.status), describe(check));
+        }
+        for w in &report.warnings {
+            eprintln!("warning: {}", w.message);
+        }
+        let failed = report.failures().count();
+        if failed == 0 {
+            println!("OK: every checkable digest verified ({} checks)", report.verification.checks.len());
+        } else {
+            println!("FAILED: {failed} of {} checks failed", report.verification.checks.len());
+        }
+    }
+    Ok(if report.verification.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
+/// One check in words: object, expected vs actual, detail.
+pub fn describe(check: &Check) -> String {
+    let object = match &check.object {
+        CheckedObject::Index { name } => format!("index {name}"),
+        CheckedObject::Manifest { name } => format!("manifest {name}"),
+        CheckedObject::Config { name } => format!("config {name}"),
+        CheckedObject::LayerBlob { layer } => format!("layer {layer} blob"),
+        CheckedObject::LayerDiffId { layer } => format!("layer {layer} diff_id"),
+    };
+    let mut text = object;
+    match (&check.expected, &check.actual) {
+        (Some(e), Some(a)) if e != a => text.push_str(&format!(": expected {e}, got {a}")),
+        (Some(e), _) => text.push_str(&format!(": {e}")),
+        (None, Some(a)) => text.push_str(&format!(": {a}")),
+        (None, None) => {}
+    }
+    if let (Some(e), Some(a)) = (check.expected_size, check.actual_size) {
+        if e != a {
+            text.push_str(&format!(" (size expected {e}, got {a})"));
+        }
+    }
+    if let Some(detail) = &check.detail {
+        text.push_str(&format!(" — {detail}"));
+    }
+    text
+}
