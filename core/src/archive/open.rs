@@ -371,7 +371,7 @@ fn open_docker(
     })?;
     let config_bytes = read_small(source, &config_location, limits)?;
     let config_claim = docker::name_digest(&entry.config).or_else(|| docker::name_digest(config_location.path()));
-    checks.push(verify::compare(
+    let mut config_check = verify::compare(
         CheckedObject::Config {
             name: config_location.path().to_owned(),
         },
@@ -380,7 +380,13 @@ fn open_docker(
         Some(verify::digest_like(config_claim.as_ref(), &config_bytes)),
         config_bytes.len() as u64,
         "the config's member name carries no digest",
-    ));
+    );
+    if config_check.status == crate::model::CheckStatusKind::Mismatch {
+        config_check.detail = Some(
+            "the config's content does not hash to the digest in its member name (the image ID): it was changed after the archive was written".into(),
+        );
+    }
+    checks.push(config_check);
     let config = parse_config(config_location.path(), &config_bytes)?;
     if config.diff_ids.len() != entry.layers.len() {
         return Err(Error::Schema {

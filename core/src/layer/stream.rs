@@ -193,8 +193,37 @@ pub fn index_stream<R: Read>(reader: R, layer: usize, algorithm: Algorithm, limi
         entries,
         trailing_bytes,
         trailing_data,
-        warnings,
+        warnings: cap_repeats(warnings, layer),
     })
+}
+
+/// Most warnings of one code kept per layer; the rest are summarized.
+const MAX_WARNINGS_PER_CODE: usize = 5;
+
+/// Keeps the first few warnings of each code and summarizes the rest, so a
+/// layer with 100,000 odd entries yields a readable list.
+fn cap_repeats(warnings: Vec<Warning>, layer: usize) -> Vec<Warning> {
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut kept = Vec::new();
+    for warning in warnings {
+        let count = counts.entry(warning.code.clone()).or_insert(0);
+        *count += 1;
+        if *count <= MAX_WARNINGS_PER_CODE {
+            kept.push(warning);
+        }
+    }
+    for (code, count) in counts {
+        if count > MAX_WARNINGS_PER_CODE {
+            kept.push(
+                Warning::new(
+                    &code,
+                    format!("… and {} more {code} warnings in this layer", count - MAX_WARNINGS_PER_CODE),
+                )
+                .in_layer(layer),
+            );
+        }
+    }
+    kept
 }
 
 fn skip_warning(skip: &Skipped, shown: &str, layer: usize, offset: u64) -> Warning {
