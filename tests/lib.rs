@@ -1,1 +1,232 @@
-//! Shared helpers for integration tests.
+//! Shared helpers for integration tests: fixture paths, one-call
+//! inspection, and small queries over reports and scans.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use layerscope::layer::LayerScan;
+use layerscope::model::{BlobLocation, Check, CheckStatusKind, CheckedObject, Entry, Whiteout};
+use layerscope::{Error, Inspection, OpenOptions, inspect};
+use layerscope_cli::input::Input;
+
+/// Path of a fixture under the shared fixture tree (`/work/shared/fixtures`
+/// relative to this repository).
+pub fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures")
+        .join(rel)
+}
+
+/// Path of a fixture made by `tests/fixtures/make-fixtures.sh`.
+pub fn generated(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/generated")
+        .join(rel)
+}
+
+/// Failure of [`inspect_path`]: either the input could not be opened as a
+/// file/directory at all, or the core refused it.
+#[derive(Debug)]
+pub enum InspectFailure {
+    /// The path could not be opened.
+    Io(io::Error),
+    /// The core returned an error.
+    Core(Error),
+}
+
+impl InspectFailure {
+    /// The core error, panicking (test helper) when it was an I/O failure.
+    pub fn core(self) -> Error {
+        match self {
+            InspectFailure::Core(e) => e,
+            InspectFailure::Io(e) => panic!("expected a core error, got I/O error {e}"),
+        }
+    }
+}
+
+/// Opens `path` (tar file or layout directory) the way the CLI does and
+/// scans every layer.
+pub fn inspect_path(path: &Path, options: &OpenOptions) -> Result<Inspection, InspectFailure> {
+    let arg = path
+        .to_str()
+        .ok_or_else(|| InspectFailure::Io(io::Error::other("non-UTF-8 path")))?;
+    let input = Input::from_arg(arg).map_err(InspectFailure::Io)?;
+    let mut source = input
+        .source(&options.limits)
+        .map_err(InspectFailure::Core)?;
+    inspect(&mut *source, options).map_err(InspectFailure::Core)
+}
+
+/// Like [`inspect_path`] with default options, panicking on failure.
+pub fn inspect_ok(path: &Path) -> Inspection {
+    inspect_with(path, &OpenOptions::default())
+}
+
+/// Like [`inspect_path`], panicking on failure with the error text.
+pub fn inspect_with(path: &Path, options: &OpenOptions) -> Inspection {
+    match inspect_path(path, options) {
+        Ok(i) => i,
+        Err(InspectFailure::Core(e)) => panic!("{}: {} ({})", path.display(), e, e.kind()),
+        Err(InspectFailure::Io(e)) => panic!("{}: {e}", path.display()),
+    }
+}
+
+/// Options selecting an image by listing index, tag or digest.
+pub fn select_image(selector: &str) -> OpenOptions {
+    OpenOptions {
+        image: Some(selector.to_owned()),
+        ..OpenOptions::default()
+    }
+}
+
+/// Options selecting a platform.
+pub fn select_platform(platform: &str) -> OpenOptions {
+    OpenOptions {
+        platform: Some(platform.to_owned()),
+        ..OpenOptions::default()
+    }
+}
+
+/// The scan of layer `index`, panicking when it is absent.
+pub fn scan(inspection: &Inspection, index: usize) -> &LayerScan {
+    match inspection.scans.get(index) {
+        Some(Some(scan)) => scan,
+        Some(None) => panic!("layer {index} was not scanned: {:?}", failures(inspection)),
+        None => panic!("no layer {index}: {} layers", inspection.scans.len()),
+    }
+}
+
+/// The entry at `path` in a layer scan.
+pub fn entry<'a>(scan: &'a LayerScan, path: &str) -> Option<&'a Entry> {
+    scan.entries.iter().find(|e| e.path == path)
+}
+
+/// The entry at `path` in layer `index`, panicking when absent.
+pub fn entry_in<'a>(inspection: &'a Inspection, index: usize, path: &str) -> &'a Entry {
+    let layer = scan(inspection, index);
+    entry(layer, path).unwrap_or_else(|| panic!("layer {index} has no entry {path:?}"))
+}
+
+/// Whiteouts of one layer as `(path, whiteout)` pairs, in stream order.
+pub fn whiteouts(scan: &LayerScan) -> Vec<(String, Whiteout)> {
+    scan.entries
+        .iter()
+        .filter_map(|e| e.whiteout.clone().map(|w| (e.path.clone(), w)))
+        .collect()
+}
+
+/// For each layer, the number of whiteout entries (unscanned layers count 0).
+pub fn whiteout_counts(inspection: &Inspection) -> Vec<usize> {
+    inspection
+        .scans
+        .iter()
+        .map(|s| s.as_ref().map_or(0, |s| whiteouts(s).len()))
+        .collect()
+}
+
+/// Checks that did not pass, as `(object, status, detail)` for messages.
+pub fn failures(inspection: &Inspection) -> Vec<(CheckedObject, CheckStatusKind, Option<String>)> {
+    inspection
+        .report
+        .failures()
+        .map(|c| (c.object.clone(), c.status, c.detail.clone()))
+        .collect()
+}
+
+/// Checks about one object.
+pub fn checks_of<'a>(inspection: &'a Inspection, object: &CheckedObject) -> Vec<&'a Check> {
+    inspection
+        .report
+        .verification
+        .checks
+        .iter()
+        .filter(|c| &c.object == object)
+        .collect()
+}
+
+/// Asserts the whole digest chain verified, with a readable message.
+pub fn assert_verified(inspection: &Inspection, what: &str) {
+    assert!(
+        inspection.report.verification.ok,
+        "{what}: verification failed: {:#?}",
+        failures(inspection)
+    );
+    assert!(
+        inspection.scans.iter().all(Option::is_some),
+        "{what}: a layer was not scanned"
+    );
+}
+
+/// Reads the stored bytes of a blob straight from the fixture on disk
+/// (`path` is the tar file or the layout directory).
+pub fn read_blob(path: &Path, location: &BlobLocation) -> io::Result<Vec<u8>> {
+    let (mut file, start, size) = match location {
+        BlobLocation::ArchiveRange { offset, size, .. } => (File::open(path)?, *offset, *size),
+        BlobLocation::LayoutFile { path: rel, size } => (File::open(path.join(rel))?, 0, *size),
+    };
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::new();
+    file.take(size).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 != size {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "blob cut short",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The location of layer `index` in the opened image.
+pub fn layer_location(inspection: &Inspection, index: usize) -> &BlobLocation {
+    inspection
+        .opened
+        .layers
+        .get(index)
+        .and_then(|p| p.location.as_ref())
+        .unwrap_or_else(|| panic!("layer {index} has no location"))
+}
+
+/// A reader that hands out at most the next size from a cycling list on
+/// each call (0 in the list counts as 1), to exercise short reads.
+#[derive(Debug)]
+pub struct ShortReader<R> {
+    inner: R,
+    sizes: Vec<usize>,
+    next: usize,
+}
+
+impl<R> ShortReader<R> {
+    /// Wraps `inner`; `sizes` must not be empty (an empty list means 1-byte reads).
+    pub fn new(inner: R, sizes: Vec<usize>) -> Self {
+        ShortReader {
+            inner,
+            sizes,
+            next: 0,
+        }
+    }
+
+    fn limit(&mut self) -> usize {
+        let size = self.sizes.get(self.next).copied().unwrap_or(1).max(1);
+        self.next = if self.sizes.is_empty() {
+            0
+        } else {
+            (self.next + 1) % self.sizes.len()
+        };
+        size
+    }
+}
+
+impl<R: Read> Read for ShortReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = self.limit().min(buf.len());
+        let slice = buf.get_mut(..want).unwrap_or_default();
+        self.inner.read(slice)
+    }
+}
+
+impl<R: Seek> Seek for ShortReader<R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
