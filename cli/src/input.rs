@@ -81,7 +81,10 @@ impl Input {
                     offset: 0,
                     source,
                 })?;
-                Ok(Box::new(TarSource::new(BufReader::with_capacity(64 * 1024, file), limits)?))
+                Ok(Box::new(TarSource::new(
+                    BufReader::with_capacity(64 * 1024, file),
+                    limits,
+                )?))
             }
             Input::Dir(path) => Ok(Box::new(LayoutDirSource::new(FsLayout::new(path)))),
         }
@@ -94,13 +97,22 @@ impl Input {
             (Input::Tar(path, _), BlobLocation::ArchiveRange { offset, size, .. }) => {
                 let mut file = File::open(path)?;
                 file.seek(SeekFrom::Start(*offset))?;
-                Ok(Box::new(layerscope::archive::source::ExactReader::new(file.take(*size), *size)))
+                Ok(Box::new(layerscope::archive::source::ExactReader::new(
+                    file.take(*size),
+                    *size,
+                )))
             }
             (Input::Dir(root), BlobLocation::LayoutFile { path, size }) => {
                 let file = File::open(root.join(path))?;
-                Ok(Box::new(layerscope::archive::source::ExactReader::new(file.take(*size), *size)))
+                Ok(Box::new(layerscope::archive::source::ExactReader::new(
+                    file.take(*size),
+                    *size,
+                )))
             }
-            _ => Err(io::Error::new(io::ErrorKind::InvalidInput, "location does not belong to this input")),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "location does not belong to this input",
+            )),
         }
     }
 }

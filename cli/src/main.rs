@@ -39,7 +39,9 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(_) => {
-            eprintln!("error: internal error (a bug in layerscope); please report it with the input that caused it");
+            eprintln!(
+                "error: internal error (a bug in layerscope); please report it with the input that caused it"
+            );
             ExitCode::from(2)
         }
     }

@@ -81,14 +81,24 @@ pub fn scan_one(
 ) -> Result<LayerScan, Error> {
     let location = plan.location.as_ref().ok_or_else(|| Error::Missing {
         what: format!("layer {} blob", plan.index),
-        path: plan.digest.as_ref().map(|d| d.blob_path()).unwrap_or_default(),
+        path: plan
+            .digest
+            .as_ref()
+            .map(|d| d.blob_path())
+            .unwrap_or_default(),
     })?;
     let reader = input.open_blob(location).map_err(|source| Error::Io {
         what: location.path().to_owned(),
         offset: 0,
         source,
     })?;
-    let reader = io::BufReader::with_capacity(256 * 1024, Counting { inner: reader, progress });
+    let reader = io::BufReader::with_capacity(
+        256 * 1024,
+        Counting {
+            inner: reader,
+            progress,
+        },
+    );
     let mut blob = BlobStage::new(reader, plan, location.size())?;
     if blob.compression() == Compression::None {
         let stream = match index_stream(&mut blob, plan.index, diff_algorithm(plan), limits) {
@@ -133,7 +143,11 @@ pub fn scan_one(
 
 /// Reads decompressed chunks and sends them on; stops early (Ok) when the
 /// indexer hung up, which happens when it failed.
-fn pump<R: Read>(blob: &mut R, sender: &SyncSender<Chunk>, recycled: &Receiver<Vec<u8>>) -> io::Result<()> {
+fn pump<R: Read>(
+    blob: &mut R,
+    sender: &SyncSender<Chunk>,
+    recycled: &Receiver<Vec<u8>>,
+) -> io::Result<()> {
     loop {
         let mut chunk = recycled.try_recv().unwrap_or_default();
         chunk.resize(CHUNK, 0);
@@ -171,8 +185,16 @@ pub fn scan_all(
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Vec<Option<Result<LayerScan, Error>>> {
     let mut order: Vec<usize> = (0..plans.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(plans.get(i).and_then(|p| p.location.as_ref()).map_or(0, |l| l.size())));
-    let results: Mutex<Vec<Option<Result<LayerScan, Error>>>> = Mutex::new((0..plans.len()).map(|_| None).collect());
+    order.sort_by_key(|&i| {
+        std::cmp::Reverse(
+            plans
+                .get(i)
+                .and_then(|p| p.location.as_ref())
+                .map_or(0, |l| l.size()),
+        )
+    });
+    let results: Mutex<Vec<Option<Result<LayerScan, Error>>>> =
+        Mutex::new((0..plans.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     thread::scope(|scope| {
         for _ in 0..workers.max(1).min(plans.len().max(1)) {

@@ -96,7 +96,9 @@ impl Digest {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '=' | '_' | '-'))
         {
-            return Err(invalid("encoded part has characters outside [a-zA-Z0-9=_-]"));
+            return Err(invalid(
+                "encoded part has characters outside [a-zA-Z0-9=_-]",
+            ));
         }
         if let Some(alg) = Algorithm::from_name(algorithm) {
             if encoded.len() != alg.hex_len() {
@@ -173,7 +175,12 @@ impl<'de> Deserialize<'de> for Digest {
 }
 
 fn hex_digit(nibble: u8) -> char {
-    char::from(b"0123456789abcdef".get(usize::from(nibble & 0x0f)).copied().unwrap_or(b'0'))
+    char::from(
+        b"0123456789abcdef"
+            .get(usize::from(nibble & 0x0f))
+            .copied()
+            .unwrap_or(b'0'),
+    )
 }
 
 /// Shortens untrusted text for inclusion in an error message.
@@ -251,8 +258,10 @@ mod tests {
 
     #[test]
     fn parses_registered_digests() {
-        let d = Digest::parse("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-            .unwrap();
+        let d = Digest::parse(
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        )
+        .unwrap();
         assert_eq!(d.algorithm(), Some(Algorithm::Sha256));
         assert_eq!(digest_bytes(Algorithm::Sha256, b""), d);
     }

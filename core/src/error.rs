@@ -122,7 +122,9 @@ pub enum Error {
         compression: &'static str,
     },
     /// Decompressing a layer failed.
-    #[error("layer {layer}: {compression} stream is corrupt after {compressed_offset} compressed bytes: {source}")]
+    #[error(
+        "layer {layer}: {compression} stream is corrupt after {compressed_offset} compressed bytes: {source}"
+    )]
     Decompress {
         /// Layer index.
         layer: usize,
@@ -160,6 +162,15 @@ pub enum Error {
     /// The caller asked for something that does not exist (layer index, path).
     #[error("{0}")]
     Request(#[from] RequestError),
+    /// A layer's file data no longer matches what scanning indexed (the
+    /// blob changed between scan and export).
+    #[error("layer {layer}: data of {path:?} differs from the scanned content")]
+    ContentChanged {
+        /// Layer index.
+        layer: usize,
+        /// The file's path.
+        path: String,
+    },
 }
 
 /// Shape problems in manifests, indexes and configs.
@@ -243,12 +254,15 @@ impl Error {
             Error::Json { .. } | Error::Schema { .. } => "FormatError",
             Error::Missing { .. } => "MissingError",
             Error::Digest { .. } => "DigestError",
-            Error::NoSuchImage { .. } | Error::NoImage { .. } | Error::AmbiguousPlatform { .. } => "SelectionError",
+            Error::NoSuchImage { .. } | Error::NoImage { .. } | Error::AmbiguousPlatform { .. } => {
+                "SelectionError"
+            }
             Error::UnsupportedCompression { .. } => "UnsupportedError",
             Error::Decompress { .. } => "DecompressionError",
             Error::LayerTar { .. } => "LayerFormatError",
             Error::Limit { .. } => "LimitError",
             Error::Request(_) => "RequestError",
+            Error::ContentChanged { .. } => "IntegrityError",
         }
     }
 }

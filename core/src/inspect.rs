@@ -44,5 +44,9 @@ pub fn inspect(source: &mut dyn ImageSource, options: &OpenOptions) -> Result<In
             }
         }
     }
-    Ok(Inspection { opened, report, scans })
+    Ok(Inspection {
+        opened,
+        report,
+        scans,
+    })
 }

@@ -6,6 +6,16 @@
 //! get plain serializable data back ([`model`]). Phases, in order:
 //! *open* ([`archive`]) → *scan* ([`layer`]) → *overlay* → *export*.
 
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod archive;
 pub mod digest;
 pub mod error;
@@ -18,9 +28,11 @@ pub mod paths;
 pub mod report;
 pub mod verify;
 
-pub use archive::{ImageSource, LayoutDir, LayoutDirSource, OpenOptions, OpenedImage, TarSource, open_image};
+pub use archive::{
+    ImageSource, LayoutDir, LayoutDirSource, OpenOptions, OpenedImage, TarSource, open_image,
+};
 pub use digest::{Algorithm, Digest};
 pub use error::{Error, Result};
-pub use limits::Limits;
 pub use inspect::{Inspection, inspect};
+pub use limits::Limits;
 pub use report::InspectReport;

@@ -151,7 +151,9 @@ impl BlobLocation {
     /// The blob's length in bytes.
     pub fn size(&self) -> u64 {
         match self {
-            BlobLocation::ArchiveRange { size, .. } | BlobLocation::LayoutFile { size, .. } => *size,
+            BlobLocation::ArchiveRange { size, .. } | BlobLocation::LayoutFile { size, .. } => {
+                *size
+            }
         }
     }
 

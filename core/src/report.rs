@@ -7,8 +7,8 @@ use crate::archive::OpenedImage;
 use crate::error::Error;
 use crate::layer::LayerScan;
 use crate::model::{
-    ArchiveFormat, Check, CheckStatusKind, CheckedObject, HistoryEntry, ImageChoice, ImageSummary, LayerInfo,
-    RuntimeConfig, Warning,
+    ArchiveFormat, Check, CheckStatusKind, CheckedObject, HistoryEntry, ImageChoice, ImageSummary,
+    LayerInfo, RuntimeConfig, Warning,
 };
 use crate::verify;
 
@@ -106,7 +106,10 @@ impl InspectReport {
         self.verification.checks.extend(scan.checks.iter().cloned());
         self.warnings.extend(scan.warnings.iter().cloned());
         if let Some(layer) = self.layers.get_mut(index) {
-            layer.digest = layer.digest.clone().or_else(|| Some(scan.blob_digest.clone()));
+            layer.digest = layer
+                .digest
+                .clone()
+                .or_else(|| Some(scan.blob_digest.clone()));
             layer.uncompressed_size = Some(scan.uncompressed_size);
             layer.compression = Some(scan.compression);
             layer.entries = Some(scan.entries.len() as u64);
@@ -155,25 +158,33 @@ impl InspectReport {
             };
             layer.verified = match layer.status {
                 CheckStatusKind::Verified => Some(true),
-                CheckStatusKind::Mismatch | CheckStatusKind::Missing | CheckStatusKind::Failed => Some(false),
+                CheckStatusKind::Mismatch | CheckStatusKind::Missing | CheckStatusKind::Failed => {
+                    Some(false)
+                }
                 CheckStatusKind::Pending | CheckStatusKind::NotCheckable => None,
             };
         }
         self.image.uncompressed_size = self.layers.iter().filter_map(|l| l.uncompressed_size).sum();
-        let pending = self.layers.iter().any(|l| l.status == CheckStatusKind::Pending);
+        let pending = self
+            .layers
+            .iter()
+            .any(|l| l.status == CheckStatusKind::Pending);
         self.verification.ok = !pending
-            && self
-                .verification
-                .checks
-                .iter()
-                .all(|c| matches!(c.status, CheckStatusKind::Verified | CheckStatusKind::NotCheckable));
+            && self.verification.checks.iter().all(|c| {
+                matches!(
+                    c.status,
+                    CheckStatusKind::Verified | CheckStatusKind::NotCheckable
+                )
+            });
     }
 
     /// Checks that failed (mismatch, missing, failed), for messages.
     pub fn failures(&self) -> impl Iterator<Item = &Check> {
-        self.verification
-            .checks
-            .iter()
-            .filter(|c| matches!(c.status, CheckStatusKind::Mismatch | CheckStatusKind::Missing | CheckStatusKind::Failed))
+        self.verification.checks.iter().filter(|c| {
+            matches!(
+                c.status,
+                CheckStatusKind::Mismatch | CheckStatusKind::Missing | CheckStatusKind::Failed
+            )
+        })
     }
 }

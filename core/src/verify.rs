@@ -33,7 +33,10 @@ pub fn compare(
         }
         Some(e) if !e.checkable() => {
             check.status = CheckStatusKind::NotCheckable;
-            check.detail = Some(format!("digest algorithm {} is not supported", e.algorithm_name()));
+            check.detail = Some(format!(
+                "digest algorithm {} is not supported",
+                e.algorithm_name()
+            ));
         }
         Some(e) => {
             let digest_ok = check.actual.as_ref() == Some(e);
@@ -61,7 +64,12 @@ pub fn compare(
 }
 
 /// A check for an object that is absent.
-pub fn missing(object: CheckedObject, expected: Option<&Digest>, expected_size: Option<u64>, detail: String) -> Check {
+pub fn missing(
+    object: CheckedObject,
+    expected: Option<&Digest>,
+    expected_size: Option<u64>,
+    detail: String,
+) -> Check {
     Check {
         object,
         status: CheckStatusKind::Missing,

@@ -139,14 +139,25 @@ pub fn load(args: &ImageArgs, scan: bool, only: Option<usize>) -> Result<Loaded,
             .filter(|p| only.is_none_or(|o| o == p.index))
             .cloned()
             .collect();
-        let total: u64 = plans.iter().filter_map(|p| p.location.as_ref()).map(|l| l.size()).sum();
+        let total: u64 = plans
+            .iter()
+            .filter_map(|p| p.location.as_ref())
+            .map(|l| l.size())
+            .sum();
         let progress = Arc::new(AtomicU64::new(0));
         let bar = Progress::new(total);
         let workers = args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let results = thread_progress(&bar, &progress, || {
-            parallel::scan_all(&input, &plans, &limits, workers, Arc::clone(&progress), &|_| {})
+            parallel::scan_all(
+                &input,
+                &plans,
+                &limits,
+                workers,
+                Arc::clone(&progress),
+                &|_| {},
+            )
         });
         bar.finish();
         for (plan, result) in plans.iter().zip(results) {
@@ -172,7 +183,11 @@ pub fn load(args: &ImageArgs, scan: bool, only: Option<usize>) -> Result<Loaded,
 }
 
 /// Runs `work` while a side thread updates the bar from the counter.
-fn thread_progress<T: Send>(bar: &Progress, counter: &AtomicU64, work: impl FnOnce() -> T + Send) -> T {
+fn thread_progress<T: Send>(
+    bar: &Progress,
+    counter: &AtomicU64,
+    work: impl FnOnce() -> T + Send,
+) -> T {
     let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         scope.spawn(|| {
@@ -200,9 +215,9 @@ impl Progress {
     /// A bar for `total` bytes.
     pub fn new(total: u64) -> Progress {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} {bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}")
-        {
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} {bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+        ) {
             bar.set_style(style);
         }
         Progress {
@@ -215,9 +230,13 @@ impl Progress {
 
     /// Sets the position, revealing the bar after a second.
     pub fn update(&self, position: u64) {
-        if self.terminal && !self.shown.load(Ordering::Relaxed) && self.start.elapsed() > Duration::from_secs(1) {
+        if self.terminal
+            && !self.shown.load(Ordering::Relaxed)
+            && self.start.elapsed() > Duration::from_secs(1)
+        {
             self.shown.store(true, Ordering::Relaxed);
-            self.bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(8));
+            self.bar
+                .set_draw_target(ProgressDrawTarget::stderr_with_hz(8));
         }
         self.bar.set_position(position);
     }

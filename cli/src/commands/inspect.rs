@@ -47,14 +47,36 @@ pub fn status_word(status: CheckStatusKind) -> &'static str {
 
 fn print_human(report: &InspectReport) {
     let image = &report.image;
-    let tags = if image.tags.is_empty() { "(untagged)".to_owned() } else { image.tags.join(", ") };
+    let tags = if image.tags.is_empty() {
+        "(untagged)".to_owned()
+    } else {
+        image.tags.join(", ")
+    };
     println!("Image:     {tags}");
-    println!("Format:    {}", serde_json::to_value(report.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
+    println!(
+        "Format:    {}",
+        serde_json::to_value(report.format)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    );
     if report.images.len() > 1 {
-        println!("Images:    {} in this input (showing #{}; choose with --image)", report.images.len(), report.selected);
+        println!(
+            "Images:    {} in this input (showing #{}; choose with --image)",
+            report.images.len(),
+            report.selected
+        );
         for choice in &report.images {
-            let marker = if choice.index == report.selected { "*" } else { " " };
-            let name = choice.tags.first().cloned().unwrap_or_else(|| short_digest(choice.digest.as_ref()));
+            let marker = if choice.index == report.selected {
+                "*"
+            } else {
+                " "
+            };
+            let name = choice
+                .tags
+                .first()
+                .cloned()
+                .unwrap_or_else(|| short_digest(choice.digest.as_ref()));
             println!(
                 "  {marker}{:>3} {:<40} {:<12} {:?} {}",
                 choice.index,
@@ -84,10 +106,16 @@ fn print_human(report: &InspectReport) {
     );
     let c = &report.config;
     if let Some(e) = &c.entrypoint {
-        println!("Entrypoint: {}", serde_json::to_string(e).unwrap_or_default());
+        println!(
+            "Entrypoint: {}",
+            serde_json::to_string(e).unwrap_or_default()
+        );
     }
     if let Some(e) = &c.cmd {
-        println!("Cmd:       {}", serde_json::to_string(e).unwrap_or_default());
+        println!(
+            "Cmd:       {}",
+            serde_json::to_string(e).unwrap_or_default()
+        );
     }
     if let Some(u) = c.user.as_deref().filter(|u| !u.is_empty()) {
         println!("User:      {u}");
@@ -130,7 +158,9 @@ fn print_human(report: &InspectReport) {
             short_digest(layer.diff_id.as_ref()),
             compression,
             human_bytes(layer.size),
-            layer.uncompressed_size.map_or_else(|| "-".into(), human_bytes),
+            layer
+                .uncompressed_size
+                .map_or_else(|| "-".into(), human_bytes),
             layer.entries.map_or_else(|| "-".into(), |e| e.to_string()),
             one_line(layer.created_by.as_deref().unwrap_or(""), 80)
         );
@@ -152,7 +182,11 @@ fn print_human(report: &InspectReport) {
         }
     }
     println!();
-    let verdict = if report.verification.ok { "all checkable digests verified" } else { "VERIFICATION FAILED" };
+    let verdict = if report.verification.ok {
+        "all checkable digests verified"
+    } else {
+        "VERIFICATION FAILED"
+    };
     println!("Verification: {verdict}");
     for failure in report.failures() {
         println!("  {}", super::verify::describe(failure));

@@ -35,7 +35,11 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
     let count = loaded.opened.layers.len();
     let Some(scan) = loaded.scans.get(layer).and_then(Option::as_ref) else {
         let failure: Failure = if layer >= count {
-            layerscope::Error::Request(RequestError::NoSuchLayer { index: layer, count }).into()
+            layerscope::Error::Request(RequestError::NoSuchLayer {
+                index: layer,
+                count,
+            })
+            .into()
         } else {
             let detail = loaded
                 .report
@@ -80,13 +84,20 @@ pub fn format_entry(entry: &Entry) -> String {
         entry.gid,
         entry.size,
         entry.mtime,
-        if entry.path.is_empty() { "." } else { &entry.path }
+        if entry.path.is_empty() {
+            "."
+        } else {
+            &entry.path
+        }
     );
     match (&entry.whiteout, entry.kind, &entry.link_target) {
-        (Some(Whiteout::Remove { target }), _, _) => line.push_str(&format!("  [whiteout: deletes {target}]")),
-        (Some(Whiteout::Opaque { dir }), _, _) => {
-            line.push_str(&format!("  [opaque: hides lower contents of {}]", if dir.is_empty() { "/" } else { dir }))
+        (Some(Whiteout::Remove { target }), _, _) => {
+            line.push_str(&format!("  [whiteout: deletes {target}]"))
         }
+        (Some(Whiteout::Opaque { dir }), _, _) => line.push_str(&format!(
+            "  [opaque: hides lower contents of {}]",
+            if dir.is_empty() { "/" } else { dir }
+        )),
         (None, EntryKind::Symlink, Some(t)) => line.push_str(&format!(" -> {t}")),
         (None, EntryKind::Hardlink, Some(t)) => line.push_str(&format!(" link to {t}")),
         _ => {}

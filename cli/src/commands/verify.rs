@@ -38,9 +38,15 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         let failed = report.failures().count();
         if failed == 0 {
-            println!("OK: every checkable digest verified ({} checks)", report.verification.checks.len());
+            println!(
+                "OK: every checkable digest verified ({} checks)",
+                report.verification.checks.len()
+            );
         } else {
-            println!("FAILED: {failed} of {} checks failed", report.verification.checks.len());
+            println!(
+                "FAILED: {failed} of {} checks failed",
+                report.verification.checks.len()
+            );
         }
     }
     Ok(if report.verification.ok {

@@ -48,13 +48,19 @@ pub fn parse_config(member: &str, bytes: &[u8]) -> Result<ParsedConfig> {
                 created_by: get_str(h, "created_by").map(str::to_owned),
                 author: get_str(h, "author").map(str::to_owned),
                 comment: get_str(h, "comment").map(str::to_owned),
-                empty_layer: get(h, "empty_layer").and_then(Value::as_bool).unwrap_or(false),
+                empty_layer: get(h, "empty_layer")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
                 layer: None,
             });
         }
     }
     if let Some(rootfs) = get_object(root, "rootfs") {
-        for (i, item) in get_array(rootfs, "diff_ids").into_iter().flatten().enumerate() {
+        for (i, item) in get_array(rootfs, "diff_ids")
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let text = item.as_str().unwrap_or_default();
             let digest = Digest::parse(text).map_err(|source| Error::Digest {
                 member: format!("{member} rootfs.diff_ids[{i}]"),

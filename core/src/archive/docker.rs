@@ -98,10 +98,12 @@ pub fn name_digest(path: &str) -> Option<Digest> {
     if base.contains(':') {
         return Digest::parse(base).ok();
     }
-    let stem = [".tar.gz", ".tar.zst", ".json", ".tar", ".tgz", ".gz", ".zst"]
-        .iter()
-        .find_map(|ext| base.strip_suffix(ext))
-        .unwrap_or(base);
+    let stem = [
+        ".tar.gz", ".tar.zst", ".json", ".tar", ".tgz", ".gz", ".zst",
+    ]
+    .iter()
+    .find_map(|ext| base.strip_suffix(ext))
+    .unwrap_or(base);
     if stem.len() == 64 {
         Digest::parse(&format!("sha256:{stem}")).ok()
     } else {
@@ -131,7 +133,10 @@ pub fn legacy_repositories(bytes: &[u8]) -> Vec<(String, String)> {
     for (repo, tag_map) in &repos {
         if let Some(tag_map) = tag_map.as_object() {
             for (tag, id) in tag_map {
-                tags.push((format!("{repo}:{tag}"), id.as_str().unwrap_or("").to_owned()));
+                tags.push((
+                    format!("{repo}:{tag}"),
+                    id.as_str().unwrap_or("").to_owned(),
+                ));
             }
         }
     }

@@ -109,12 +109,15 @@ impl MemberIndex {
                 .link_name_bytes()
                 .map(|l| String::from_utf8_lossy(&l).into_owned());
             let kind = match entry.header().entry_type() {
-                tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
-                    MemberKind::File
-                }
+                tar::EntryType::Regular
+                | tar::EntryType::Continuous
+                | tar::EntryType::GNUSparse => MemberKind::File,
                 tar::EntryType::Directory => MemberKind::Dir,
                 tar::EntryType::Symlink => {
-                    match link.as_deref().and_then(|l| paths::resolve_member_link(parent, l)) {
+                    match link
+                        .as_deref()
+                        .and_then(|l| paths::resolve_member_link(parent, l))
+                    {
                         Some(target) => MemberKind::Symlink(target),
                         None => MemberKind::Other,
                     }

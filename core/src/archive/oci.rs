@@ -73,10 +73,13 @@ impl Descriptor {
     }
 
     fn tags(&self) -> Vec<String> {
-        ["io.containerd.image.name", "org.opencontainers.image.ref.name"]
-            .iter()
-            .filter_map(|k| self.annotations.get(*k).cloned())
-            .collect()
+        [
+            "io.containerd.image.name",
+            "org.opencontainers.image.ref.name",
+        ]
+        .iter()
+        .filter_map(|k| self.annotations.get(*k).cloned())
+        .collect()
     }
 }
 
@@ -155,7 +158,16 @@ pub fn walk(source: &mut dyn ImageSource, index_bytes: &[u8], limits: &Limits) -
         detail: Some("index.json is the root of trust: nothing declares its digest".into()),
     });
     let mut visited = HashSet::new();
-    walk_index(source, INDEX_JSON, root, &[], 0, &mut visited, limits, &mut walk)?;
+    walk_index(
+        source,
+        INDEX_JSON,
+        root,
+        &[],
+        0,
+        &mut visited,
+        limits,
+        &mut walk,
+    )?;
     Ok(walk)
 }
 
@@ -218,20 +230,24 @@ fn walk_index(
         )?;
         let Some(bytes) = bytes else {
             walk.checks.push(check);
-            walk.leaves.push(leaf(descriptor, tags, None, ChoiceKind::Artifact));
+            walk.leaves
+                .push(leaf(descriptor, tags, None, ChoiceKind::Artifact));
             continue;
         };
         let value = json::parse(&blob_name, &bytes)?;
         let Some(doc) = value.as_object() else {
             walk.checks.push(check);
-            walk.leaves.push(leaf(descriptor, tags, None, ChoiceKind::Artifact));
+            walk.leaves
+                .push(leaf(descriptor, tags, None, ChoiceKind::Artifact));
             continue;
         };
         let declared = descriptor.media_type.as_deref();
         match doc_kind(doc) {
             DocKind::Index => {
                 let mut check = check;
-                check.object = CheckedObject::Index { name: blob_name.clone() };
+                check.object = CheckedObject::Index {
+                    name: blob_name.clone(),
+                };
                 walk.checks.push(check);
                 if !matches!(declared, Some(MEDIA_OCI_INDEX | MEDIA_DOCKER_LIST)) {
                     walk.warnings.push(Warning::new(
@@ -251,7 +267,16 @@ fn walk_index(
                     });
                 }
                 visited.insert(descriptor.digest.clone());
-                walk_index(source, &blob_name, doc, &tags, depth + 1, visited, limits, walk)?;
+                walk_index(
+                    source,
+                    &blob_name,
+                    doc,
+                    &tags,
+                    depth + 1,
+                    visited,
+                    limits,
+                    walk,
+                )?;
                 visited.remove(&descriptor.digest);
             }
             DocKind::Manifest => {
@@ -267,18 +292,25 @@ fn walk_index(
                 }
                 let manifest = parse_manifest(&blob_name, doc)?;
                 let kind = classify(&descriptor, &manifest);
-                walk.leaves.push(leaf(descriptor, tags, Some(manifest), kind));
+                walk.leaves
+                    .push(leaf(descriptor, tags, Some(manifest), kind));
             }
             DocKind::Unknown => {
                 walk.checks.push(check);
-                walk.leaves.push(leaf(descriptor, tags, None, ChoiceKind::Artifact));
+                walk.leaves
+                    .push(leaf(descriptor, tags, None, ChoiceKind::Artifact));
             }
         }
     }
     Ok(())
 }
 
-fn leaf(descriptor: Descriptor, tags: Vec<String>, manifest: Option<ManifestDoc>, kind: ChoiceKind) -> OciLeaf {
+fn leaf(
+    descriptor: Descriptor,
+    tags: Vec<String>,
+    manifest: Option<ManifestDoc>,
+    kind: ChoiceKind,
+) -> OciLeaf {
     OciLeaf {
         choice: ImageChoice {
             index: 0,

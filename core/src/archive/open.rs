@@ -62,7 +62,10 @@ pub fn open_image(source: &mut dyn ImageSource, options: &OpenOptions) -> Result
         let index_bytes = read_small(source, &index_location, limits)?;
         check_layout_marker(source, limits, &mut warnings)?;
         let walk = oci::walk(source, &index_bytes, limits)?;
-        let usable = walk.leaves.iter().any(|l| l.choice.kind == ChoiceKind::Image);
+        let usable = walk
+            .leaves
+            .iter()
+            .any(|l| l.choice.kind == ChoiceKind::Image);
         if usable || manifest_location.is_none() {
             let format = match (source.is_archive(), manifest_location.is_some()) {
                 (false, _) => ArchiveFormat::OciLayout,
@@ -92,14 +95,25 @@ pub fn open_image(source: &mut dyn ImageSource, options: &OpenOptions) -> Result
     open_docker(source, format, entries, warnings, options)
 }
 
-fn check_layout_marker(source: &mut dyn ImageSource, limits: &Limits, warnings: &mut Vec<Warning>) -> Result<()> {
+fn check_layout_marker(
+    source: &mut dyn ImageSource,
+    limits: &Limits,
+    warnings: &mut Vec<Warning>,
+) -> Result<()> {
     match source.locate(OCI_LAYOUT)? {
-        None => warnings.push(Warning::new("no-oci-layout", "oci-layout marker file is missing")),
+        None => warnings.push(Warning::new(
+            "no-oci-layout",
+            "oci-layout marker file is missing",
+        )),
         Some(location) => {
             let bytes = read_small(source, &location, limits)?;
             let version = serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
-                .and_then(|v| v.get("imageLayoutVersion").and_then(|v| v.as_str()).map(str::to_owned));
+                .and_then(|v| {
+                    v.get("imageLayoutVersion")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned)
+                });
             if version.as_deref() != Some("1.0.0") {
                 warnings.push(Warning::new(
                     "oci-layout-version",
@@ -113,7 +127,11 @@ fn check_layout_marker(source: &mut dyn ImageSource, limits: &Limits, warnings: 
 
 /// Picks one of `choices` by selector, platform, or the default rule
 /// (the only image; else linux/amd64; else ask).
-pub fn select(choices: &[ImageChoice], options: &OpenOptions, warnings: &mut Vec<Warning>) -> Result<usize> {
+pub fn select(
+    choices: &[ImageChoice],
+    options: &OpenOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<usize> {
     let available = || {
         choices
             .iter()
@@ -139,7 +157,10 @@ pub fn select(choices: &[ImageChoice], options: &OpenOptions, warnings: &mut Vec
     };
     let mut candidates: Vec<&ImageChoice> = match &options.image {
         Some(selector) => {
-            let matched: Vec<&ImageChoice> = choices.iter().filter(|c| matches_selector(c, selector)).collect();
+            let matched: Vec<&ImageChoice> = choices
+                .iter()
+                .filter(|c| matches_selector(c, selector))
+                .collect();
             if matched.is_empty() {
                 return Err(Error::NoSuchImage {
                     selector: selector.clone(),
@@ -148,10 +169,17 @@ pub fn select(choices: &[ImageChoice], options: &OpenOptions, warnings: &mut Vec
             }
             matched
         }
-        None => choices.iter().filter(|c| c.kind == ChoiceKind::Image).collect(),
+        None => choices
+            .iter()
+            .filter(|c| c.kind == ChoiceKind::Image)
+            .collect(),
     };
     if let Some(platform) = &options.platform {
-        candidates.retain(|c| c.platform.as_deref().is_some_and(|p| platform_matches(p, platform)));
+        candidates.retain(|c| {
+            c.platform
+                .as_deref()
+                .is_some_and(|p| platform_matches(p, platform))
+        });
         if candidates.is_empty() {
             return Err(Error::NoSuchImage {
                 selector: format!("platform {platform}"),
@@ -160,14 +188,24 @@ pub fn select(choices: &[ImageChoice], options: &OpenOptions, warnings: &mut Vec
         }
     }
     match candidates.as_slice() {
-        [] => Err(Error::NoImage { available: available() }),
+        [] => Err(Error::NoImage {
+            available: available(),
+        }),
         [only] => Ok(only.index),
         [first, ..] => {
-            let platforms: Vec<&str> = candidates.iter().filter_map(|c| c.platform.as_deref()).collect();
+            let platforms: Vec<&str> = candidates
+                .iter()
+                .filter_map(|c| c.platform.as_deref())
+                .collect();
             let multi_platform = platforms.len() == candidates.len()
-                && platforms.iter().any(|p| Some(*p) != first.platform.as_deref());
+                && platforms
+                    .iter()
+                    .any(|p| Some(*p) != first.platform.as_deref());
             if multi_platform {
-                if let Some(amd64) = candidates.iter().find(|c| c.platform.as_deref() == Some("linux/amd64")) {
+                if let Some(amd64) = candidates
+                    .iter()
+                    .find(|c| c.platform.as_deref() == Some("linux/amd64"))
+                {
                     return Ok(amd64.index);
                 }
                 return Err(Error::AmbiguousPlatform {
@@ -213,7 +251,8 @@ fn matches_selector(choice: &ImageChoice, selector: &str) -> bool {
 }
 
 fn platform_matches(found: &str, wanted: &str) -> bool {
-    found == wanted || (wanted.matches('/').count() == 1 && found.starts_with(&format!("{wanted}/")))
+    found == wanted
+        || (wanted.matches('/').count() == 1 && found.starts_with(&format!("{wanted}/")))
 }
 
 fn open_oci(
@@ -269,7 +308,10 @@ fn open_oci(
             warnings.push(
                 Warning::new(
                     "foreign-layer",
-                    format!("layer {index} is a foreign layer ({}) not included in the image", descriptor.digest),
+                    format!(
+                        "layer {index} is a foreign layer ({}) not included in the image",
+                        descriptor.digest
+                    ),
                 )
                 .in_layer(index),
             );
@@ -288,14 +330,19 @@ fn open_oci(
         tags: leaf.choice.tags.clone(),
         manifest_digest: Some(leaf.descriptor.digest.clone()),
         config_digest: Some(manifest.config.digest.clone()),
-        platform: config.platform.clone().or_else(|| leaf.descriptor.platform.clone()),
+        platform: config
+            .platform
+            .clone()
+            .or_else(|| leaf.descriptor.platform.clone()),
         created: config.created.clone(),
         author: config.author.clone(),
         compressed_size: 0,
         uncompressed_size: 0,
         config: config.runtime.clone(),
     };
-    finish(format, images, selected, summary, config, layers, checks, warnings)
+    finish(
+        format, images, selected, summary, config, layers, checks, warnings,
+    )
 }
 
 fn open_docker(
@@ -370,7 +417,8 @@ fn open_docker(
         path: entry.config.clone(),
     })?;
     let config_bytes = read_small(source, &config_location, limits)?;
-    let config_claim = docker::name_digest(&entry.config).or_else(|| docker::name_digest(config_location.path()));
+    let config_claim =
+        docker::name_digest(&entry.config).or_else(|| docker::name_digest(config_location.path()));
     let mut config_check = verify::compare(
         CheckedObject::Config {
             name: config_location.path().to_owned(),
@@ -400,15 +448,21 @@ fn open_docker(
     let mut layers = Vec::with_capacity(entry.layers.len());
     for (index, path) in entry.layers.iter().enumerate() {
         let location = source.locate(path)?;
-        let name_digest = docker::name_digest(path)
-            .or_else(|| location.as_ref().and_then(|l| docker::name_digest(l.path())));
+        let name_digest = docker::name_digest(path).or_else(|| {
+            location
+                .as_ref()
+                .and_then(|l| docker::name_digest(l.path()))
+        });
         if location.is_none() {
             let member = source.member_index().and_then(|m| m.get(path)).cloned();
             if let Some(member) = member {
                 warnings.push(
                     Warning::new(
                         "layer-link-broken",
-                        format!("layer {index} member {path} is a link that leads to no file ({:?})", member.kind),
+                        format!(
+                            "layer {index} member {path} is a link that leads to no file ({:?})",
+                            member.kind
+                        ),
                     )
                     .in_layer(index),
                 );
@@ -425,9 +479,13 @@ fn open_docker(
         });
     }
     let summary = ImageSummary {
-        tags: images.get(selected).map(|c| c.tags.clone()).unwrap_or_default(),
+        tags: images
+            .get(selected)
+            .map(|c| c.tags.clone())
+            .unwrap_or_default(),
         manifest_digest: None,
-        config_digest: config_claim.filter(|d| checks.last().is_some_and(|c| c.actual.as_ref() == Some(d))),
+        config_digest: config_claim
+            .filter(|d| checks.last().is_some_and(|c| c.actual.as_ref() == Some(d))),
         platform: config.platform.clone(),
         created: config.created.clone(),
         author: config.author.clone(),
@@ -435,7 +493,9 @@ fn open_docker(
         uncompressed_size: 0,
         config: config.runtime.clone(),
     };
-    finish(format, images, selected, summary, config, layers, checks, warnings)
+    finish(
+        format, images, selected, summary, config, layers, checks, warnings,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

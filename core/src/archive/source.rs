@@ -86,7 +86,9 @@ impl<R: Read> Read for ExactReader<R> {
         if self.remaining == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let want = usize::try_from(self.remaining).unwrap_or(usize::MAX).min(buf.len());
+        let want = usize::try_from(self.remaining)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
         let n = self.inner.read(buf.get_mut(..want).unwrap_or_default())?;
         if n == 0 {
             return Err(io::Error::new(
@@ -124,16 +126,23 @@ impl<R: Read + Seek> ImageSource for TarSource<R> {
     }
 
     fn locate(&mut self, path: &str) -> Result<Option<BlobLocation>> {
-        Ok(self.index.resolve(path).map(|m| BlobLocation::ArchiveRange {
-            member: m.path.clone(),
-            offset: m.offset,
-            size: m.size,
-        }))
+        Ok(self
+            .index
+            .resolve(path)
+            .map(|m| BlobLocation::ArchiveRange {
+                member: m.path.clone(),
+                offset: m.offset,
+                size: m.size,
+            }))
     }
 
     fn open(&mut self, location: &BlobLocation) -> Result<Box<dyn Read + '_>> {
         match location {
-            BlobLocation::ArchiveRange { offset, size, member } => {
+            BlobLocation::ArchiveRange {
+                offset,
+                size,
+                member,
+            } => {
                 self.reader
                     .seek(SeekFrom::Start(*offset))
                     .map_err(|source| Error::Io {

@@ -61,7 +61,13 @@ fn looks_like_tar(head: &[u8]) -> bool {
     let computed: u32 = block
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u32::from(b) })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
         .sum();
     stored == computed
 }
@@ -89,7 +95,7 @@ pub enum Decoder<R: Read> {
     /// gzip, all members (eStargz is many members).
     Gzip(MultiGzDecoder<R>),
     /// zstd, all frames.
-    Zstd(ZstdReader<R>),
+    Zstd(Box<ZstdReader<R>>),
 }
 
 impl<R: Read> std::fmt::Debug for Decoder<R> {
@@ -108,7 +114,7 @@ impl<R: Read> Decoder<R> {
         match compression {
             Compression::None => Decoder::Plain(source),
             Compression::Gzip => Decoder::Gzip(MultiGzDecoder::new(source)),
-            Compression::Zstd => Decoder::Zstd(ZstdReader::new(source)),
+            Compression::Zstd => Decoder::Zstd(Box::new(ZstdReader::new(source))),
         }
     }
 
@@ -147,10 +153,19 @@ mod tests {
 
     #[test]
     fn detects_magics() {
-        assert_eq!(detect(&[0x1f, 0x8b, 8]), Detected::Supported(Compression::Gzip));
-        assert_eq!(detect(&[0x28, 0xb5, 0x2f, 0xfd]), Detected::Supported(Compression::Zstd));
+        assert_eq!(
+            detect(&[0x1f, 0x8b, 8]),
+            Detected::Supported(Compression::Gzip)
+        );
+        assert_eq!(
+            detect(&[0x28, 0xb5, 0x2f, 0xfd]),
+            Detected::Supported(Compression::Zstd)
+        );
         assert_eq!(detect(b"BZh91AY"), Detected::Unsupported("bzip2"));
-        assert_eq!(detect(&[0xfd, b'7', b'z', b'X', b'Z', 0]), Detected::Unsupported("xz"));
+        assert_eq!(
+            detect(&[0xfd, b'7', b'z', b'X', b'Z', 0]),
+            Detected::Unsupported("xz")
+        );
         assert_eq!(detect(&[0u8; 1024]), Detected::Supported(Compression::None));
         assert_eq!(detect(b"hello world"), Detected::Unsupported("unknown"));
         assert_eq!(detect(b""), Detected::Supported(Compression::None));

@@ -50,7 +50,9 @@ pub fn classify_whiteout(path: &str) -> Result<Option<Whiteout>, Skipped> {
         return Ok(None);
     };
     if name == OPAQUE_MARKER {
-        return Ok(Some(Whiteout::Opaque { dir: dir.to_owned() }));
+        return Ok(Some(Whiteout::Opaque {
+            dir: dir.to_owned(),
+        }));
     }
     if rest.is_empty() || rest == "." || rest == ".." || rest.starts_with(WHITEOUT_PREFIX) {
         return Err(Skipped::InvalidWhiteout);
@@ -89,7 +91,11 @@ pub fn from_tar<R: Read>(
     let link_raw = entry.link_name_bytes().map(|l| l.into_owned());
     let header_offset = entry.raw_header_position();
     let data_offset = entry.raw_file_position();
-    let size = if kind == EntryKind::File { entry.size() } else { 0 };
+    let size = if kind == EntryKind::File {
+        entry.size()
+    } else {
+        0
+    };
 
     let mut xattrs = Vec::new();
     if let Ok(Some(extensions)) = entry.pax_extensions() {
@@ -128,7 +134,9 @@ pub fn from_tar<R: Read>(
             Some(target.path)
         }
         (EntryKind::Hardlink, None) => return Err(Skipped::BadLinkTarget),
-        (EntryKind::Symlink, raw) => Some(String::from_utf8_lossy(&raw.unwrap_or_default()).into_owned()),
+        (EntryKind::Symlink, raw) => {
+            Some(String::from_utf8_lossy(&raw.unwrap_or_default()).into_owned())
+        }
         _ => None,
     };
     let whiteout = classify_whiteout(&normalized.path)?;
@@ -160,7 +168,9 @@ mod tests {
     fn whiteouts() {
         assert_eq!(
             classify_whiteout("a/.wh.foo"),
-            Ok(Some(Whiteout::Remove { target: "a/foo".into() }))
+            Ok(Some(Whiteout::Remove {
+                target: "a/foo".into()
+            }))
         );
         assert_eq!(
             classify_whiteout(".wh..wh..opq"),
@@ -168,11 +178,17 @@ mod tests {
         );
         assert_eq!(classify_whiteout("a/b"), Ok(None));
         for bad in [".wh.", "a/.wh..", "a/.wh...", ".wh..wh.plnk"] {
-            assert_eq!(classify_whiteout(bad), Err(Skipped::InvalidWhiteout), "{bad}");
+            assert_eq!(
+                classify_whiteout(bad),
+                Err(Skipped::InvalidWhiteout),
+                "{bad}"
+            );
         }
         assert_eq!(
             classify_whiteout("x/.wh...."),
-            Ok(Some(Whiteout::Remove { target: "x/...".into() }))
+            Ok(Some(Whiteout::Remove {
+                target: "x/...".into()
+            }))
         );
     }
 }

@@ -93,8 +93,13 @@ impl<R: Read> BlobStage<R> {
                 });
             }
         };
-        let same_hash = compression == Compression::None && blob_algorithm(plan) == diff_algorithm(plan);
-        let algorithm = if same_hash { None } else { Some(blob_algorithm(plan)) };
+        let same_hash =
+            compression == Compression::None && blob_algorithm(plan) == diff_algorithm(plan);
+        let algorithm = if same_hash {
+            None
+        } else {
+            Some(blob_algorithm(plan))
+        };
         let source = HashingReader::new(cursor.chain(rest), algorithm);
         Ok(BlobStage {
             decoder: Decoder::new(compression, source),
@@ -127,7 +132,9 @@ impl<R: Read> BlobStage<R> {
         let layer = self.layer;
         let expected_size = self.expected_size;
         let mut source = self.decoder.into_inner();
-        let leftover = source.drain().map_err(|e| classify(e, compression, layer, source.count(), expected_size))?;
+        let leftover = source
+            .drain()
+            .map_err(|e| classify(e, compression, layer, source.count(), expected_size))?;
         let (digest, size) = source.finish();
         let _ = leftover;
         Ok(BlobOutcome {
@@ -138,7 +145,13 @@ impl<R: Read> BlobStage<R> {
     }
 }
 
-fn classify(source: io::Error, compression: Compression, layer: usize, consumed: u64, expected_size: u64) -> Error {
+fn classify(
+    source: io::Error,
+    compression: Compression,
+    layer: usize,
+    consumed: u64,
+    expected_size: u64,
+) -> Error {
     if source.kind() == io::ErrorKind::UnexpectedEof && consumed < expected_size {
         return Error::Truncated {
             what: format!("layer {layer} blob"),
@@ -169,7 +182,13 @@ impl<R: Read> Read for BlobStage<R> {
                 let kind = e.kind();
                 let message = e.to_string();
                 let consumed = self.decoder.get_ref().count();
-                self.error = Some(classify(e, self.compression, self.layer, consumed, self.expected_size));
+                self.error = Some(classify(
+                    e,
+                    self.compression,
+                    self.layer,
+                    consumed,
+                    self.expected_size,
+                ));
                 Err(io::Error::new(kind, message))
             }
         }
@@ -227,17 +246,42 @@ impl LayerScan {
     }
 }
 
-fn blob_check(plan: &LayerPlan, blob_digest: &Digest, blob_size: u64, stream_digest: &Digest) -> Check {
+fn blob_check(
+    plan: &LayerPlan,
+    blob_digest: &Digest,
+    blob_size: u64,
+    stream_digest: &Digest,
+) -> Check {
     let object = CheckedObject::LayerBlob { layer: plan.index };
     if let Some(expected) = &plan.digest {
-        return verify::compare(object, Some(expected), plan.descriptor_size, Some(blob_digest.clone()), blob_size, "");
+        return verify::compare(
+            object,
+            Some(expected),
+            plan.descriptor_size,
+            Some(blob_digest.clone()),
+            blob_size,
+            "",
+        );
     }
     if let Some(claimed) = &plan.name_digest {
         // A content-addressed member name may name the stored blob or,
         // for some tools, the uncompressed stream: either proves integrity.
-        let actual = if claimed == stream_digest { stream_digest } else { blob_digest };
-        let mut check = verify::compare(object, Some(claimed), None, Some(actual.clone()), blob_size, "");
-        check.detail.get_or_insert_with(|| "checked against the content-addressed member name".into());
+        let actual = if claimed == stream_digest {
+            stream_digest
+        } else {
+            blob_digest
+        };
+        let mut check = verify::compare(
+            object,
+            Some(claimed),
+            None,
+            Some(actual.clone()),
+            blob_size,
+            "",
+        );
+        check
+            .detail
+            .get_or_insert_with(|| "checked against the content-addressed member name".into());
         return check;
     }
     verify::compare(

@@ -34,18 +34,31 @@ pub struct StreamIndex {
 /// Reads a whole uncompressed layer stream, hashing it with `algorithm` and
 /// indexing its entries. Regular files' data is read once to compute their
 /// XXH3 content hash.
-pub fn index_stream<R: Read>(reader: R, layer: usize, algorithm: Algorithm, limits: &Limits) -> Result<StreamIndex> {
-    let mut hashing = HashingReader::new(LimitReader::new(reader, limits.max_layer_bytes), Some(algorithm));
+pub fn index_stream<R: Read>(
+    reader: R,
+    layer: usize,
+    algorithm: Algorithm,
+    limits: &Limits,
+) -> Result<StreamIndex> {
+    let mut hashing = HashingReader::new(
+        LimitReader::new(reader, limits.max_layer_bytes),
+        Some(algorithm),
+    );
     let mut warnings = Vec::new();
     let mut entries = Vec::new();
-    let limit_error = |what: &str, limit: &'static str, value: u64, flag: &'static str| Error::Limit {
-        what: format!("layer {layer}: {what}"),
-        limit,
-        value,
-        flag,
-    };
+    let limit_error =
+        |what: &str, limit: &'static str, value: u64, flag: &'static str| Error::Limit {
+            what: format!("layer {layer}: {what}"),
+            limit,
+            value,
+            flag,
+        };
     let tar_error = |offset: u64, source: io::Error| {
-        if source.kind() == io::ErrorKind::Other && source.to_string().contains(LimitReader::<io::Empty>::MESSAGE) {
+        if source.kind() == io::ErrorKind::Other
+            && source
+                .to_string()
+                .contains(LimitReader::<io::Empty>::MESSAGE)
+        {
             limit_error(
                 "uncompressed size",
                 "max_layer_bytes",
@@ -53,7 +66,11 @@ pub fn index_stream<R: Read>(reader: R, layer: usize, algorithm: Algorithm, limi
                 flags::MAX_LAYER_BYTES,
             )
         } else {
-            Error::LayerTar { layer, offset, source }
+            Error::LayerTar {
+                layer,
+                offset,
+                source,
+            }
         }
     };
     {
@@ -79,7 +96,10 @@ pub fn index_stream<R: Read>(reader: R, layer: usize, algorithm: Algorithm, limi
             let raw_path = tar_entry.path_bytes().into_owned();
             if raw_path.len() as u64 > limits.max_path_bytes {
                 return Err(limit_error(
-                    &format!("entry at offset {header_offset} has a {}-byte name", raw_path.len()),
+                    &format!(
+                        "entry at offset {header_offset} has a {}-byte name",
+                        raw_path.len()
+                    ),
                     "max_path_bytes",
                     limits.max_path_bytes,
                     flags::MAX_PATH_BYTES,
@@ -106,26 +126,42 @@ pub fn index_stream<R: Read>(reader: R, layer: usize, algorithm: Algorithm, limi
             let normalized = match paths::normalize(&raw_path) {
                 Ok(n) => n,
                 Err(why) => {
-                    warnings.push(skip_warning(&Skipped::UnsafePath(why), &shown(), layer, header_offset));
+                    warnings.push(skip_warning(
+                        &Skipped::UnsafePath(why),
+                        &shown(),
+                        layer,
+                        header_offset,
+                    ));
                     continue;
                 }
             };
             if normalized.was_absolute {
                 warnings.push(
-                    Warning::new("absolute-path", format!("entry {:?} is absolute; treated as relative", shown()))
-                        .in_layer(layer)
-                        .at(header_offset),
+                    Warning::new(
+                        "absolute-path",
+                        format!("entry {:?} is absolute; treated as relative", shown()),
+                    )
+                    .in_layer(layer)
+                    .at(header_offset),
                 );
             }
             if normalized.was_lossy {
                 warnings.push(
-                    Warning::new("non-utf8-path", format!("entry {:?} is not valid UTF-8", shown()))
-                        .in_layer(layer)
-                        .at(header_offset),
+                    Warning::new(
+                        "non-utf8-path",
+                        format!("entry {:?} is not valid UTF-8", shown()),
+                    )
+                    .in_layer(layer)
+                    .at(header_offset),
                 );
             }
             if normalized.path.is_empty() && kind != EntryKind::Dir {
-                warnings.push(skip_warning(&Skipped::RootNotDir, &shown(), layer, header_offset));
+                warnings.push(skip_warning(
+                    &Skipped::RootNotDir,
+                    &shown(),
+                    layer,
+                    header_offset,
+                ));
                 continue;
             }
             let mut record = match entry::from_tar(&mut tar_entry, &normalized, kind) {
@@ -139,7 +175,9 @@ pub fn index_stream<R: Read>(reader: R, layer: usize, algorithm: Algorithm, limi
                 content.reset();
                 let mut remaining = record.size;
                 while remaining > 0 {
-                    let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(buf.len());
+                    let want = usize::try_from(remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(buf.len());
                     let n = tar_entry
                         .read(buf.get_mut(..want).unwrap_or_default())
                         .map_err(|e| tar_error(record.data_offset, e))?;
@@ -175,7 +213,9 @@ pub fn index_stream<R: Read>(reader: R, layer: usize, algorithm: Algorithm, limi
         warnings.push(
             Warning::new(
                 "data-after-end",
-                format!("{trailing_bytes} bytes follow the tar end marker (included in the diff_id)"),
+                format!(
+                    "{trailing_bytes} bytes follow the tar end marker (included in the diff_id)"
+                ),
             )
             .in_layer(layer)
             .at(end_of_tar),
@@ -217,7 +257,10 @@ fn cap_repeats(warnings: Vec<Warning>, layer: usize) -> Vec<Warning> {
             kept.push(
                 Warning::new(
                     &code,
-                    format!("… and {} more {code} warnings in this layer", count - MAX_WARNINGS_PER_CODE),
+                    format!(
+                        "… and {} more {code} warnings in this layer",
+                        count - MAX_WARNINGS_PER_CODE
+                    ),
                 )
                 .in_layer(layer),
             );
@@ -232,7 +275,10 @@ fn skip_warning(skip: &Skipped, shown: &str, layer: usize, offset: u64) -> Warni
         Skipped::InvalidWhiteout => ("invalid-whiteout", "is a malformed whiteout"),
         Skipped::RootNotDir => ("root-not-dir", "names the root but is not a directory"),
         Skipped::NotAFile => ("not-a-file", "names no file"),
-        Skipped::BadLinkTarget => ("bad-link-target", "is a hard link with an unsafe or empty target"),
+        Skipped::BadLinkTarget => (
+            "bad-link-target",
+            "is a hard link with an unsafe or empty target",
+        ),
     };
     Warning::new(code, format!("entry {shown:?} {why}; skipped"))
         .in_layer(layer)
@@ -249,7 +295,10 @@ impl<R> LimitReader<R> {
     const MESSAGE: &'static str = "decompressed size limit exceeded";
 
     fn new(inner: R, limit: u64) -> Self {
-        LimitReader { inner, remaining: limit }
+        LimitReader {
+            inner,
+            remaining: limit,
+        }
     }
 }
 

@@ -17,7 +17,9 @@ pub struct ZstdReader<R: Read> {
 
 impl<R: Read> std::fmt::Debug for ZstdReader<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ZstdReader").field("in_frame", &self.in_frame).finish()
+        f.debug_struct("ZstdReader")
+            .field("in_frame", &self.in_frame)
+            .finish()
     }
 }
 
@@ -53,7 +55,10 @@ impl<R: Read> ZstdReader<R> {
                     length,
                     ..
                 })) => {
-                    let skipped = io::copy(&mut (&mut self.source).take(u64::from(length)), &mut io::sink())?;
+                    let skipped = io::copy(
+                        &mut (&mut self.source).take(u64::from(length)),
+                        &mut io::sink(),
+                    )?;
                     if skipped != u64::from(length) {
                         return Err(io::Error::new(
                             io::ErrorKind::UnexpectedEof,

@@ -1,1 +1,68 @@
-//! The *overlay* phase: merged tree, per-layer changesets, wasted space, flatten, diff.
+//! The *overlay* phase: apply layers in order (OCI image-spec layer.md) to
+//! get the merged tree with per-path provenance, per-layer changesets,
+//! wasted space (exact, and dive's efficiency score), flatten/squash to a
+//! tar, image-to-image diff and advice.
+//!
+//! Everything takes the layers' scanned entries (`&[&[Entry]]`, bottom
+//! first) and returns plain serializable data; exporting file data reads
+//! layer blobs through a driver-supplied [`LayerOpener`].
+//!
+//! Symlinked parents: an entry `a/b` whose parent `a` is a symlink in the
+//! tree is placed where a runtime would put it (`umoci unpack`, containerd
+//! and moby all resolve parent components inside the root): the symlink is
+//! followed, scoped to the root, and a `through-symlink` warning names the
+//! real path. Nothing ever resolves outside the root, and an entry's own
+//! final name is never followed (a symlink there is replaced).
+
+pub mod advise;
+pub mod changes;
+pub mod ci;
+pub mod diff;
+pub mod dive;
+pub mod export;
+mod merge;
+pub mod stack;
+mod tarwrite;
+mod tree;
+pub mod view;
+pub mod waste;
+
+pub use changes::{Aspect, Change, ChangeAction, LayerChanges, RemovalCause};
+pub use dive::{DiveEfficiency, dive_efficiency};
+pub use export::{ExportSummary, LayerOpener, SourceOpener};
+pub use stack::{Overlay, cat_layer_entry};
+pub use view::{MergedEntry, PathEvent};
+pub use waste::WasteReport;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Entry, Warning};
+
+/// Everything about the merged image in one plain value (for `--json` and
+/// the browser).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MergeReport {
+    /// The final tree, sorted by path.
+    pub tree: Vec<MergedEntry>,
+    /// Each layer's own changes.
+    pub changes: Vec<LayerChanges>,
+    /// Exact wasted space and duplicates.
+    pub waste: WasteReport,
+    /// dive's efficiency numbers.
+    pub dive: DiveEfficiency,
+    /// Oddities met while applying layers.
+    pub warnings: Vec<Warning>,
+}
+
+/// Applies all layers and returns every view as plain data.
+pub fn merge(layers: &[&[Entry]]) -> MergeReport {
+    let overlay = Overlay::new(layers);
+    MergeReport {
+        tree: overlay.entries(),
+        changes: overlay.changes().to_vec(),
+        waste: overlay.waste(),
+        dive: dive_efficiency(layers),
+        warnings: overlay.warnings().to_vec(),
+    }
+}

@@ -1,0 +1,401 @@
+//! Applying layers in order (OCI image-spec layer.md), bottom layer first.
+//!
+//! Rules, per layer:
+//! 1. Whiteouts first, against the tree *below* this layer: `.wh.NAME`
+//!    removes NAME (any type, with its subtree); `.wh..wh..opq` removes
+//!    every child of its directory. Same-layer entries are therefore never
+//!    hidden by same-layer whiteouts, wherever the markers appear.
+//! 2. Then every other entry in stream order. An entry's parent directory is
+//!    resolved like a runtime does it (`umoci unpack`, containerd, moby):
+//!    symlinks among the parent components are followed, but only inside the
+//!    root (absolute targets restart at the root, `..` stops there); the
+//!    entry's own name is never followed. Missing parents become implied
+//!    directories (mode 0755, root-owned, mtime 0); a non-directory parent
+//!    component is replaced by an implied directory.
+//! 3. A directory over a directory changes attributes only; any other
+//!    combination removes the old object (and its subtree) first.
+//! 4. A hard link names the same inode as its target (resolved the same way,
+//!    possibly from a lower layer) until a later entry replaces one of the
+//!    names. Its own header metadata is ignored, as runtimes do. A link whose
+//!    target does not exist (or is a directory) is skipped with a warning.
+//! 5. A path listed twice in one layer: the last entry wins, with a warning.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::model::{Entry, EntryKind, Warning, Whiteout};
+use crate::paths;
+
+use super::changes::{Change, ChangeAction, LayerChanges, Meta, RemovalCause, signed};
+use super::tree::{IMPLIED, Layers, Node, ResolveError, Tree, parent_of};
+
+/// Per-layer bookkeeping for the changeset.
+#[derive(Default)]
+struct Track {
+    /// State of each touched path before the layer (first touch wins).
+    before: HashMap<String, Option<Node>>,
+    /// Top-most removed paths: cause, file bytes and names removed.
+    removed: HashMap<String, (RemovalCause, u64, u64)>,
+    /// Paths placed by this layer's entries (duplicate detection).
+    placed: HashSet<String>,
+}
+
+impl Track {
+    fn touch(&mut self, tree: &Tree, path: &str) {
+        if !self.before.contains_key(path) {
+            self.before.insert(path.to_owned(), tree.get(path));
+        }
+    }
+}
+
+/// The merge engine's state after applying some layers.
+pub(crate) struct Engine<'a, 'l> {
+    pub layers: &'l Layers<'a>,
+    pub tree: Tree,
+    pub changes: Vec<LayerChanges>,
+    pub warnings: Vec<Warning>,
+}
+
+impl<'a, 'l> Engine<'a, 'l> {
+    pub fn new(layers: &'l Layers<'a>) -> Self {
+        Engine {
+            layers,
+            tree: Tree::new(),
+            changes: Vec::with_capacity(layers.len()),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn warn(&mut self, layer: usize, entry: &Entry, code: &str, message: String) {
+        self.warnings
+            .push(Warning::new(code, message).in_layer(layer).at(entry.header_offset));
+    }
+
+    /// Applies layer `layer` (its entries are `self.layers[layer]`).
+    pub fn apply(&mut self, layer: usize) {
+        let entries: &'a [Entry] = self.layers.get(layer).copied().unwrap_or_default();
+        let mut track = Track::default();
+        for entry in entries {
+            if let Some(whiteout) = &entry.whiteout {
+                self.apply_whiteout(layer, entry, whiteout, &mut track);
+            }
+        }
+        for (index, entry) in entries.iter().enumerate() {
+            if entry.whiteout.is_none() {
+                self.apply_entry(layer, index, entry, &mut track);
+            }
+        }
+        let shipped_bytes = entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::File && e.whiteout.is_none())
+            .map(|e| e.size)
+            .fold(0u64, u64::saturating_add);
+        let mut changes = self.finish_layer(layer, track);
+        changes.shipped_bytes = shipped_bytes;
+        self.changes.push(changes);
+    }
+
+    fn resolve(&mut self, layer: usize, entry: &Entry, dir: &str) -> Option<String> {
+        match self.tree.resolve_dir(self.layers, dir) {
+            Ok(resolved) => Some(resolved),
+            Err(ResolveError::Loop) => {
+                self.warn(
+                    layer,
+                    entry,
+                    "symlink-loop",
+                    format!("entry {:?}: too many symlinks resolving {dir:?}; skipped", entry.path),
+                );
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, layer: usize, path: &str, cause: RemovalCause, track: &mut Track) {
+        track.touch(&self.tree, path);
+        let removed = self.tree.remove_subtree(path, layer, &cause);
+        let mut bytes = 0u64;
+        for (_, node) in &removed {
+            let is_file = self.tree.inode(*node).is_some_and(|i| i.kind == EntryKind::File);
+            if let Some(e) = self.tree.source(self.layers, node.inode).filter(|_| is_file) {
+                bytes = bytes.saturating_add(e.size);
+            }
+        }
+        track
+            .removed
+            .entry(path.to_owned())
+            .or_insert((cause, bytes, removed.len() as u64));
+    }
+
+    fn apply_whiteout(&mut self, layer: usize, entry: &Entry, whiteout: &Whiteout, track: &mut Track) {
+        match whiteout {
+            Whiteout::Remove { target } => {
+                let (parent, name) = paths::split_parent(target);
+                let Some(dir) = self.resolve(layer, entry, parent) else { return };
+                let path = paths::join(&dir, name);
+                if self.tree.get(&path).is_some() && !path.is_empty() {
+                    self.remove(layer, &path, RemovalCause::Whiteout, track);
+                } else if !track.removed.contains_key(&path) {
+                    self.warn(
+                        layer,
+                        entry,
+                        "whiteout-without-target",
+                        format!("whiteout {:?} names {path:?}, which no lower layer provides", entry.path),
+                    );
+                }
+            }
+            Whiteout::Opaque { dir } => {
+                let Some(resolved) = self.resolve(layer, entry, dir) else { return };
+                if self.tree.kind_at(&resolved) != Some(EntryKind::Dir) {
+                    return;
+                }
+                for child in self.tree.children(&resolved) {
+                    self.remove(
+                        layer,
+                        &child,
+                        RemovalCause::OpaqueDir { dir: resolved.clone() },
+                        track,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Makes every component of `dir` a directory (creating implied ones).
+    fn ensure_dir(&mut self, layer: usize, entry: &Entry, dir: &str, track: &mut Track) {
+        if self.tree.kind_at(dir) == Some(EntryKind::Dir) {
+            return;
+        }
+        let mut end = 0usize;
+        loop {
+            let next = dir.get(end..).and_then(|rest| rest.find('/')).map(|i| end + i);
+            let prefix = match next {
+                Some(i) => dir.get(..i).unwrap_or(dir),
+                None => dir,
+            };
+            match self.tree.kind_at(prefix) {
+                Some(EntryKind::Dir) => {}
+                found => {
+                    if let Some(kind) = found {
+                        self.warn(
+                            layer,
+                            entry,
+                            "parent-not-dir",
+                            format!(
+                                "entry {:?}: parent {prefix:?} is a {kind:?}; replaced by a directory",
+                                entry.path
+                            ),
+                        );
+                        self.remove(layer, prefix, RemovalCause::ReplacedByType { kind: EntryKind::Dir }, track);
+                    } else {
+                        track.touch(&self.tree, prefix);
+                    }
+                    let inode = self.tree.new_inode(EntryKind::Dir, layer, IMPLIED);
+                    self.tree.link(prefix.to_owned(), inode, layer, IMPLIED);
+                }
+            }
+            match next {
+                Some(i) => end = i + 1,
+                None => break,
+            }
+        }
+    }
+
+    fn apply_entry(&mut self, layer: usize, index: usize, entry: &Entry, track: &mut Track) {
+        let (parent, name) = paths::split_parent(&entry.path);
+        let path = if entry.path.is_empty() {
+            String::new()
+        } else {
+            let Some(dir) = self.resolve(layer, entry, parent) else { return };
+            if dir != parent {
+                self.warn(
+                    layer,
+                    entry,
+                    "through-symlink",
+                    format!(
+                        "entry {:?} lies below a symlink; a runtime writes it to {:?}",
+                        entry.path,
+                        paths::join(&dir, name)
+                    ),
+                );
+            }
+            paths::join(&dir, name)
+        };
+        // A hard link's target must exist before anything is removed.
+        let link_inode = if entry.kind == EntryKind::Hardlink {
+            let target = entry.link_target.as_deref().unwrap_or("");
+            let (tparent, tname) = paths::split_parent(target);
+            let Some(tdir) = self.resolve(layer, entry, tparent) else { return };
+            let tpath = paths::join(&tdir, tname);
+            let found = self.tree.get(&tpath).filter(|_| !tname.is_empty());
+            match found.map(|n| (n, self.tree.kind_at(&tpath))) {
+                None => {
+                    self.warn(
+                        layer,
+                        entry,
+                        "hardlink-target-missing",
+                        format!("hard link {:?} points at {target:?}, which does not exist; skipped", entry.path),
+                    );
+                    return;
+                }
+                Some((_, Some(EntryKind::Dir))) => {
+                    self.warn(
+                        layer,
+                        entry,
+                        "hardlink-to-directory",
+                        format!("hard link {:?} points at directory {target:?}; skipped", entry.path),
+                    );
+                    return;
+                }
+                Some(_) if tpath == path => {
+                    self.warn(
+                        layer,
+                        entry,
+                        "hardlink-to-itself",
+                        format!("hard link {:?} points at itself; skipped", entry.path),
+                    );
+                    return;
+                }
+                Some((node, _)) => Some(node.inode),
+            }
+        } else {
+            None
+        };
+        if !path.is_empty() {
+            self.ensure_dir(layer, entry, parent_of(&path), track);
+        }
+        let duplicate = track.placed.contains(&path);
+        if duplicate {
+            self.warn(
+                layer,
+                entry,
+                "duplicate-entry",
+                format!("{:?} appears more than once in the layer; the last entry wins", entry.path),
+            );
+        }
+        let new_kind = match link_inode {
+            Some(inode) => self.tree.inodes.get(inode).map_or(EntryKind::File, |i| i.kind),
+            None => entry.kind,
+        };
+        match self.tree.kind_at(&path) {
+            Some(EntryKind::Dir) if new_kind == EntryKind::Dir => {
+                // Attributes only: keep the children.
+                track.touch(&self.tree, &path);
+                let old = self.tree.get(&path).map(|n| n.inode);
+                if let Some(i) = old.and_then(|o| self.tree.inodes.get_mut(o)) {
+                    i.names = i.names.saturating_sub(1);
+                    if i.names == 0 {
+                        i.hidden = Some((layer, RemovalCause::Overwritten));
+                    }
+                }
+                self.tree.nodes.remove(&path);
+            }
+            Some(old_kind) => {
+                let cause = if duplicate {
+                    RemovalCause::Duplicate
+                } else if old_kind != new_kind {
+                    RemovalCause::ReplacedByType { kind: new_kind }
+                } else {
+                    RemovalCause::Overwritten
+                };
+                self.remove(layer, &path, cause, track);
+            }
+            None => track.touch(&self.tree, &path),
+        }
+        let inode = match link_inode {
+            Some(inode) => inode,
+            None => self.tree.new_inode(entry.kind, layer, index),
+        };
+        self.tree.link(path.clone(), inode, layer, index);
+        track.placed.insert(path);
+    }
+
+    fn meta_of(&self, node: Node) -> Meta<'a> {
+        let layers: &Layers<'a> = self.layers;
+        match self.tree.inodes.get(node.inode) {
+            Some(inode) => Meta::of(inode.kind, layers.get(inode.layer).and_then(|l| l.get(inode.entry))),
+            None => Meta::of(EntryKind::Dir, None),
+        }
+    }
+
+    fn previous_layer(&self, node: Node) -> Option<usize> {
+        (node.entry != IMPLIED && node.layer != IMPLIED).then_some(node.layer)
+    }
+
+    fn finish_layer(&self, layer: usize, track: Track) -> LayerChanges {
+        let mut touched: Vec<(String, Option<Node>)> = track.before.into_iter().collect();
+        touched.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out = LayerChanges {
+            layer,
+            ..LayerChanges::default()
+        };
+        for (path, before) in touched {
+            let after = self.tree.get(&path);
+            let removal = track.removed.get(&path);
+            let deleted = |b: Node, meta: &Meta<'_>, cause: Option<RemovalCause>| {
+                let (cause, bytes, names) = match removal {
+                    Some((c, bytes, names)) => (cause.unwrap_or_else(|| c.clone()), *bytes, *names),
+                    None => (cause.unwrap_or(RemovalCause::Whiteout), meta.size, 1),
+                };
+                Change {
+                    path: path.clone(),
+                    action: ChangeAction::Deleted,
+                    kind: meta.kind,
+                    size: 0,
+                    previous_size: Some(meta.size),
+                    byte_delta: -signed(bytes),
+                    aspects: Vec::new(),
+                    cause: Some(cause),
+                    previous_layer: self.previous_layer(b),
+                    removed_entries: names,
+                }
+            };
+            let added = |meta: &Meta<'_>| Change {
+                path: path.clone(),
+                action: ChangeAction::Added,
+                kind: meta.kind,
+                size: meta.size,
+                previous_size: None,
+                byte_delta: signed(meta.size),
+                aspects: Vec::new(),
+                cause: None,
+                previous_layer: None,
+                removed_entries: 0,
+            };
+            match (before, after) {
+                (None, None) => {}
+                (None, Some(a)) => out.changes.push(added(&self.meta_of(a))),
+                (Some(b), None) => out.changes.push(deleted(b, &self.meta_of(b), None)),
+                (Some(b), Some(a)) if a == b => {}
+                (Some(b), Some(a)) => {
+                    let (mb, ma) = (self.meta_of(b), self.meta_of(a));
+                    if mb.kind != ma.kind {
+                        out.changes.push(deleted(
+                            b,
+                            &mb,
+                            Some(RemovalCause::ReplacedByType { kind: ma.kind }),
+                        ));
+                        out.changes.push(added(&ma));
+                    } else {
+                        let mut aspects = ma.aspects(&mb);
+                        if a.inode != b.inode && aspects.is_empty() && mb.kind != EntryKind::Dir {
+                            aspects.push(super::changes::Aspect::Inode);
+                        }
+                        out.changes.push(Change {
+                            path: path.clone(),
+                            action: ChangeAction::Modified,
+                            kind: ma.kind,
+                            size: ma.size,
+                            previous_size: Some(mb.size),
+                            byte_delta: signed(ma.size) - signed(mb.size),
+                            aspects,
+                            cause: None,
+                            previous_layer: self.previous_layer(b),
+                            removed_entries: 0,
+                        });
+                    }
+                }
+            }
+        }
+        out.tally();
+        out
+    }
+}
