@@ -93,7 +93,7 @@ pub enum Decoder<R: Read> {
     /// Plain tar: bytes pass through.
     Plain(R),
     /// gzip, all members (eStargz is many members).
-    Gzip(MultiGzDecoder<R>),
+    Gzip(Box<MultiGzDecoder<R>>),
     /// zstd, all frames.
     Zstd(Box<ZstdReader<R>>),
 }
@@ -113,7 +113,7 @@ impl<R: Read> Decoder<R> {
     pub fn new(compression: Compression, source: R) -> Self {
         match compression {
             Compression::None => Decoder::Plain(source),
-            Compression::Gzip => Decoder::Gzip(MultiGzDecoder::new(source)),
+            Compression::Gzip => Decoder::Gzip(Box::new(MultiGzDecoder::new(source))),
             Compression::Zstd => Decoder::Zstd(Box::new(ZstdReader::new(source))),
         }
     }

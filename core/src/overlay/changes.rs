@@ -171,7 +171,9 @@ impl<'a> Meta<'a> {
     /// Which aspects differ from `other`.
     pub fn aspects(&self, other: &Meta<'_>) -> Vec<Aspect> {
         let mut out = Vec::new();
-        if self.kind == EntryKind::File && (self.size != other.size || self.content_hash != other.content_hash) {
+        if self.kind == EntryKind::File
+            && (self.size != other.size || self.content_hash != other.content_hash)
+        {
             out.push(Aspect::Content);
         }
         if self.mode != other.mode {
@@ -231,7 +233,9 @@ impl LayerChanges {
                 ChangeAction::Modified => self.modified += 1,
                 ChangeAction::Deleted => {
                     self.deleted += 1;
-                    self.removed_bytes = self.removed_bytes.saturating_add(c.byte_delta.unsigned_abs());
+                    self.removed_bytes = self
+                        .removed_bytes
+                        .saturating_add(c.byte_delta.unsigned_abs());
                 }
             }
             self.net_bytes = self.net_bytes.saturating_add(c.byte_delta);

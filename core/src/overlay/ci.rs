@@ -71,7 +71,10 @@ pub struct CiResult {
 }
 
 fn disabled(value: &str) -> bool {
-    matches!(value.trim().to_ascii_lowercase().as_str(), "" | "disabled" | "off" | "false")
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "" | "disabled" | "off" | "false"
+    )
 }
 
 fn unquote(v: &str) -> &str {
@@ -101,7 +104,9 @@ pub fn parse_dive_ci(text: &str, defaults: CiConfig) -> CiConfig {
             continue;
         }
         let indented = line.starts_with(' ') || line.starts_with('\t');
-        let Some((key, value)) = line.trim().split_once(':') else { continue };
+        let Some((key, value)) = line.trim().split_once(':') else {
+            continue;
+        };
         if !indented {
             in_rules = key.trim() == "rules";
             continue;
@@ -176,12 +181,17 @@ fn ratio_rule(key: &str, configured: &str, check: impl Fn(f64) -> (bool, String)
     match configured.trim().parse::<f64>() {
         Ok(t) if (0.0..=1.0).contains(&t) => {
             let (fail, message) = check(t);
-            result.status = if fail { RuleStatus::Fail } else { RuleStatus::Pass };
+            result.status = if fail {
+                RuleStatus::Fail
+            } else {
+                RuleStatus::Pass
+            };
             result.message = message;
         }
         Ok(t) => {
             result.status = RuleStatus::Misconfigured;
-            result.message = format!("{key} config value is outside allowed range (0-1), given '{t}'");
+            result.message =
+                format!("{key} config value is outside allowed range (0-1), given '{t}'");
         }
         Err(_) => {
             result.status = RuleStatus::Misconfigured;
@@ -230,7 +240,10 @@ pub fn evaluate(config: &CiConfig, dive: &DiveEfficiency) -> CiResult {
         |t| {
             (
                 dive.wasted_user_percent > t,
-                format!("wasted/user bytes {:.4} (threshold {t})", dive.wasted_user_percent),
+                format!(
+                    "wasted/user bytes {:.4} (threshold {t})",
+                    dive.wasted_user_percent
+                ),
             )
         },
     );

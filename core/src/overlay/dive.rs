@@ -89,7 +89,10 @@ impl DTree {
         let names: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
         let mut node = 0usize;
         for (i, name) in names.iter().enumerate() {
-            let existing = self.nodes.get(node).and_then(|n| n.children.get(*name).copied());
+            let existing = self
+                .nodes
+                .get(node)
+                .and_then(|n| n.children.get(*name).copied());
             node = match existing {
                 Some(child) => child,
                 None => {
@@ -191,7 +194,9 @@ impl DTree {
 
     fn stack(&mut self, upper: &DTree) {
         for id in upper.visit_all() {
-            let Some(n) = upper.nodes.get(id) else { continue };
+            let Some(n) = upper.nodes.get(id) else {
+                continue;
+            };
             let path = upper.path(id);
             if n.name.starts_with(WHITEOUT) {
                 self.remove(&path);
@@ -229,7 +234,9 @@ pub fn dive_efficiency(layers: &[&[Entry]]) -> DiveEfficiency {
     let mut stacked = trees.first().cloned().unwrap_or_else(DTree::new);
     for tree in &trees {
         for id in tree.visit_all() {
-            let Some(node) = tree.nodes.get(id) else { continue };
+            let Some(node) = tree.nodes.get(id) else {
+                continue;
+            };
             if !node.children.is_empty() {
                 continue;
             }
@@ -244,7 +251,11 @@ pub fn dive_efficiency(layers: &[&[Entry]]) -> DiveEfficiency {
                     None => break,
                     Some(prev) => {
                         let is_dir = stacked.nodes.get(prev).is_some_and(|n| n.is_dir);
-                        if is_dir { stacked.subtree_size(prev) } else { 0 }
+                        if is_dir {
+                            stacked.subtree_size(prev)
+                        } else {
+                            0
+                        }
                     }
                 }
             } else {
@@ -266,7 +277,11 @@ pub fn dive_efficiency(layers: &[&[Entry]]) -> DiveEfficiency {
         min_sum = min_sum.saturating_add(d.min);
         total = total.saturating_add(d.cumulative);
     }
-    let score = if total == 0 { 1.0 } else { min_sum as f64 / total as f64 };
+    let score = if total == 0 {
+        1.0
+    } else {
+        min_sum as f64 / total as f64
+    };
     let mut inefficiencies: Vec<Inefficiency> = order
         .into_iter()
         .filter_map(|path| {
@@ -277,7 +292,11 @@ pub fn dive_efficiency(layers: &[&[Entry]]) -> DiveEfficiency {
             })
         })
         .collect();
-    inefficiencies.sort_by(|a, b| a.cumulative_size.cmp(&b.cumulative_size).then(a.path.cmp(&b.path)));
+    inefficiencies.sort_by(|a, b| {
+        a.cumulative_size
+            .cmp(&b.cumulative_size)
+            .then(a.path.cmp(&b.path))
+    });
     let wasted_bytes = inefficiencies
         .iter()
         .fold(0u64, |acc, i| acc.wrapping_add(i.cumulative_size as u64));

@@ -47,7 +47,9 @@ pub struct SourceOpener<'s> {
 
 impl std::fmt::Debug for SourceOpener<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SourceOpener").field("locations", &self.locations).finish()
+        f.debug_struct("SourceOpener")
+            .field("locations", &self.locations)
+            .finish()
     }
 }
 
@@ -58,7 +60,12 @@ impl LayerOpener for SourceOpener<'_> {
             .get(layer)
             .cloned()
             .flatten()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("layer {layer} blob is missing")))?;
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("layer {layer} blob is missing"),
+                )
+            })?;
         self.source.open(&location).map_err(io::Error::other)
     }
 }
@@ -125,7 +132,9 @@ fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
         if !changed(path, node) {
             continue;
         }
-        let Some(inode) = top.inode(*node) else { continue };
+        let Some(inode) = top.inode(*node) else {
+            continue;
+        };
         if inode.kind == EntryKind::Dir {
             plan.dirs.push(Item::Object {
                 path: path.clone(),
@@ -160,7 +169,9 @@ fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
             continue;
         }
         let parent = super::tree::parent_of(path);
-        if top.kind_at(parent) == Some(EntryKind::Dir) && base.kind_at(parent) == Some(EntryKind::Dir) {
+        if top.kind_at(parent) == Some(EntryKind::Dir)
+            && base.kind_at(parent) == Some(EntryKind::Dir)
+        {
             let (dir, name) = crate::paths::split_parent(path);
             plan.whiteouts.push(Item::Whiteout {
                 path: crate::paths::join(dir, &format!(".wh.{name}")),
@@ -182,7 +193,8 @@ fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
             Item::Object { path, .. } | Item::Whiteout { path } | Item::Link { path, .. } => path,
         };
         let mut parent = super::tree::parent_of(path);
-        while !parent.is_empty() && !emitted_dirs.contains(parent) && seen.insert(parent.to_owned()) {
+        while !parent.is_empty() && !emitted_dirs.contains(parent) && seen.insert(parent.to_owned())
+        {
             extra.push(parent.to_owned());
             parent = super::tree::parent_of(parent);
         }
@@ -271,7 +283,13 @@ pub(crate) fn export<W: Write + ?Sized>(
     let mut i = 0;
     while let Some((layer, _, _)) = plan.data.get(i) {
         let layer = *layer;
-        let end = plan.data.iter().skip(i).take_while(|(l, _, _)| *l == layer).count() + i;
+        let end = plan
+            .data
+            .iter()
+            .skip(i)
+            .take_while(|(l, _, _)| *l == layer)
+            .count()
+            + i;
         let group = plan.data.get(i..end).unwrap_or_default();
         copy_layer(top, layers, opener, layer, group, out, &mut summary)?;
         summary.layers_read.push(layer);
@@ -296,21 +314,30 @@ pub(crate) fn export<W: Write + ?Sized>(
 }
 
 /// Opens layer `layer`'s blob and undoes its compression.
-pub(crate) fn open_decoded<'o>(opener: &'o mut dyn LayerOpener, layer: usize) -> Result<Decoder<Box<dyn Read + 'o>>> {
+pub(crate) fn open_decoded<'o>(
+    opener: &'o mut dyn LayerOpener,
+    layer: usize,
+) -> Result<Decoder<Box<dyn Read + 'o>>> {
     let what = format!("layer {layer} blob");
     let reader = opener.open_layer(layer).map_err(|source| Error::Io {
         what: what.clone(),
         offset: 0,
         source,
     })?;
-    let (head, cursor, rest) = compression::peek(reader, SNIFF_LEN).map_err(|source| Error::Io {
-        what: what.clone(),
-        offset: 0,
-        source,
-    })?;
+    let (head, cursor, rest) =
+        compression::peek(reader, SNIFF_LEN).map_err(|source| Error::Io {
+            what: what.clone(),
+            offset: 0,
+            source,
+        })?;
     let kind = match compression::detect(&head) {
         Detected::Supported(c) => c,
-        Detected::Unsupported(name) => return Err(Error::UnsupportedCompression { layer, compression: name }),
+        Detected::Unsupported(name) => {
+            return Err(Error::UnsupportedCompression {
+                layer,
+                compression: name,
+            });
+        }
     };
     let chained: Box<dyn Read + 'o> = Box::new(cursor.chain(rest));
     Ok(Decoder::new(kind, chained))
@@ -337,10 +364,14 @@ pub(crate) fn copy_range<R: Read + ?Sized, W: Write + ?Sized>(
         ));
     }
     let skip = offset - *pos;
-    let skipped = io::copy(&mut (&mut *stream).take(skip), &mut io::sink()).map_err(|e| read_err(*pos, e))?;
+    let skipped =
+        io::copy(&mut (&mut *stream).take(skip), &mut io::sink()).map_err(|e| read_err(*pos, e))?;
     *pos += skipped;
     if skipped < skip {
-        return Err(read_err(*pos, io::Error::new(io::ErrorKind::UnexpectedEof, "layer ends early")));
+        return Err(read_err(
+            *pos,
+            io::Error::new(io::ErrorKind::UnexpectedEof, "layer ends early"),
+        ));
     }
     let mut hasher = Xxh3::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -350,7 +381,10 @@ pub(crate) fn copy_range<R: Read + ?Sized, W: Write + ?Sized>(
         let slot = buf.get_mut(..want).unwrap_or_default();
         let n = stream.read(slot).map_err(|e| read_err(*pos, e))?;
         if n == 0 {
-            return Err(read_err(*pos, io::Error::new(io::ErrorKind::UnexpectedEof, "file data ends early")));
+            return Err(read_err(
+                *pos,
+                io::Error::new(io::ErrorKind::UnexpectedEof, "file data ends early"),
+            ));
         }
         let chunk = buf.get(..n).unwrap_or_default();
         hasher.update(chunk);
@@ -373,7 +407,9 @@ fn copy_layer<W: Write + ?Sized>(
     let mut stream = open_decoded(opener, layer)?;
     let mut pos = 0u64;
     for (_, offset, item) in group {
-        let Item::Object { path, inode } = item else { continue };
+        let Item::Object { path, inode } = item else {
+            continue;
+        };
         let i = top.inodes.get(*inode);
         let source = i.and_then(|i| layers.get(i.layer).and_then(|l| l.get(i.entry)));
         let m = member(path, EntryKind::File, source);

@@ -66,8 +66,11 @@ impl<'a, 'l> Engine<'a, 'l> {
     }
 
     fn warn(&mut self, layer: usize, entry: &Entry, code: &str, message: String) {
-        self.warnings
-            .push(Warning::new(code, message).in_layer(layer).at(entry.header_offset));
+        self.warnings.push(
+            Warning::new(code, message)
+                .in_layer(layer)
+                .at(entry.header_offset),
+        );
     }
 
     /// Applies layer `layer` (its entries are `self.layers[layer]`).
@@ -102,7 +105,10 @@ impl<'a, 'l> Engine<'a, 'l> {
                     layer,
                     entry,
                     "symlink-loop",
-                    format!("entry {:?}: too many symlinks resolving {dir:?}; skipped", entry.path),
+                    format!(
+                        "entry {:?}: too many symlinks resolving {dir:?}; skipped",
+                        entry.path
+                    ),
                 );
                 None
             }
@@ -114,8 +120,15 @@ impl<'a, 'l> Engine<'a, 'l> {
         let removed = self.tree.remove_subtree(path, layer, &cause);
         let mut bytes = 0u64;
         for (_, node) in &removed {
-            let is_file = self.tree.inode(*node).is_some_and(|i| i.kind == EntryKind::File);
-            if let Some(e) = self.tree.source(self.layers, node.inode).filter(|_| is_file) {
+            let is_file = self
+                .tree
+                .inode(*node)
+                .is_some_and(|i| i.kind == EntryKind::File);
+            if let Some(e) = self
+                .tree
+                .source(self.layers, node.inode)
+                .filter(|_| is_file)
+            {
                 bytes = bytes.saturating_add(e.size);
             }
         }
@@ -125,11 +138,19 @@ impl<'a, 'l> Engine<'a, 'l> {
             .or_insert((cause, bytes, removed.len() as u64));
     }
 
-    fn apply_whiteout(&mut self, layer: usize, entry: &Entry, whiteout: &Whiteout, track: &mut Track) {
+    fn apply_whiteout(
+        &mut self,
+        layer: usize,
+        entry: &Entry,
+        whiteout: &Whiteout,
+        track: &mut Track,
+    ) {
         match whiteout {
             Whiteout::Remove { target } => {
                 let (parent, name) = paths::split_parent(target);
-                let Some(dir) = self.resolve(layer, entry, parent) else { return };
+                let Some(dir) = self.resolve(layer, entry, parent) else {
+                    return;
+                };
                 let path = paths::join(&dir, name);
                 if self.tree.get(&path).is_some() && !path.is_empty() {
                     self.remove(layer, &path, RemovalCause::Whiteout, track);
@@ -138,12 +159,17 @@ impl<'a, 'l> Engine<'a, 'l> {
                         layer,
                         entry,
                         "whiteout-without-target",
-                        format!("whiteout {:?} names {path:?}, which no lower layer provides", entry.path),
+                        format!(
+                            "whiteout {:?} names {path:?}, which no lower layer provides",
+                            entry.path
+                        ),
                     );
                 }
             }
             Whiteout::Opaque { dir } => {
-                let Some(resolved) = self.resolve(layer, entry, dir) else { return };
+                let Some(resolved) = self.resolve(layer, entry, dir) else {
+                    return;
+                };
                 if self.tree.kind_at(&resolved) != Some(EntryKind::Dir) {
                     return;
                 }
@@ -151,7 +177,9 @@ impl<'a, 'l> Engine<'a, 'l> {
                     self.remove(
                         layer,
                         &child,
-                        RemovalCause::OpaqueDir { dir: resolved.clone() },
+                        RemovalCause::OpaqueDir {
+                            dir: resolved.clone(),
+                        },
                         track,
                     );
                 }
@@ -166,7 +194,10 @@ impl<'a, 'l> Engine<'a, 'l> {
         }
         let mut end = 0usize;
         loop {
-            let next = dir.get(end..).and_then(|rest| rest.find('/')).map(|i| end + i);
+            let next = dir
+                .get(end..)
+                .and_then(|rest| rest.find('/'))
+                .map(|i| end + i);
             let prefix = match next {
                 Some(i) => dir.get(..i).unwrap_or(dir),
                 None => dir,
@@ -184,7 +215,14 @@ impl<'a, 'l> Engine<'a, 'l> {
                                 entry.path
                             ),
                         );
-                        self.remove(layer, prefix, RemovalCause::ReplacedByType { kind: EntryKind::Dir }, track);
+                        self.remove(
+                            layer,
+                            prefix,
+                            RemovalCause::ReplacedByType {
+                                kind: EntryKind::Dir,
+                            },
+                            track,
+                        );
                     } else {
                         track.touch(&self.tree, prefix);
                     }
@@ -204,7 +242,9 @@ impl<'a, 'l> Engine<'a, 'l> {
         let path = if entry.path.is_empty() {
             String::new()
         } else {
-            let Some(dir) = self.resolve(layer, entry, parent) else { return };
+            let Some(dir) = self.resolve(layer, entry, parent) else {
+                return;
+            };
             if dir != parent {
                 self.warn(
                     layer,
@@ -223,7 +263,9 @@ impl<'a, 'l> Engine<'a, 'l> {
         let link_inode = if entry.kind == EntryKind::Hardlink {
             let target = entry.link_target.as_deref().unwrap_or("");
             let (tparent, tname) = paths::split_parent(target);
-            let Some(tdir) = self.resolve(layer, entry, tparent) else { return };
+            let Some(tdir) = self.resolve(layer, entry, tparent) else {
+                return;
+            };
             let tpath = paths::join(&tdir, tname);
             let found = self.tree.get(&tpath).filter(|_| !tname.is_empty());
             match found.map(|n| (n, self.tree.kind_at(&tpath))) {
@@ -232,7 +274,10 @@ impl<'a, 'l> Engine<'a, 'l> {
                         layer,
                         entry,
                         "hardlink-target-missing",
-                        format!("hard link {:?} points at {target:?}, which does not exist; skipped", entry.path),
+                        format!(
+                            "hard link {:?} points at {target:?}, which does not exist; skipped",
+                            entry.path
+                        ),
                     );
                     return;
                 }
@@ -241,7 +286,10 @@ impl<'a, 'l> Engine<'a, 'l> {
                         layer,
                         entry,
                         "hardlink-to-directory",
-                        format!("hard link {:?} points at directory {target:?}; skipped", entry.path),
+                        format!(
+                            "hard link {:?} points at directory {target:?}; skipped",
+                            entry.path
+                        ),
                     );
                     return;
                 }
@@ -268,11 +316,18 @@ impl<'a, 'l> Engine<'a, 'l> {
                 layer,
                 entry,
                 "duplicate-entry",
-                format!("{:?} appears more than once in the layer; the last entry wins", entry.path),
+                format!(
+                    "{:?} appears more than once in the layer; the last entry wins",
+                    entry.path
+                ),
             );
         }
         let new_kind = match link_inode {
-            Some(inode) => self.tree.inodes.get(inode).map_or(EntryKind::File, |i| i.kind),
+            Some(inode) => self
+                .tree
+                .inodes
+                .get(inode)
+                .map_or(EntryKind::File, |i| i.kind),
             None => entry.kind,
         };
         match self.tree.kind_at(&path) {
@@ -311,7 +366,10 @@ impl<'a, 'l> Engine<'a, 'l> {
     fn meta_of(&self, node: Node) -> Meta<'a> {
         let layers: &Layers<'a> = self.layers;
         match self.tree.inodes.get(node.inode) {
-            Some(inode) => Meta::of(inode.kind, layers.get(inode.layer).and_then(|l| l.get(inode.entry))),
+            Some(inode) => Meta::of(
+                inode.kind,
+                layers.get(inode.layer).and_then(|l| l.get(inode.entry)),
+            ),
             None => Meta::of(EntryKind::Dir, None),
         }
     }

@@ -63,7 +63,10 @@ impl<'a> Overlay<'a> {
             engine.apply(layer);
         }
         let Engine {
-            tree, changes, warnings, ..
+            tree,
+            changes,
+            warnings,
+            ..
         } = engine;
         Overlay {
             base: base.unwrap_or_else(Tree::new),
@@ -88,7 +91,9 @@ impl<'a> Overlay<'a> {
         single.nodes.clear();
         let node = self.tree.get(path)?;
         single.nodes.insert(path.to_owned(), node);
-        view::build(&single, &self.layers, &self.changes).into_iter().next()
+        view::build(&single, &self.layers, &self.changes)
+            .into_iter()
+            .next()
     }
 
     /// Each applied layer's own changes, bottom first.
@@ -109,7 +114,11 @@ impl<'a> Overlay<'a> {
     /// Writes the tree as a tar: the whole root filesystem for [`Overlay::new`]
     /// and [`Overlay::up_to`], or one squashed layer (with whiteouts for
     /// deleted lower paths) for [`Overlay::range`] with `first > 0`.
-    pub fn export<W: Write + ?Sized>(&self, opener: &mut dyn LayerOpener, out: &mut W) -> Result<ExportSummary> {
+    pub fn export<W: Write + ?Sized>(
+        &self,
+        opener: &mut dyn LayerOpener,
+        out: &mut W,
+    ) -> Result<ExportSummary> {
         let empty;
         let base = if self.first == 0 {
             empty = Tree::new();
@@ -121,8 +130,16 @@ impl<'a> Overlay<'a> {
     }
 
     /// Copies the data of the regular file at `path` (merged view) to `out`.
-    pub fn cat<W: Write + ?Sized>(&self, path: &str, opener: &mut dyn LayerOpener, out: &mut W) -> Result<u64> {
-        let node = self.tree.get(path).ok_or_else(|| RequestError::NoSuchPath { path: path.into() })?;
+    pub fn cat<W: Write + ?Sized>(
+        &self,
+        path: &str,
+        opener: &mut dyn LayerOpener,
+        out: &mut W,
+    ) -> Result<u64> {
+        let node = self
+            .tree
+            .get(path)
+            .ok_or_else(|| RequestError::NoSuchPath { path: path.into() })?;
         let inode = self
             .tree
             .inode(node)
@@ -145,7 +162,9 @@ pub fn cat_layer_entry<W: Write + ?Sized>(
     opener: &mut dyn LayerOpener,
     out: &mut W,
 ) -> Result<u64> {
-    let entries = layers.get(layer).ok_or_else(|| no_layer(layer, layers.len()))?;
+    let entries = layers
+        .get(layer)
+        .ok_or_else(|| no_layer(layer, layers.len()))?;
     let mut wanted = path.to_owned();
     for _ in 0..entries.len().max(1) {
         let entry = entries
@@ -162,7 +181,12 @@ pub fn cat_layer_entry<W: Write + ?Sized>(
     Err(RequestError::NotAFile { path: path.into() }.into())
 }
 
-fn copy_entry<W: Write + ?Sized>(opener: &mut dyn LayerOpener, layer: usize, entry: &Entry, out: &mut W) -> Result<u64> {
+fn copy_entry<W: Write + ?Sized>(
+    opener: &mut dyn LayerOpener,
+    layer: usize,
+    entry: &Entry,
+    out: &mut W,
+) -> Result<u64> {
     let mut stream = export::open_decoded(opener, layer)?;
     let mut pos = 0u64;
     let hash = export::copy_range(

@@ -155,7 +155,10 @@ pub(crate) fn write_header<W: Write + ?Sized>(out: &mut W, m: &Member<'_>) -> io
         ext.set_mode(0o644);
         ext.set_size(pax.len() as u64);
         if let Some(ustar) = ext.as_ustar_mut() {
-            put(&mut ustar.name, truncate(&format!("PaxHeaders/{}", m.name), 100));
+            put(
+                &mut ustar.name,
+                truncate(&format!("PaxHeaders/{}", m.name), 100),
+            );
         }
         ext.set_cksum();
         out.write_all(ext.as_bytes())?;

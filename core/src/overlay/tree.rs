@@ -93,7 +93,14 @@ impl Tree {
             i.names = i.names.saturating_add(1);
             i.hidden = None;
         }
-        self.nodes.insert(path, Node { inode, layer, entry });
+        self.nodes.insert(
+            path,
+            Node {
+                inode,
+                layer,
+                entry,
+            },
+        );
     }
 
     /// The node at `path`.
@@ -142,9 +149,15 @@ impl Tree {
     }
 
     /// Names strictly below `dir`, in order.
-    pub fn descendants<'t>(&'t self, dir: &str) -> Box<dyn Iterator<Item = (&'t String, &'t Node)> + 't> {
+    pub fn descendants<'t>(
+        &'t self,
+        dir: &str,
+    ) -> Box<dyn Iterator<Item = (&'t String, &'t Node)> + 't> {
         if dir.is_empty() {
-            return Box::new(self.nodes.range::<str, _>((Bound::Excluded(""), Bound::Unbounded)));
+            return Box::new(
+                self.nodes
+                    .range::<str, _>((Bound::Excluded(""), Bound::Unbounded)),
+            );
         }
         let lo = format!("{dir}/");
         let hi = format!("{dir}0");
@@ -191,7 +204,11 @@ impl Tree {
         if self.kind_at(dir) == Some(EntryKind::Dir) {
             return Ok(dir.to_owned());
         }
-        let mut pending: Vec<String> = dir.rsplit('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        let mut pending: Vec<String> = dir
+            .rsplit('/')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
         let mut resolved = String::new();
         let mut starts: Vec<usize> = Vec::new();
         let mut expansions = 0usize;
@@ -206,7 +223,11 @@ impl Tree {
                 }
                 _ => {}
             }
-            let start = if resolved.is_empty() { 0 } else { resolved.len() + 1 };
+            let start = if resolved.is_empty() {
+                0
+            } else {
+                resolved.len() + 1
+            };
             let candidate_len = resolved.len();
             if !resolved.is_empty() {
                 resolved.push('/');
@@ -228,7 +249,12 @@ impl Tree {
                         resolved.clear();
                         starts.clear();
                     }
-                    pending.extend(target.rsplit('/').filter(|c| !c.is_empty()).map(str::to_owned));
+                    pending.extend(
+                        target
+                            .rsplit('/')
+                            .filter(|c| !c.is_empty())
+                            .map(str::to_owned),
+                    );
                 }
                 None => starts.push(start),
             }

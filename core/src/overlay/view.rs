@@ -73,7 +73,11 @@ pub struct MergedEntry {
 }
 
 /// Builds the plain view of `tree`.
-pub(crate) fn build(tree: &Tree, layers: &Layers<'_>, changes: &[LayerChanges]) -> Vec<MergedEntry> {
+pub(crate) fn build(
+    tree: &Tree,
+    layers: &Layers<'_>,
+    changes: &[LayerChanges],
+) -> Vec<MergedEntry> {
     let mut events: HashMap<&str, Vec<PathEvent>> = HashMap::new();
     let mut deleted_paths: HashSet<&str> = HashSet::new();
     for layer in changes {
@@ -92,7 +96,9 @@ pub(crate) fn build(tree: &Tree, layers: &Layers<'_>, changes: &[LayerChanges]) 
     let mut first_name: HashMap<usize, &str> = HashMap::new();
     let mut out = Vec::with_capacity(tree.nodes.len());
     for (path, node) in &tree.nodes {
-        let Some(inode) = tree.inode(*node) else { continue };
+        let Some(inode) = tree.inode(*node) else {
+            continue;
+        };
         let source = layers.get(inode.layer).and_then(|l| l.get(inode.entry));
         let meta = Meta::of(inode.kind, source);
         let (hardlink_group, hardlink_to) = if inode.names > 1 {
@@ -113,7 +119,11 @@ pub(crate) fn build(tree: &Tree, layers: &Layers<'_>, changes: &[LayerChanges]) 
                 ancestor = super::tree::parent_of(ancestor);
                 if deleted_paths.contains(ancestor) {
                     if let Some(list) = events.get(ancestor) {
-                        history.extend(list.iter().filter(|e| e.action == ChangeAction::Deleted).cloned());
+                        history.extend(
+                            list.iter()
+                                .filter(|e| e.action == ChangeAction::Deleted)
+                                .cloned(),
+                        );
                     }
                 }
             }

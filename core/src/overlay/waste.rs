@@ -105,7 +105,9 @@ pub(crate) fn analyze(tree: &Tree, layers: &Layers<'_>) -> WasteReport {
         if inode.kind != EntryKind::File || inode.entry == IMPLIED {
             continue;
         }
-        let Some(entry) = layers.get(inode.layer).and_then(|l| l.get(inode.entry)) else { continue };
+        let Some(entry) = layers.get(inode.layer).and_then(|l| l.get(inode.entry)) else {
+            continue;
+        };
         visible_inode.insert((inode.layer, inode.entry), inode.names > 0);
         if let Some(l) = report.layers.get_mut(inode.layer) {
             l.shipped_bytes = l.shipped_bytes.saturating_add(entry.size);
@@ -128,7 +130,9 @@ pub(crate) fn analyze(tree: &Tree, layers: &Layers<'_>) -> WasteReport {
             });
         }
     }
-    report.files.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
+    report
+        .files
+        .sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
     let mut groups: HashMap<(u64, u64), Vec<CopyLocation>> = HashMap::new();
     for (layer, entries) in layers.iter().enumerate() {
         for (index, e) in entries.iter().enumerate() {
@@ -136,11 +140,14 @@ pub(crate) fn analyze(tree: &Tree, layers: &Layers<'_>) -> WasteReport {
                 continue;
             }
             let Some(hash) = e.content_hash else { continue };
-            groups.entry((hash, e.size)).or_default().push(CopyLocation {
-                layer,
-                path: e.path.clone(),
-                visible: visible_inode.get(&(layer, index)).copied().unwrap_or(false),
-            });
+            groups
+                .entry((hash, e.size))
+                .or_default()
+                .push(CopyLocation {
+                    layer,
+                    path: e.path.clone(),
+                    visible: visible_inode.get(&(layer, index)).copied().unwrap_or(false),
+                });
         }
     }
     for ((content_hash, size), locations) in groups {
@@ -158,8 +165,10 @@ pub(crate) fn analyze(tree: &Tree, layers: &Layers<'_>) -> WasteReport {
             locations,
         });
     }
-    report
-        .duplicates
-        .sort_by(|a, b| b.reclaimable_bytes.cmp(&a.reclaimable_bytes).then(a.content_hash.cmp(&b.content_hash)));
+    report.duplicates.sort_by(|a, b| {
+        b.reclaimable_bytes
+            .cmp(&a.reclaimable_bytes)
+            .then(a.content_hash.cmp(&b.content_hash))
+    });
     report
 }
