@@ -1,1 +1,194 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's tasks, in plain Rust.
+//!
+//! - `test`: installs what the gates need, then runs every gate (what CI runs).
+//! - `serve`: builds the wasm and serves `web/` on 127.0.0.1.
+//! - `bench`: generates the big benchmark image and times verify, dive and gunzip.
+//! - `gen`: only generates the benchmark image (`bench-data/`).
+//! - `gunzip`: decodes a gzip file with one inflate backend and prints MB/s.
+
+mod bench;
+mod r#gen;
+mod install;
+mod serve;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  test   [--no-install]              install tools, then run every gate (what CI runs)
+  serve  [--port N] [--no-build]     build the wasm, serve web/ on 127.0.0.1 (default port 8080)
+  bench  [--runs N] [--no-dive]      generate bench-data/ if missing, time verify/dive/gunzip,
+                                     write docs/benchmarks.md
+  gen    [--out DIR] [--force]       only generate the benchmark image
+  gunzip [--backend zlib-rs|miniz] FILE
+                                     inflate a gzip file to nowhere and print MB/s
+  wasm                               only build web/pkg (wasm-pack release + wasm-opt)
+";
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() {
+        print!("{USAGE}");
+        return Ok(());
+    }
+    let command = args.remove(0);
+    let mut opts = Opts::new(args);
+    match command.as_str() {
+        "test" => {
+            let install = !opts.flag("--no-install");
+            opts.done()?;
+            test::run(install)
+        }
+        "serve" => {
+            let port = opts
+                .value("--port")?
+                .map(|p| p.parse::<u16>())
+                .transpose()?;
+            let build = !opts.flag("--no-build");
+            opts.done()?;
+            serve::run(port.unwrap_or(8080), build)
+        }
+        "bench" => {
+            let runs = opts
+                .value("--runs")?
+                .map(|r| r.parse::<usize>())
+                .transpose()?;
+            let dive = !opts.flag("--no-dive");
+            opts.done()?;
+            bench::run(runs.unwrap_or(3).max(1), dive)
+        }
+        "gen" => {
+            let out = opts.value("--out")?.map(PathBuf::from);
+            let force = opts.flag("--force");
+            opts.done()?;
+            let out = out.unwrap_or_else(|| root().join("bench-data"));
+            r#gen::ensure(&out, force).map(|_| ())
+        }
+        "gunzip" => {
+            let backend = opts.value("--backend")?.unwrap_or_else(|| "zlib-rs".into());
+            let file = opts.positional().context("gunzip needs a FILE")?;
+            opts.done()?;
+            bench::gunzip_command(Path::new(&file), &backend)
+        }
+        "wasm" => {
+            opts.done()?;
+            test::build_wasm()
+        }
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}\n\n{USAGE}"),
+    }
+}
+
+/// A tiny argument parser: flags, `--name value` pairs and positionals.
+struct Opts {
+    args: Vec<String>,
+}
+
+impl Opts {
+    fn new(args: Vec<String>) -> Self {
+        Opts { args }
+    }
+
+    fn flag(&mut self, name: &str) -> bool {
+        let before = self.args.len();
+        self.args.retain(|a| a != name);
+        self.args.len() != before
+    }
+
+    fn value(&mut self, name: &str) -> Result<Option<String>> {
+        let Some(i) = self.args.iter().position(|a| a == name) else {
+            return Ok(None);
+        };
+        if i + 1 >= self.args.len() {
+            bail!("{name} needs a value");
+        }
+        let value = self.args.remove(i + 1);
+        self.args.remove(i);
+        Ok(Some(value))
+    }
+
+    fn positional(&mut self) -> Option<String> {
+        let i = self.args.iter().position(|a| !a.starts_with("--"))?;
+        Some(self.args.remove(i))
+    }
+
+    fn done(self) -> Result<()> {
+        if self.args.is_empty() {
+            Ok(())
+        } else {
+            bail!("unexpected arguments: {}\n\n{USAGE}", self.args.join(" "))
+        }
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Renders a command the way a person would type it.
+pub fn show(cmd: &Command) -> String {
+    let mut parts = Vec::new();
+    for (key, value) in cmd.get_envs() {
+        if let Some(value) = value {
+            parts.push(format!(
+                "{}={}",
+                key.to_string_lossy(),
+                value.to_string_lossy()
+            ));
+        }
+    }
+    parts.push(cmd.get_program().to_string_lossy().into_owned());
+    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
+
+/// Runs a command with inherited stdio, failing unless it exits 0.
+pub fn run_cmd(cmd: &mut Command) -> Result<()> {
+    println!("$ {}", show(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {}", show(cmd)))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", show(cmd));
+    }
+    Ok(())
+}
+
+/// Runs a command quietly and returns its stdout if it exits 0.
+pub fn output_of(cmd: &mut Command) -> Option<String> {
+    let out = cmd.stderr(std::process::Stdio::null()).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Whether `name` is an executable on PATH.
+pub fn on_path(name: &str) -> bool {
+    find_on_path(name).is_some()
+}
+
+/// The full path of an executable on PATH.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}

@@ -1,0 +1,393 @@
+//! `cargo xtask test`: the gates CI runs, in order, failing fast. Each gate
+//! prints a banner; the run ends with a timing table and one closing line,
+//! `xtask: N passed, N failed, N skipped`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{find_on_path, install, root, run_cmd};
+
+/// How a gate ended.
+enum Outcome {
+    Passed,
+    Skipped(String),
+    Failed(anyhow::Error),
+}
+
+/// What a gate body returns: Ok(None) passed, Ok(Some(reason)) skipped.
+type GateResult = Result<Option<String>>;
+
+struct Run {
+    rows: Vec<(String, Duration, Outcome)>,
+}
+
+impl Run {
+    /// Runs one gate unless an earlier one failed.
+    fn gate(&mut self, name: &str, body: impl FnOnce() -> GateResult) {
+        if self.failed() {
+            return;
+        }
+        println!(
+            "\n==== xtask: {name} {}",
+            "=".repeat(60usize.saturating_sub(name.len()))
+        );
+        let start = Instant::now();
+        let outcome = match body() {
+            Ok(None) => Outcome::Passed,
+            Ok(Some(reason)) => {
+                println!("skipped: {reason}");
+                Outcome::Skipped(reason)
+            }
+            Err(e) => {
+                println!("FAILED: {name}: {e:#}");
+                Outcome::Failed(e)
+            }
+        };
+        self.rows.push((name.to_string(), start.elapsed(), outcome));
+    }
+
+    fn failed(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|(_, _, o)| matches!(o, Outcome::Failed(_)))
+    }
+
+    fn summary(&self, total: Duration) -> String {
+        let mut out = String::from("\n==== xtask: summary\n");
+        let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+        for (name, took, outcome) in &self.rows {
+            let status = match outcome {
+                Outcome::Passed => {
+                    passed += 1;
+                    "ok".to_string()
+                }
+                Outcome::Skipped(reason) => {
+                    skipped += 1;
+                    format!("skipped ({reason})")
+                }
+                Outcome::Failed(e) => {
+                    failed += 1;
+                    format!("FAILED ({})", first_line(e))
+                }
+            };
+            out.push_str(&format!(
+                "  {name:<14} {:>7.1}s  {status}\n",
+                took.as_secs_f64()
+            ));
+        }
+        out.push_str(&format!(
+            "  {:<14} {:>7.1}s\n",
+            "total",
+            total.as_secs_f64()
+        ));
+        out.push_str(&format!(
+            "xtask: {passed} passed, {failed} failed, {skipped} skipped"
+        ));
+        out
+    }
+}
+
+fn first_line(e: &anyhow::Error) -> String {
+    format!("{e:#}")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Runs every gate; Err when any failed.
+pub fn run(install_tools: bool) -> Result<()> {
+    let started = Instant::now();
+    let since = SystemTime::now();
+    let root = root();
+    let browser_tmp = std::env::temp_dir().join(format!("layerscope-xtask-{}", std::process::id()));
+    let mut run = Run { rows: Vec::new() };
+
+    run.gate("setup", || {
+        if !install_tools {
+            return Ok(Some("--no-install given".into()));
+        }
+        install::for_test()?;
+        Ok(None)
+    });
+    run.gate("fmt", || cargo(&root, &["fmt", "--all", "--check"]));
+    run.gate("clippy", || {
+        cargo(
+            &root,
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+    });
+    run.gate("clippy-wasm", || {
+        cargo(
+            &root,
+            &[
+                "clippy",
+                "-p",
+                "layerscope",
+                "-p",
+                "layerscope-wasm",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+    });
+    run.gate("fixtures", || fixtures(&root));
+    run.gate("test", || {
+        cargo(
+            &root,
+            &["test", "--workspace", "--exclude", "layerscope-wasm"],
+        )
+    });
+    run.gate("wasm-build", || build_wasm().map(|()| None));
+    run.gate("wasm-test", || wasm_test(&root, &browser_tmp));
+    run.gate("e2e", || e2e(&root, &browser_tmp));
+
+    cleanup_browser_leftovers(&browser_tmp, since);
+    let failed = run.failed();
+    println!("{}", run.summary(started.elapsed()));
+    if failed {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn cargo(root: &Path, args: &[&str]) -> GateResult {
+    run_cmd(Command::new(cargo_bin()).args(args).current_dir(root))?;
+    Ok(None)
+}
+
+/// The cargo that started us (rustup's proxy otherwise).
+fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Runs `tests/fixtures/make-fixtures.sh` when its output directory is
+/// missing or empty.
+fn fixtures(root: &Path) -> GateResult {
+    let script = root.join("tests/fixtures/make-fixtures.sh");
+    if !script.exists() {
+        return Ok(Some(
+            "tests/fixtures/make-fixtures.sh does not exist yet".into(),
+        ));
+    }
+    let generated = root.join("tests/fixtures/generated");
+    let has_outputs = std::fs::read_dir(&generated).is_ok_and(|mut d| d.next().is_some());
+    if has_outputs {
+        println!("tests/fixtures/generated/ is present; not regenerating (delete it to rebuild)");
+        return Ok(None);
+    }
+    run_cmd(Command::new("bash").arg(&script).current_dir(root))?;
+    Ok(None)
+}
+
+/// `cargo xtask wasm` and the wasm-build gate: `wasm-pack build` in release
+/// into `web/pkg`, then binaryen's `wasm-opt` from `web/node_modules`, then a
+/// check that the optimized module still compiles and initializes.
+pub fn build_wasm() -> Result<()> {
+    let root = root();
+    run_cmd(
+        Command::new("wasm-pack")
+            .args([
+                "build",
+                "wasm",
+                "--release",
+                "--target",
+                "web",
+                "--out-dir",
+                "../web/pkg",
+            ])
+            .current_dir(&root),
+    )?;
+    let pkg = root.join("web/pkg");
+    let wasm = find_bg_wasm(&pkg)?;
+    let before = file_len(&wasm);
+    let wasm_opt = root.join("web/node_modules/.bin/wasm-opt");
+    if wasm_opt.exists() {
+        let optimized = wasm.with_extension("opt.wasm");
+        run_cmd(
+            Command::new(&wasm_opt)
+                .arg("-O3")
+                .args(WASM_FEATURES)
+                .arg(&wasm)
+                .arg("-o")
+                .arg(&optimized),
+        )?;
+        std::fs::rename(&optimized, &wasm)?;
+        println!("wasm-opt: {} → {} bytes", before, file_len(&wasm));
+    } else {
+        println!(
+            "skipped wasm-opt: {} is missing (npm ci in web/ installs binaryen); never use Debian's wasm-opt",
+            wasm_opt.display()
+        );
+    }
+    check_module_loads(&pkg, &wasm)
+}
+
+/// The wasm features rustc (1.95, wasm32-unknown-unknown defaults) emits and
+/// wasm-bindgen 0.2.130 keeps; wasm-opt must accept all of them.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-multivalue",
+    "--enable-reference-types",
+];
+
+fn file_len(path: &Path) -> u64 {
+    path.metadata().map(|m| m.len()).unwrap_or(0)
+}
+
+fn find_bg_wasm(pkg: &Path) -> Result<PathBuf> {
+    let entries = std::fs::read_dir(pkg).with_context(|| format!("reading {}", pkg.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.to_string_lossy().ends_with("_bg.wasm") {
+            return Ok(path);
+        }
+    }
+    bail!("no *_bg.wasm in {}", pkg.display())
+}
+
+/// Imports the generated ES module in node and initializes it with the
+/// optimized bytes: a module wasm-opt broke fails to compile or link here.
+fn check_module_loads(pkg: &Path, wasm: &Path) -> Result<()> {
+    let glue = wasm
+        .to_string_lossy()
+        .strip_suffix("_bg.wasm")
+        .map(|stem| PathBuf::from(format!("{stem}.js")))
+        .context("odd wasm file name")?;
+    if !glue.exists() {
+        bail!("{} is missing next to the wasm", glue.display());
+    }
+    let script = "\
+        import { readFileSync } from 'node:fs';\n\
+        import { pathToFileURL } from 'node:url';\n\
+        const [glue, wasm] = process.argv.slice(-2);\n\
+        const bytes = readFileSync(wasm);\n\
+        if (!WebAssembly.validate(bytes)) throw new Error('invalid wasm: ' + wasm);\n\
+        const m = await import(pathToFileURL(glue).href);\n\
+        m.initSync({ module: bytes });\n\
+        console.log('wasm module loads: ' + Object.keys(m).filter(k => k !== 'default').length + ' exports');\n";
+    run_cmd(
+        Command::new("node")
+            .args(["--input-type=module", "-e", script, "--"])
+            .arg(&glue)
+            .arg(wasm)
+            .current_dir(pkg),
+    )
+}
+
+/// Whether any Rust file under `dir` holds a `wasm_bindgen_test`.
+fn has_wasm_tests(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            has_wasm_tests(&path)
+        } else {
+            path.extension().is_some_and(|x| x == "rs")
+                && std::fs::read_to_string(&path).is_ok_and(|s| s.contains("wasm_bindgen_test"))
+        }
+    })
+}
+
+fn wasm_test(root: &Path, browser_tmp: &Path) -> GateResult {
+    let crate_dir = root.join("wasm");
+    if !has_wasm_tests(&crate_dir.join("src")) && !has_wasm_tests(&crate_dir.join("tests")) {
+        return Ok(Some(
+            "no #[wasm_bindgen_test] in wasm/src or wasm/tests yet".into(),
+        ));
+    }
+    if !crate_dir.join("webdriver.json").exists() {
+        bail!("wasm/webdriver.json is missing (Chromium needs --no-sandbox as root)");
+    }
+    std::fs::create_dir_all(browser_tmp)?;
+    let mut cmd = Command::new("wasm-pack");
+    cmd.args(["test", "--headless", "--chrome"]);
+    if let Some(driver) = find_on_path("chromedriver") {
+        cmd.arg("--chromedriver").arg(driver);
+    }
+    cmd.arg("wasm").env("TMPDIR", browser_tmp).current_dir(root);
+    run_cmd(&mut cmd)?;
+    Ok(None)
+}
+
+/// `node web/tests/e2e.mjs` against our own server on a free port.
+fn e2e(root: &Path, browser_tmp: &Path) -> GateResult {
+    let script = root.join("web/tests/e2e.mjs");
+    if !script.exists() {
+        return Ok(Some("web/tests/e2e.mjs does not exist yet".into()));
+    }
+    if !root.join("web/node_modules").exists() {
+        bail!("web/node_modules is missing: the setup step runs npm ci in web/");
+    }
+    let addr = crate::serve::spawn(&root.join("web"), 0)?;
+    let url = format!("http://{addr}/");
+    println!("serving web/ at {url}");
+    std::fs::create_dir_all(browser_tmp)?;
+    let mut cmd = Command::new("node");
+    cmd.arg(&script)
+        .env("LAYERSCOPE_URL", &url)
+        .env("TMPDIR", browser_tmp)
+        .current_dir(root);
+    if let Some(chromium) = find_on_path("chromium") {
+        cmd.env("LAYERSCOPE_CHROMIUM", chromium);
+    }
+    run_cmd(&mut cmd)?;
+    Ok(None)
+}
+
+/// Deletes what the browser runs left: our private TMPDIR, and Chromium or
+/// chromedriver profile directories that appeared in the system temp
+/// directory since `since` (in case something ignored TMPDIR).
+fn cleanup_browser_leftovers(browser_tmp: &Path, since: SystemTime) {
+    let _ = std::fs::remove_dir_all(browser_tmp);
+    let patterns = [
+        ".org.chromium.",
+        ".com.google.Chrome.",
+        "rust_",
+        "chromedriver",
+        "scoped_dir",
+    ];
+    let Ok(entries) = std::fs::read_dir("/tmp") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = patterns
+            .iter()
+            .any(|p| name.starts_with(p) || (p == &"chromedriver" && name.contains(p)));
+        let new = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| m >= since);
+        if ours && new {
+            let path = entry.path();
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            if removed.is_ok() {
+                println!("removed {}", path.display());
+            }
+        }
+    }
+}
