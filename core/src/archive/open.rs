@@ -529,3 +529,99 @@ fn finish(
         warnings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(index: usize, tag: &str, platform: Option<&str>, kind: ChoiceKind) -> ImageChoice {
+        ImageChoice {
+            index,
+            tags: if tag.is_empty() {
+                vec![]
+            } else {
+                vec![tag.to_owned()]
+            },
+            digest: Digest::parse(&format!("sha256:{:064x}", index + 1)).ok(),
+            id: None,
+            media_type: oci::MEDIA_OCI_MANIFEST.into(),
+            platform: platform.map(str::to_owned),
+            kind,
+        }
+    }
+
+    fn pick(choices: &[ImageChoice], image: Option<&str>, platform: Option<&str>) -> Result<usize> {
+        let options = OpenOptions {
+            image: image.map(str::to_owned),
+            platform: platform.map(str::to_owned),
+            limits: Limits::default(),
+        };
+        select(choices, &options, &mut Vec::new())
+    }
+
+    #[test]
+    fn platform_rules() {
+        let multi = vec![
+            choice(0, "", Some("linux/arm64/v8"), ChoiceKind::Image),
+            choice(1, "", Some("linux/amd64"), ChoiceKind::Image),
+            choice(2, "", Some("unknown/unknown"), ChoiceKind::Attestation),
+        ];
+        assert_eq!(
+            pick(&multi, None, None).unwrap(),
+            1,
+            "linux/amd64 is the default"
+        );
+        assert_eq!(
+            pick(&multi, None, Some("linux/arm64")).unwrap(),
+            0,
+            "variant optional"
+        );
+        assert_eq!(pick(&multi, None, Some("linux/arm64/v8")).unwrap(), 0);
+        assert!(pick(&multi, None, Some("windows/amd64")).is_err());
+        let no_amd64 = vec![
+            choice(0, "", Some("linux/arm64"), ChoiceKind::Image),
+            choice(1, "", Some("linux/s390x"), ChoiceKind::Image),
+        ];
+        assert!(matches!(
+            pick(&no_amd64, None, None),
+            Err(Error::AmbiguousPlatform { .. })
+        ));
+        let only_attestation = vec![choice(
+            0,
+            "",
+            Some("unknown/unknown"),
+            ChoiceKind::Attestation,
+        )];
+        assert!(matches!(
+            pick(&only_attestation, None, None),
+            Err(Error::NoImage { .. })
+        ));
+    }
+
+    #[test]
+    fn selectors() {
+        let images = vec![
+            choice(0, "docker.io/library/alpine:3.19", None, ChoiceKind::Image),
+            choice(1, "example.com/app:latest", None, ChoiceKind::Image),
+        ];
+        assert_eq!(pick(&images, Some("alpine:3.19"), None).unwrap(), 0);
+        assert_eq!(pick(&images, Some("example.com/app"), None).unwrap(), 1);
+        assert_eq!(pick(&images, Some("1"), None).unwrap(), 1);
+        assert_eq!(
+            pick(&images, Some(&format!("sha256:{:064x}", 2)), None).unwrap(),
+            1
+        );
+        assert_eq!(
+            pick(&images, Some(&format!("{:064x}", 1)[..12]), None).unwrap(),
+            0
+        );
+        assert!(matches!(
+            pick(&images, Some("nope"), None),
+            Err(Error::NoSuchImage { .. })
+        ));
+        let mut warnings = Vec::new();
+        let options = OpenOptions::default();
+        assert_eq!(select(&images, &options, &mut warnings).unwrap(), 0);
+        assert_eq!(warnings.len(), 1, "several images without a selector warn");
+    }
+}
