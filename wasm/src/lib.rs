@@ -1,1 +1,30 @@
-//! wasm wrapper
+//! Browser bindings for the layerscope core.
+//!
+//! This crate is deliberately thin: it converts between JavaScript values
+//! (`Blob`, `File`, `Map`, `Uint8Array`, plain objects) and the core's Rust
+//! types, and nothing else. Every piece of format logic (tar, JSON
+//! manifests, digests, compression) lives in the `layerscope` crate.
+//!
+//! The main entry point is [`Session`]: open an image from a `Blob` (an
+//! image tarball) or a `Map` of relative path → `File` (a dropped OCI
+//! layout folder), scan its layers, list their directories, read a file.
+//! [`Session::scan_layer_range`] lets extra workers scan a layer knowing
+//! only its plan, for parallel verification.
+//!
+//! Reading a `Blob` synchronously needs `FileReaderSync`, which exists only
+//! in dedicated workers; a `Uint8Array` input works anywhere.
+//!
+//! Numbers: every 64-bit value up to 2^53 − 1 arrives in JavaScript as a
+//! plain number; larger values (content hashes, hostile uid fields) arrive
+//! as `BigInt`, so nothing is ever rounded. Column sizes in
+//! [`Session::layer_table`] are a `BigUint64Array`.
+
+mod convert;
+mod error;
+mod input;
+mod session;
+mod tree;
+
+pub use error::{WasmError, into_js_error};
+pub use input::{InputReader, JsLayoutDir};
+pub use session::Session;

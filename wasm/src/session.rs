@@ -1,0 +1,677 @@
+//! [`Session`]: one opened image, its layers' scans, and the queries the
+//! page makes on them.
+
+use std::io::{self, Read};
+
+use js_sys::{BigUint64Array, Function, Map, Uint8Array};
+use layerscope::archive::source::ExactReader;
+use layerscope::error::RequestError;
+use layerscope::layer::{BlobStage, LayerScan, scan_layer};
+use layerscope::model::{BlobLocation, Check, CheckedObject, EntryKind, LayerPlan};
+use layerscope::{
+    Error, ImageSource, InspectReport, LayoutDirSource, Limits, OpenOptions, OpenedImage, TarSource, open_image,
+};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{from_json, to_js};
+use crate::error::WasmError;
+use crate::input::{InputReader, JsLayoutDir};
+use crate::tree::{DirIndex, Listed};
+
+/// Progress callbacks fire after this many stored bytes.
+const PROGRESS_STEP: u64 = 4 << 20;
+
+/// Default page size of [`Session::list_layer`].
+const DEFAULT_PAGE: usize = 1000;
+
+type Result<T, E = WasmError> = std::result::Result<T, E>;
+
+/// The `open` options as JSON: `{"image": "1", "platform": "linux/arm64",
+/// "limits": {"maxJsonBytes": …}}`, every field optional; missing limits
+/// keep their defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OptionsJson {
+    image: Option<String>,
+    platform: Option<String>,
+    limits: Option<serde_json::Value>,
+}
+
+/// Applies a partial limits object over the defaults.
+fn limits_from(value: Option<serde_json::Value>) -> Result<Limits> {
+    let Some(serde_json::Value::Object(given)) = value else {
+        return Ok(Limits::default());
+    };
+    let mut merged = match serde_json::to_value(Limits::default()) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    merged.extend(given);
+    serde_json::from_value(serde_json::Value::Object(merged)).map_err(|source| WasmError::BadJson {
+        what: "limits",
+        source,
+    })
+}
+
+fn parse_limits(json: Option<String>) -> Result<Limits> {
+    match json.as_deref().map(str::trim) {
+        None | Some("") => Ok(Limits::default()),
+        Some(text) => limits_from(Some(from_json("limits", text)?)),
+    }
+}
+
+enum Source {
+    Archive(TarSource<InputReader>),
+    Layout(LayoutDirSource<JsLayoutDir>),
+}
+
+impl Source {
+    fn as_dyn(&mut self) -> &mut dyn ImageSource {
+        match self {
+            Source::Archive(s) => s,
+            Source::Layout(s) => s,
+        }
+    }
+}
+
+/// Counts stored bytes and reports them to a JS callback every
+/// [`PROGRESS_STEP`] bytes and at the end.
+struct Progress<R> {
+    inner: R,
+    done: u64,
+    next: u64,
+    callback: Option<Function>,
+    ended: bool,
+}
+
+impl<R: Read> Progress<R> {
+    fn new(inner: R, callback: Option<Function>) -> Self {
+        Progress {
+            inner,
+            done: 0,
+            next: PROGRESS_STEP,
+            callback,
+            ended: false,
+        }
+    }
+
+    fn report(&self) {
+        if let Some(callback) = &self.callback {
+            // A throwing callback must not abort the scan.
+            let _ = callback.call1(&JsValue::NULL, &crate::convert::u64_to_js(self.done));
+        }
+    }
+}
+
+impl<R: Read> Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if self.done >= self.next {
+            self.next = self.done + PROGRESS_STEP;
+            self.report();
+        } else if n == 0 && !buf.is_empty() && !self.ended {
+            self.ended = true;
+            self.report();
+        }
+        Ok(n)
+    }
+}
+
+/// What `open` returns: the report with every layer pending, plus the
+/// plans and limits that extra workers need for [`Session::scan_layer_range`].
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OpenView<'a> {
+    #[serde(flatten)]
+    report: &'a InspectReport,
+    plans: &'a [LayerPlan],
+    limits: Limits,
+}
+
+/// One layer's outcome, as the page shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LayerView<'a> {
+    index: usize,
+    /// The report's view of the layer (status, sizes, digests).
+    layer: Option<&'a layerscope::model::LayerInfo>,
+    /// Checks about this layer (blob, diff_id, failures).
+    checks: Vec<&'a Check>,
+    /// Warnings about this layer.
+    warnings: Vec<&'a layerscope::model::Warning>,
+    /// Whether the whole chain verified so far.
+    image_ok: bool,
+}
+
+/// What [`Session::scan_layer_range`] returns besides the scan bytes.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RangeSummary<'a> {
+    index: usize,
+    compression: layerscope::model::Compression,
+    blob_digest: &'a layerscope::Digest,
+    blob_size: u64,
+    diff_id: &'a layerscope::Digest,
+    uncompressed_size: u64,
+    entry_count: usize,
+    checks: &'a [Check],
+}
+
+/// An opened image and what is known about its layers.
+///
+/// Typical use in a worker: `open(file)` → show the result →
+/// `scanLayer(i, progress)` for each layer (or [`Session::scan_layer_range`]
+/// in other workers followed by `addScan`) → `listLayer`, `readFile`,
+/// `report`.
+#[wasm_bindgen]
+pub struct Session {
+    source: Option<Source>,
+    limits: Limits,
+    opened: Option<OpenedImage>,
+    report: Option<InspectReport>,
+    scans: Vec<Option<LayerScan>>,
+    trees: Vec<Option<DirIndex>>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new()
+    }
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// An empty session. Installs the panic hook (a panic is a bug: the
+    /// worker traps and the page restarts it).
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Session {
+        console_error_panic_hook::set_once();
+        Session {
+            source: None,
+            limits: Limits::default(),
+            opened: None,
+            report: None,
+            scans: Vec::new(),
+            trees: Vec::new(),
+        }
+    }
+
+    /// Opens an image: `input` is a `Blob`/`File` or `Uint8Array` holding an
+    /// image tarball, or a `Map` of layout-relative path → `File` for an OCI
+    /// layout folder. `options` is optional JSON (`image`, `platform`,
+    /// `limits`). Returns the report with layers pending, plus `plans` and
+    /// `limits`.
+    pub fn open(&mut self, input: JsValue, options: Option<String>) -> Result<JsValue, JsValue> {
+        Ok(self.open_inner(input, options)?)
+    }
+
+    fn open_inner(&mut self, input: JsValue, options: Option<String>) -> Result<JsValue> {
+        let parsed: OptionsJson = match options.as_deref().map(str::trim) {
+            None | Some("") => OptionsJson::default(),
+            Some(text) => from_json("options", text)?,
+        };
+        let limits = limits_from(parsed.limits)?;
+        let options = OpenOptions {
+            image: parsed.image.filter(|s| !s.is_empty()),
+            platform: parsed.platform.filter(|s| !s.is_empty()),
+            limits,
+        };
+        let mut source = if let Some(map) = input.dyn_ref::<Map>() {
+            Source::Layout(LayoutDirSource::new(JsLayoutDir::new(map.clone())))
+        } else if let Some(reader) = InputReader::from_js(&input) {
+            Source::Archive(TarSource::new(reader, &limits)?)
+        } else {
+            return Err(WasmError::BadInput(describe(&input)));
+        };
+        let opened = open_image(source.as_dyn(), &options)?;
+        let report = InspectReport::new(&opened);
+        let count = opened.layers.len();
+        self.source = Some(source);
+        self.limits = limits;
+        self.scans = (0..count).map(|_| None).collect();
+        self.trees = (0..count).map(|_| None).collect();
+        let view = to_js(&OpenView {
+            report: &report,
+            plans: &opened.layers,
+            limits,
+        })?;
+        self.opened = Some(opened);
+        self.report = Some(report);
+        Ok(view)
+    }
+
+    /// Number of layers of the opened image.
+    #[wasm_bindgen(js_name = layerCount)]
+    pub fn layer_count(&self) -> usize {
+        self.opened.as_ref().map_or(0, |o| o.layers.len())
+    }
+
+    /// Scans layer `index` through this session's input (hashing, decoding,
+    /// indexing), calling `progress(storedBytesDone)` every ~4 MiB. Returns
+    /// the layer's view (status, checks); on failure records it in the
+    /// report and throws.
+    #[wasm_bindgen(js_name = scanLayer)]
+    pub fn scan_layer(&mut self, index: usize, progress: Option<Function>) -> Result<JsValue, JsValue> {
+        Ok(self.scan_layer_inner(index, progress)?)
+    }
+
+    fn scan_layer_inner(&mut self, index: usize, progress: Option<Function>) -> Result<JsValue> {
+        let plan = self.plan(index)?.clone();
+        let limits = self.limits;
+        let source = self.source.as_mut().ok_or(WasmError::NotOpen)?;
+        let result = match &plan.location {
+            None => Err(Error::Missing {
+                what: format!("layer {index} blob"),
+                path: plan.digest.as_ref().or(plan.name_digest.as_ref()).map(|d| d.blob_path()).unwrap_or_default(),
+            }),
+            Some(location) => source
+                .as_dyn()
+                .open(location)
+                .and_then(|reader| scan_layer(Progress::new(reader, progress), &plan, &limits)),
+        };
+        match result {
+            Ok(scan) => self.store(scan),
+            Err(error) => {
+                if plan.location.is_some() {
+                    if let Some(report) = self.report.as_mut() {
+                        report.apply_failure(index, &error);
+                    }
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Records a scan made elsewhere by [`Session::scan_layer_range`]
+    /// (`bytes` is its `scan` field). Returns the layer's view.
+    #[wasm_bindgen(js_name = addScan)]
+    pub fn add_scan(&mut self, bytes: &[u8]) -> Result<JsValue, JsValue> {
+        let scan: LayerScan = serde_json::from_slice(bytes).map_err(|source| WasmError::BadJson {
+            what: "scan",
+            source,
+        })?;
+        self.plan(scan.index)?;
+        Ok(self.store(scan)?)
+    }
+
+    fn store(&mut self, scan: LayerScan) -> Result<JsValue> {
+        let index = scan.index;
+        let report = self.report.as_mut().ok_or(WasmError::NotOpen)?;
+        report.apply_scan(&scan);
+        if let Some(slot) = self.scans.get_mut(index) {
+            *slot = Some(scan);
+        }
+        if let Some(slot) = self.trees.get_mut(index) {
+            *slot = None;
+        }
+        self.layer_view_inner(index)
+    }
+
+    /// The current view of layer `index`: the report's layer info, its
+    /// checks and warnings.
+    #[wasm_bindgen(js_name = layerView)]
+    pub fn layer_view(&self, index: usize) -> Result<JsValue, JsValue> {
+        Ok(self.layer_view_inner(index)?)
+    }
+
+    fn layer_view_inner(&self, index: usize) -> Result<JsValue> {
+        let report = self.report.as_ref().ok_or(WasmError::NotOpen)?;
+        let checks = report
+            .verification
+            .checks
+            .iter()
+            .filter(|c| {
+                matches!(c.object, CheckedObject::LayerBlob { layer } | CheckedObject::LayerDiffId { layer } if layer == index)
+            })
+            .collect();
+        to_js(&LayerView {
+            index,
+            layer: report.layers.get(index),
+            checks,
+            warnings: report.warnings.iter().filter(|w| w.layer == Some(index)).collect(),
+            image_ok: report.verification.ok,
+        })
+    }
+
+    /// Scans one layer knowing only its plan, for extra workers: `input` is
+    /// the dropped tarball (`Blob`/`Uint8Array`, for archive ranges) or the
+    /// layout `Map`; `plan` and `limits` are JSON as found in `open`'s
+    /// `plans` and `limits`. Returns `{summary, scan}` where `scan` is a
+    /// `Uint8Array` to hand to [`Session::add_scan`] (transferable).
+    #[wasm_bindgen(js_name = scanLayerRange)]
+    pub fn scan_layer_range(
+        input: JsValue,
+        plan: String,
+        limits: Option<String>,
+        progress: Option<Function>,
+    ) -> Result<JsValue, JsValue> {
+        console_error_panic_hook::set_once();
+        Ok(scan_range(input, &plan, limits, progress)?)
+    }
+
+    /// Children of directory `dir` ("" = root) in layer `index`, sorted by
+    /// `sort` (`name`, default, or `size`, largest first), `limit` rows from
+    /// `offset`. Returns `{dir, total, offset, children}`.
+    #[wasm_bindgen(js_name = listLayer)]
+    pub fn list_layer(
+        &mut self,
+        index: usize,
+        dir: &str,
+        offset: Option<usize>,
+        limit: Option<usize>,
+        sort: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        Ok(self.list_inner(index, dir, offset.unwrap_or(0), limit.unwrap_or(DEFAULT_PAGE), sort.as_deref())?)
+    }
+
+    fn list_inner(&mut self, index: usize, dir: &str, offset: usize, limit: usize, sort: Option<&str>) -> Result<JsValue> {
+        let dir = dir.trim_matches('/');
+        self.ensure_tree(index)?;
+        let (tree, scan) = self.tree_and_scan(index)?;
+        let mut children = tree.children(dir).ok_or_else(|| {
+            Error::from(RequestError::NoSuchPath {
+                path: dir.to_owned(),
+            })
+        })?;
+        let size_of = |n: &crate::tree::Node| n.entry.and_then(|i| scan.entries.get(i)).map_or(0, |e| e.size);
+        match sort {
+            Some("size") => children.sort_by(|a, b| size_of(b).cmp(&size_of(a)).then_with(|| a.path.cmp(&b.path))),
+            _ => children.sort_by(|a, b| a.path.cmp(&b.path)),
+        }
+        let total = children.len();
+        let page: Vec<Listed<'_>> = children
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|node| Listed::new(tree, node, &scan.entries))
+            .collect();
+        #[derive(Serialize)]
+        struct Page<'a> {
+            dir: &'a str,
+            total: usize,
+            offset: usize,
+            #[serde(rename = "rootOpaque")]
+            root_opaque: bool,
+            children: Vec<Listed<'a>>,
+        }
+        to_js(&Page {
+            dir,
+            total,
+            offset,
+            root_opaque: tree.root_opaque,
+            children: page,
+        })
+    }
+
+    /// The whole tree of layer `index` as columns, for a virtualized view:
+    /// `{paths: "a\na/b\n…", kinds: Uint8Array, flags: Uint8Array,
+    /// sizes: BigUint64Array, rootOpaque}`. Kind codes: 0 file, 1 dir,
+    /// 2 symlink, 3 hardlink, 4 char device, 5 block device, 6 fifo,
+    /// 7 deleted (whiteout). Flags: 1 opaque dir, 2 implicit dir.
+    #[wasm_bindgen(js_name = layerTable)]
+    pub fn layer_table(&mut self, index: usize) -> Result<JsValue, JsValue> {
+        Ok(self.table_inner(index)?)
+    }
+
+    fn table_inner(&mut self, index: usize) -> Result<JsValue> {
+        self.ensure_tree(index)?;
+        let (tree, scan) = self.tree_and_scan(index)?;
+        let count = tree.nodes.len();
+        let mut paths = String::new();
+        let mut kinds = Vec::with_capacity(count);
+        let mut flags = Vec::with_capacity(count);
+        let mut sizes = Vec::with_capacity(count);
+        for (i, node) in tree.nodes.iter().enumerate() {
+            if i > 0 {
+                paths.push('\n');
+            }
+            paths.push_str(&node.path.replace('\n', "\u{FFFD}"));
+            kinds.push(node.kind);
+            flags.push(node.flags);
+            let size = match node.kind {
+                crate::tree::code::DELETED => 0,
+                _ => node.entry.and_then(|e| scan.entries.get(e)).map_or(0, |e| e.size),
+            };
+            sizes.push(size);
+        }
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| {
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+        };
+        set("paths", JsValue::from_str(&paths));
+        set("kinds", Uint8Array::from(kinds.as_slice()).into());
+        set("flags", Uint8Array::from(flags.as_slice()).into());
+        set("sizes", BigUint64Array::from(sizes.as_slice()).into());
+        set("rootOpaque", JsValue::from_bool(tree.root_opaque));
+        set("count", JsValue::from_f64(count as f64));
+        Ok(object.into())
+    }
+
+    /// Full details of the entry at `path` in layer `index` (mode, owner
+    /// names, xattrs, offsets…), as the core reports it.
+    pub fn entry(&mut self, index: usize, path: &str) -> Result<JsValue, JsValue> {
+        Ok(self.entry_inner(index, path)?)
+    }
+
+    fn entry_inner(&mut self, index: usize, path: &str) -> Result<JsValue> {
+        let path = path.trim_matches('/');
+        self.ensure_tree(index)?;
+        let (tree, scan) = self.tree_and_scan(index)?;
+        let node = tree.get(path).ok_or_else(|| {
+            Error::from(RequestError::NoSuchPath {
+                path: path.to_owned(),
+            })
+        })?;
+        #[derive(Serialize)]
+        struct Details<'a> {
+            #[serde(flatten)]
+            listed: Listed<'a>,
+            entry: Option<&'a layerscope::model::Entry>,
+        }
+        to_js(&Details {
+            listed: Listed::new(tree, node, &scan.entries),
+            entry: node.entry.and_then(|i| scan.entries.get(i)),
+        })
+    }
+
+    /// The content of the regular file at `path` in layer `index` (hard
+    /// links are followed within the layer), at most `max_bytes` bytes when
+    /// given. Reads the layer blob again through the decoder.
+    #[wasm_bindgen(js_name = readFile)]
+    pub fn read_file(&mut self, index: usize, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array, JsValue> {
+        Ok(self.read_inner(index, path, max_bytes)?)
+    }
+
+    fn read_inner(&mut self, index: usize, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array> {
+        let path = path.trim_matches('/');
+        let plan = self.plan(index)?.clone();
+        let scan = self.scan(index)?;
+        let not_found = || {
+            Error::from(RequestError::NoSuchPath {
+                path: path.to_owned(),
+            })
+        };
+        let mut entry = scan
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.path == path && e.whiteout.is_none())
+            .ok_or_else(not_found)?;
+        if entry.kind == EntryKind::Hardlink {
+            let target = entry.link_target.clone().unwrap_or_default();
+            entry = scan
+                .entries
+                .iter()
+                .rev()
+                .find(|e| e.path == target && e.header_offset < entry.header_offset)
+                .ok_or_else(not_found)?;
+        }
+        if entry.kind != EntryKind::File {
+            return Err(Error::from(RequestError::NotAFile {
+                path: path.to_owned(),
+            })
+            .into());
+        }
+        let (skip, size) = (entry.data_offset, entry.size);
+        let want = match max_bytes {
+            Some(max) if max >= 0.0 && max < size as f64 => max as u64,
+            _ => size,
+        };
+        let location = plan.location.clone().ok_or_else(|| Error::Missing {
+            what: format!("layer {index} blob"),
+            path: String::new(),
+        })?;
+        let source = self.source.as_mut().ok_or(WasmError::NotOpen)?;
+        let reader = source.as_dyn().open(&location)?;
+        let mut stage = BlobStage::new(reader, &plan, location.size())?;
+        let failed = |stage: &mut BlobStage<_>, offset: u64, e: io::Error| {
+            stage.take_error().unwrap_or(Error::LayerTar {
+                layer: index,
+                offset,
+                source: e,
+            })
+        };
+        let skipped = io::copy(&mut (&mut stage).take(skip), &mut io::sink()).map_err(|e| failed(&mut stage, 0, e))?;
+        if skipped < skip {
+            return Err(Error::LayerTar {
+                layer: index,
+                offset: skipped,
+                source: io::Error::new(io::ErrorKind::UnexpectedEof, "layer stream ends before the file's data"),
+            }
+            .into());
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+        (&mut stage)
+            .take(want)
+            .read_to_end(&mut bytes)
+            .map_err(|e| failed(&mut stage, skip, e))?;
+        if (bytes.len() as u64) < want {
+            return Err(Error::LayerTar {
+                layer: index,
+                offset: skip + bytes.len() as u64,
+                source: io::Error::new(io::ErrorKind::UnexpectedEof, "file data ends early"),
+            }
+            .into());
+        }
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// The whole inspection report (image, layers, history, config, the
+    /// verification chain, warnings).
+    pub fn report(&self) -> Result<JsValue, JsValue> {
+        let report = self.report.as_ref().ok_or(WasmError::NotOpen)?;
+        Ok(to_js(report)?)
+    }
+
+    /// The scan of layer `index` with every entry (large; prefer
+    /// `listLayer`/`layerTable` for display).
+    #[wasm_bindgen(js_name = layerScan)]
+    pub fn layer_scan(&self, index: usize) -> Result<JsValue, JsValue> {
+        Ok(to_js(self.scan(index)?)?)
+    }
+}
+
+impl Session {
+    fn plan(&self, index: usize) -> Result<&LayerPlan> {
+        let opened = self.opened.as_ref().ok_or(WasmError::NotOpen)?;
+        opened.layers.get(index).ok_or_else(|| {
+            Error::from(RequestError::NoSuchLayer {
+                index,
+                count: opened.layers.len(),
+            })
+            .into()
+        })
+    }
+
+    fn scan(&self, index: usize) -> Result<&LayerScan> {
+        self.plan(index)?;
+        self.scans
+            .get(index)
+            .and_then(Option::as_ref)
+            .ok_or(WasmError::NotScanned(index))
+    }
+
+    fn ensure_tree(&mut self, index: usize) -> Result<()> {
+        let scan = self.scan(index)?;
+        if self.trees.get(index).is_some_and(Option::is_none) {
+            let tree = DirIndex::build(&scan.entries);
+            if let Some(slot) = self.trees.get_mut(index) {
+                *slot = Some(tree);
+            }
+        }
+        Ok(())
+    }
+
+    fn tree_and_scan(&self, index: usize) -> Result<(&DirIndex, &LayerScan)> {
+        let scan = self.scan(index)?;
+        let tree = self
+            .trees
+            .get(index)
+            .and_then(Option::as_ref)
+            .ok_or(WasmError::NotScanned(index))?;
+        Ok((tree, scan))
+    }
+}
+
+fn describe(value: &JsValue) -> String {
+    if value.is_undefined() {
+        "undefined".into()
+    } else if value.is_null() {
+        "null".into()
+    } else if let Some(s) = value.js_typeof().as_string() {
+        s
+    } else {
+        "an unknown value".into()
+    }
+}
+
+fn scan_range(input: JsValue, plan: &str, limits: Option<String>, progress: Option<Function>) -> Result<JsValue> {
+    let plan: LayerPlan = from_json("plan", plan)?;
+    let limits = parse_limits(limits)?;
+    let location = plan.location.clone().ok_or_else(|| Error::Missing {
+        what: format!("layer {} blob", plan.index),
+        path: plan.digest.as_ref().map(|d| d.blob_path()).unwrap_or_default(),
+    })?;
+    let scan = match (&location, input.dyn_ref::<Map>()) {
+        (BlobLocation::LayoutFile { .. }, Some(map)) => {
+            let mut source = LayoutDirSource::new(JsLayoutDir::new(map.clone()));
+            let reader = source.open(&location)?;
+            scan_layer(Progress::new(reader, progress), &plan, &limits)?
+        }
+        (BlobLocation::ArchiveRange { offset, size, .. }, None) => {
+            let mut reader = InputReader::from_js(&input).ok_or_else(|| WasmError::BadInput(describe(&input)))?;
+            io::Seek::seek(&mut reader, io::SeekFrom::Start(*offset)).map_err(|source| Error::Io {
+                what: location.path().to_owned(),
+                offset: 0,
+                source,
+            })?;
+            let exact = ExactReader::new(reader.take(*size), *size);
+            scan_layer(Progress::new(exact, progress), &plan, &limits)?
+        }
+        _ => return Err(WasmError::BadInput(format!("{} for a {} location", describe(&input), location_kind(&location)))),
+    };
+    let bytes = serde_json::to_vec(&scan).map_err(|e| WasmError::Convert(e.to_string()))?;
+    let summary = to_js(&RangeSummary {
+        index: scan.index,
+        compression: scan.compression,
+        blob_digest: &scan.blob_digest,
+        blob_size: scan.blob_size,
+        diff_id: &scan.diff_id,
+        uncompressed_size: scan.uncompressed_size,
+        entry_count: scan.entries.len(),
+        checks: &scan.checks,
+    })?;
+    let object = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&object, &JsValue::from_str("summary"), &summary);
+    let _ = js_sys::Reflect::set(&object, &JsValue::from_str("scan"), &Uint8Array::from(bytes.as_slice()));
+    Ok(object.into())
+}
+
+fn location_kind(location: &BlobLocation) -> &'static str {
+    match location {
+        BlobLocation::ArchiveRange { .. } => "archive range",
+        BlobLocation::LayoutFile { .. } => "layout file",
+    }
+}
