@@ -9,6 +9,7 @@
 
 pub mod compression;
 pub mod entry;
+pub mod guard;
 pub mod hashing;
 pub mod scan;
 pub mod stream;
@@ -16,5 +17,5 @@ pub mod zstd;
 
 pub use compression::{Decoder, detect};
 pub use hashing::HashingReader;
-pub use scan::{BlobOutcome, BlobStage, LayerScan, scan_layer};
+pub use scan::{BlobOutcome, BlobStage, LayerScan, hash_blob, scan_layer};
 pub use stream::{StreamIndex, index_stream};

@@ -49,7 +49,7 @@ pub struct BlobOutcome {
 }
 
 /// The algorithm the stored blob is hashed with.
-fn blob_algorithm(plan: &LayerPlan) -> Algorithm {
+pub fn blob_algorithm(plan: &LayerPlan) -> Algorithm {
     plan.digest
         .as_ref()
         .or(plan.name_digest.as_ref())
@@ -69,6 +69,20 @@ impl<R: Read> BlobStage<R> {
     /// Detects the compression from the first bytes and sets up decoding.
     /// `expected_size` is the blob's length, to tell truncation from corruption.
     pub fn new(reader: R, plan: &LayerPlan, expected_size: u64) -> Result<Self> {
+        Self::with_stored_hash(reader, plan, expected_size, true)
+    }
+
+    /// Like [`BlobStage::new`], but with `hash_stored` false the stored
+    /// bytes of a compressed blob are not hashed here: a driver hashes them
+    /// elsewhere in parallel (e.g. another browser worker, with
+    /// [`hash_blob`]) and sets [`BlobOutcome::digest`] before calling
+    /// [`LayerScan::combine`].
+    pub fn with_stored_hash(
+        reader: R,
+        plan: &LayerPlan,
+        expected_size: u64,
+        hash_stored: bool,
+    ) -> Result<Self> {
         let (head, cursor, rest) = compression::peek(reader, SNIFF_LEN).map_err(|source| {
             if source.kind() == io::ErrorKind::UnexpectedEof {
                 Error::Truncated {
@@ -95,7 +109,7 @@ impl<R: Read> BlobStage<R> {
         };
         let same_hash =
             compression == Compression::None && blob_algorithm(plan) == diff_algorithm(plan);
-        let algorithm = if same_hash {
+        let algorithm = if same_hash || !hash_stored {
             None
         } else {
             Some(blob_algorithm(plan))
@@ -193,6 +207,35 @@ impl<R: Read> Read for BlobStage<R> {
             }
         }
     }
+}
+
+/// Hashes a whole stored blob (for drivers that hash stored bytes apart
+/// from decompression): its digest with the plan's blob algorithm and size.
+pub fn hash_blob<R: Read>(reader: R, plan: &LayerPlan) -> Result<(Digest, u64)> {
+    let mut hashing = HashingReader::new(reader, Some(blob_algorithm(plan)));
+    hashing.drain().map_err(|source| {
+        let what = format!("layer {} blob", plan.index);
+        if source.kind() == io::ErrorKind::UnexpectedEof {
+            Error::Truncated {
+                what,
+                expected: plan.location.as_ref().map_or(0, |l| l.size()),
+                available: hashing.count(),
+            }
+        } else {
+            Error::Io {
+                what,
+                offset: hashing.count(),
+                source,
+            }
+        }
+    })?;
+    let (digest, size) = hashing.finish();
+    let digest = digest.ok_or_else(|| Error::Io {
+        what: format!("layer {} blob", plan.index),
+        offset: size,
+        source: io::Error::other("hasher missing"),
+    })?;
+    Ok((digest, size))
 }
 
 /// Everything scanning one layer found.
