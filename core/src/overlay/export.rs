@@ -164,7 +164,7 @@ fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
         }
     }
     // Whiteouts for base paths gone from top, top-most only.
-    for (path, _) in &base.nodes {
+    for path in base.nodes.keys() {
         if path.is_empty() || top.get(path).is_some() {
             continue;
         }
@@ -208,7 +208,7 @@ fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
         }
     }
     plan.dirs.sort_by(|a, b| item_path(a).cmp(item_path(b)));
-    plan.data.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    plan.data.sort_by_key(|a| (a.0, a.1));
     plan
 }
 

@@ -175,7 +175,7 @@ fn truncate(s: &str, max: usize) -> &[u8] {
 
 /// Writes the zero padding after `size` data bytes.
 pub(crate) fn pad<W: Write + ?Sized>(out: &mut W, size: u64) -> io::Result<()> {
-    out.write_all(&[0u8; 512][..padding(size)])
+    out.write_all([0u8; 512].get(..padding(size)).unwrap_or_default())
 }
 
 /// Writes the end-of-archive marker.

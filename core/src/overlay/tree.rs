@@ -164,7 +164,6 @@ impl Tree {
         Box::new(
             self.nodes
                 .range::<str, _>((Bound::Included(lo.as_str()), Bound::Excluded(hi.as_str())))
-                .map(|(k, v)| (k, v))
                 .collect::<Vec<_>>()
                 .into_iter(),
         )
