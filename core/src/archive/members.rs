@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 
 use crate::error::{Error, Result};
+use crate::layer::guard::{self, TarGuard};
 use crate::limits::{Limits, flags};
 use crate::model::Warning;
 use crate::paths::{self, normalize};
@@ -64,16 +65,20 @@ impl MemberIndex {
             archive_len,
             ..MemberIndex::default()
         };
-        let mut archive = tar::Archive::new(reader);
-        let entries = archive
-            .entries_with_seek()
-            .map_err(|source| Error::ArchiveTar { offset: 0, source })?;
+        let tar_error = |offset: u64, source: std::io::Error| match guard::violation(&source) {
+            Some(violation) => Error::Limit {
+                what: format!("outer archive: {violation}"),
+                limit: "max_pax_bytes",
+                value: limits.max_pax_bytes,
+                flag: flags::MAX_PAX_BYTES,
+            },
+            None => Error::ArchiveTar { offset, source },
+        };
+        let mut archive = tar::Archive::new(TarGuard::new(reader, limits.max_pax_bytes));
+        let entries = archive.entries_with_seek().map_err(|e| tar_error(0, e))?;
         let mut last_offset = 0u64;
         for entry in entries {
-            let entry = entry.map_err(|source| Error::ArchiveTar {
-                offset: last_offset,
-                source,
-            })?;
+            let entry = entry.map_err(|e| tar_error(last_offset, e))?;
             let header_offset = entry.raw_header_position();
             let offset = entry.raw_file_position();
             let size = entry.size();
@@ -87,6 +92,17 @@ impl MemberIndex {
                 });
             }
             let raw_path = entry.path_bytes();
+            if raw_path.len() as u64 > limits.max_path_bytes {
+                return Err(Error::Limit {
+                    what: format!(
+                        "outer archive: member at offset {header_offset} has a {}-byte name",
+                        raw_path.len()
+                    ),
+                    limit: "max_path_bytes",
+                    value: limits.max_path_bytes,
+                    flag: flags::MAX_PATH_BYTES,
+                });
+            }
             let normalized = match normalize(&raw_path) {
                 Ok(n) => n,
                 Err(why) => {

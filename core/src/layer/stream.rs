@@ -9,6 +9,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::digest::{Algorithm, Digest};
 use crate::error::{Error, Result};
 use crate::layer::entry::{self, Skipped};
+use crate::layer::guard::{self, TarGuard};
 use crate::layer::hashing::HashingReader;
 use crate::limits::{Limits, flags};
 use crate::model::{Entry, EntryKind, Warning};
@@ -54,7 +55,14 @@ pub fn index_stream<R: Read>(
             flag,
         };
     let tar_error = |offset: u64, source: io::Error| {
-        if source.kind() == io::ErrorKind::Other
+        if let Some(violation) = guard::violation(&source) {
+            limit_error(
+                &violation.to_string(),
+                "max_pax_bytes",
+                limits.max_pax_bytes,
+                flags::MAX_PAX_BYTES,
+            )
+        } else if source.kind() == io::ErrorKind::Other
             && source
                 .to_string()
                 .contains(LimitReader::<io::Empty>::MESSAGE)
@@ -74,7 +82,7 @@ pub fn index_stream<R: Read>(
         }
     };
     {
-        let mut archive = tar::Archive::new(&mut hashing);
+        let mut archive = tar::Archive::new(TarGuard::new(&mut hashing, limits.max_pax_bytes));
         let iter = archive.entries().map_err(|e| tar_error(0, e))?;
         let mut next_offset = 0u64;
         let mut content = Xxh3::new();
