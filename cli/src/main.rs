@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use layerscope_cli::commands::{inspect, ls, verify};
+use layerscope_cli::commands::{advise, cat, diff, efficiency, flatten, inspect, ls, verify};
 
 /// Container image layer inspector: open docker-archive, OCI archive or OCI
 /// layout images, verify the whole digest chain, list layers and files.
@@ -23,6 +23,16 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// List the entries of one layer.
     Ls(ls::LsArgs),
+    /// Write the final root filesystem (or a squashed layer range) as a tar.
+    Flatten(flatten::FlattenArgs),
+    /// Write one file's bytes (merged view, or one layer with --layer).
+    Cat(cat::CatArgs),
+    /// Compare two images, or show one layer's changeset with --layer.
+    Diff(diff::DiffArgs),
+    /// Wasted space, duplicates and dive's efficiency score; --ci exits 1 when a rule fails.
+    Efficiency(efficiency::EfficiencyArgs),
+    /// Advice with evidence: waste, caches, secrets, permissions, root user, small layers.
+    Advise(advise::AdviseArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +41,11 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Ls(args) => ls::run(args),
+        Command::Flatten(args) => flatten::run(args),
+        Command::Cat(args) => cat::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Efficiency(args) => efficiency::run(args),
+        Command::Advise(args) => advise::run(args),
     });
     match outcome {
         Ok(Ok(code)) => code,

@@ -1,6 +1,11 @@
 //! One module per subcommand; shared argument and loading code in [`common`].
 
+pub mod advise;
+pub mod cat;
 pub mod common;
+pub mod diff;
+pub mod efficiency;
+pub mod flatten;
 pub mod inspect;
 pub mod ls;
 pub mod verify;

@@ -1,1 +1,388 @@
-//! placeholder
+//! Advice with evidence: wasted files (with the command that shipped them),
+//! package-manager caches, likely secrets (including ones deleted later but
+//! still shipped), setuid/setgid and world-writable files, running as root,
+//! and runs of small layers.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{EntryKind, LayerInfo, RuntimeConfig};
+
+use super::changes::ChangeAction;
+use super::stack::Overlay;
+use super::view::MergedEntry;
+
+/// Kind of advice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdviceKind {
+    /// Files shipped then deleted or overwritten by a later layer.
+    WastedFiles,
+    /// Package-manager caches left in the image.
+    PackageCache,
+    /// Likely secrets, visible or shipped in a lower layer.
+    Secret,
+    /// setuid/setgid files.
+    Setuid,
+    /// World-writable files or directories without the sticky bit.
+    WorldWritable,
+    /// The image runs as root.
+    RunsAsRoot,
+    /// Consecutive small layers that could be one.
+    SmallLayers,
+}
+
+/// How much it matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Worth fixing.
+    Warning,
+    /// Fix it.
+    High,
+}
+
+/// One fact behind an advice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    /// Layer concerned.
+    pub layer: Option<usize>,
+    /// The history command that made that layer.
+    pub command: Option<String>,
+    /// Path concerned.
+    pub path: Option<String>,
+    /// Bytes concerned.
+    pub bytes: u64,
+    /// Extra detail.
+    pub note: Option<String>,
+}
+
+/// One piece of advice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Advice {
+    /// Kind.
+    pub kind: AdviceKind,
+    /// Severity.
+    pub severity: Severity,
+    /// What to do, in words.
+    pub message: String,
+    /// Bytes that could be saved (0 when not about size).
+    pub bytes: u64,
+    /// The facts.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Paths under which package managers keep caches.
+const CACHES: &[(&str, &str)] = &[
+    (
+        "var/lib/apt/lists/",
+        "apt lists (rm -rf /var/lib/apt/lists/* in the same RUN)",
+    ),
+    (
+        "var/cache/apt/",
+        "apt cache (apt-get clean in the same RUN)",
+    ),
+    ("var/cache/apk/", "apk cache (apk add --no-cache)"),
+    (
+        "var/cache/dnf/",
+        "dnf cache (dnf clean all in the same RUN)",
+    ),
+    (
+        "var/cache/yum/",
+        "yum cache (yum clean all in the same RUN)",
+    ),
+    ("var/cache/zypp/", "zypper cache (zypper clean -a)"),
+    ("root/.cache/pip/", "pip cache (pip install --no-cache-dir)"),
+    (".cache/pip/", "pip cache (pip install --no-cache-dir)"),
+    ("root/.npm/", "npm cache (npm cache clean --force)"),
+    (".npm/_cacache/", "npm cache (npm cache clean --force)"),
+    (
+        "usr/local/share/.cache/yarn/",
+        "yarn cache (yarn cache clean)",
+    ),
+    ("root/.cache/go-build/", "Go build cache"),
+    ("root/.cargo/registry/", "cargo registry cache"),
+];
+
+fn cache_of(path: &str) -> Option<&'static str> {
+    let with_slash = format!("{path}/");
+    CACHES.iter().find_map(|(prefix, what)| {
+        let hit = path.starts_with(prefix)
+            || (!prefix.starts_with("var/")
+                && !prefix.starts_with("root/")
+                && with_slash.contains(&format!("/{prefix}")));
+        hit.then_some(*what)
+    })
+}
+
+/// Whether a path looks like a credential or private key.
+pub fn looks_secret(path: &str) -> Option<&'static str> {
+    let name = crate::paths::split_parent(path).1;
+    if path.starts_with("etc/ssl/certs/")
+        || path.starts_with("usr/share/ca-certificates/")
+        || path.contains("/ca-certificates")
+    {
+        return None;
+    }
+    match name {
+        "id_rsa" | "id_dsa" | "id_ecdsa" | "id_ed25519" => return Some("SSH private key"),
+        ".env" => return Some("dotenv file"),
+        ".npmrc" | ".pypirc" | ".netrc" | ".git-credentials" | ".pgpass" => {
+            return Some("credential file");
+        }
+        "credentials.json" | "service-account.json" => return Some("credential file"),
+        _ => {}
+    }
+    if name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample") {
+        return Some("dotenv file");
+    }
+    if path.ends_with(".aws/credentials")
+        || path.ends_with(".docker/config.json")
+        || path.ends_with(".kube/config")
+    {
+        return Some("credential file");
+    }
+    if name.ends_with(".key")
+        || name.ends_with(".p12")
+        || name.ends_with(".pfx")
+        || (name.ends_with(".pem") && name.contains("key"))
+    {
+        return Some("private key");
+    }
+    if path.starts_with("etc/ssh/ssh_host_") && name.ends_with("_key") {
+        return Some("SSH host private key");
+    }
+    None
+}
+
+/// What advice needs besides the overlay.
+#[derive(Debug, Clone, Copy)]
+pub struct AdviseInput<'a> {
+    /// Layers (their `created_by` is the evidence command).
+    pub layers: &'a [LayerInfo],
+    /// Runtime config.
+    pub config: &'a RuntimeConfig,
+    /// A layer is "small" below this many uncompressed file bytes.
+    pub small_layer_bytes: u64,
+}
+
+fn command(layers: &[LayerInfo], layer: usize) -> Option<String> {
+    layers.get(layer).and_then(|l| l.created_by.clone())
+}
+
+/// Produces the advice list, most important first.
+pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
+    let mut out = Vec::new();
+    let tree = overlay.entries();
+    let waste = overlay.waste();
+    let ev = |layer: usize, path: Option<String>, bytes: u64, note: Option<String>| Evidence {
+        layer: Some(layer),
+        command: command(input.layers, layer),
+        path,
+        bytes,
+        note,
+    };
+    // Wasted files, per shipping layer.
+    let mut by_layer: BTreeMap<usize, Vec<&super::waste::WastedFile>> = BTreeMap::new();
+    for f in &waste.files {
+        by_layer.entry(f.layer).or_default().push(f);
+    }
+    for (layer, files) in by_layer {
+        let bytes: u64 = files.iter().map(|f| f.size).sum();
+        let hiders: std::collections::BTreeSet<usize> =
+            files.iter().filter_map(|f| f.hidden_by).collect();
+        out.push(Advice {
+            kind: AdviceKind::WastedFiles,
+            severity: if bytes >= 1 << 20 { Severity::Warning } else { Severity::Info },
+            message: format!(
+                "layer {layer} ships {bytes} bytes in {} file(s) that layer(s) {hiders:?} delete or overwrite; remove them in the same step that creates them",
+                files.len()
+            ),
+            bytes,
+            evidence: files
+                .iter()
+                .take(20)
+                .map(|f| {
+                    ev(
+                        layer,
+                        Some(f.path.clone()),
+                        f.size,
+                        f.hidden_by.map(|h| format!("hidden by layer {h} ({})", command(input.layers, h).unwrap_or_default())),
+                    )
+                })
+                .collect(),
+        });
+    }
+    // Caches in the final tree.
+    let mut caches: BTreeMap<&str, Vec<&MergedEntry>> = BTreeMap::new();
+    for e in &tree {
+        if e.kind == EntryKind::File {
+            if let Some(what) = cache_of(&e.path) {
+                caches.entry(what).or_default().push(e);
+            }
+        }
+    }
+    for (what, files) in caches {
+        let bytes: u64 = files.iter().map(|e| e.size).sum();
+        if bytes == 0 {
+            continue;
+        }
+        out.push(Advice {
+            kind: AdviceKind::PackageCache,
+            severity: Severity::Warning,
+            message: format!("{bytes} bytes of {what} remain in the image"),
+            bytes,
+            evidence: files
+                .iter()
+                .take(20)
+                .map(|e| ev(e.layer.unwrap_or(0), Some(e.path.clone()), e.size, None))
+                .collect(),
+        });
+    }
+    // Secrets: every layer's shipped entries, visible or not.
+    let visible: std::collections::HashSet<(usize, &str)> = tree
+        .iter()
+        .filter_map(|e| e.layer.map(|l| (l, e.path.as_str())))
+        .collect();
+    for layer in overlay.changes() {
+        for c in &layer.changes {
+            if c.kind != EntryKind::File || c.action == ChangeAction::Deleted {
+                continue;
+            }
+            let Some(what) = looks_secret(&c.path) else {
+                continue;
+            };
+            let still = visible.contains(&(layer.layer, c.path.as_str()));
+            out.push(Advice {
+                kind: AdviceKind::Secret,
+                severity: Severity::High,
+                message: if still {
+                    format!("likely {what} {:?} is in the image", c.path)
+                } else {
+                    format!(
+                        "likely {what} {:?} was deleted later but is still shipped in layer {}; rebuild without it (use build secrets)",
+                        c.path, layer.layer
+                    )
+                },
+                bytes: c.size,
+                evidence: vec![ev(layer.layer, Some(c.path.clone()), c.size, None)],
+            });
+        }
+    }
+    // Permissions.
+    let setuid: Vec<&MergedEntry> = tree
+        .iter()
+        .filter(|e| e.kind == EntryKind::File && e.mode & 0o6000 != 0)
+        .collect();
+    if !setuid.is_empty() {
+        out.push(Advice {
+            kind: AdviceKind::Setuid,
+            severity: Severity::Warning,
+            message: format!(
+                "{} setuid/setgid file(s); drop the bits where not needed",
+                setuid.len()
+            ),
+            bytes: 0,
+            evidence: setuid
+                .iter()
+                .map(|e| {
+                    ev(
+                        e.layer.unwrap_or(0),
+                        Some(e.path.clone()),
+                        e.size,
+                        Some(format!("mode {:04o}", e.mode)),
+                    )
+                })
+                .collect(),
+        });
+    }
+    let writable: Vec<&MergedEntry> = tree
+        .iter()
+        .filter(|e| match e.kind {
+            EntryKind::Symlink => false,
+            EntryKind::Dir => e.mode & 0o002 != 0 && e.mode & 0o1000 == 0,
+            _ => e.mode & 0o002 != 0,
+        })
+        .collect();
+    if !writable.is_empty() {
+        out.push(Advice {
+            kind: AdviceKind::WorldWritable,
+            severity: Severity::Warning,
+            message: format!(
+                "{} world-writable path(s) (directories without the sticky bit included)",
+                writable.len()
+            ),
+            bytes: 0,
+            evidence: writable
+                .iter()
+                .take(50)
+                .map(|e| {
+                    ev(
+                        e.layer.unwrap_or(0),
+                        Some(e.path.clone()),
+                        0,
+                        Some(format!("mode {:04o}", e.mode)),
+                    )
+                })
+                .collect(),
+        });
+    }
+    let user = input.config.user.clone().unwrap_or_default();
+    let name = user.split(':').next().unwrap_or("").trim();
+    if name.is_empty() || name == "root" || name == "0" {
+        out.push(Advice {
+            kind: AdviceKind::RunsAsRoot,
+            severity: Severity::Warning,
+            message: format!(
+                "the image runs as root (User {:?}); add a USER instruction",
+                input.config.user.clone().unwrap_or_default()
+            ),
+            bytes: 0,
+            evidence: Vec::new(),
+        });
+    }
+    // Runs of small layers.
+    let small: Vec<bool> = overlay
+        .changes()
+        .iter()
+        .map(|c| c.shipped_bytes < input.small_layer_bytes && !c.changes.is_empty())
+        .collect();
+    let mut start = 0;
+    while start < small.len() {
+        let len = small.iter().skip(start).take_while(|s| **s).count();
+        if len >= 2 {
+            out.push(Advice {
+                kind: AdviceKind::SmallLayers,
+                severity: Severity::Info,
+                message: format!(
+                    "layers {start}..{} are small; combining their steps makes one layer",
+                    start + len - 1
+                ),
+                bytes: 0,
+                evidence: (start..start + len)
+                    .map(|l| {
+                        ev(
+                            l,
+                            None,
+                            overlay.changes().get(l).map_or(0, |c| c.shipped_bytes),
+                            None,
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        start += len.max(1);
+    }
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.bytes.cmp(&a.bytes))
+            .then(a.kind.cmp(&b.kind))
+    });
+    out
+}

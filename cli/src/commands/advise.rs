@@ -1,0 +1,76 @@
+//! `layerscope advise`: actionable advice with evidence.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use layerscope::overlay::Overlay;
+use layerscope::overlay::advise::{AdviseInput, advise};
+
+use super::common::{self, ImageArgs, human_bytes};
+use super::flatten::layer_entries;
+
+/// Arguments of `advise`.
+#[derive(Debug, Clone, Args)]
+pub struct AdviseArgs {
+    /// The image.
+    #[command(flatten)]
+    pub image: ImageArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Layers with fewer file bytes than this count as small.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub small_layer_bytes: u64,
+}
+
+/// Runs `advise`.
+pub fn run(args: AdviseArgs) -> anyhow::Result<ExitCode> {
+    let loaded = match common::load(&args.image, true, None) {
+        Ok(l) => l,
+        Err(f) => return Ok(common::report_error(&f, args.json)),
+    };
+    let layers = layer_entries(&loaded)?;
+    let overlay = Overlay::new(&layers);
+    let list = advise(
+        &overlay,
+        &AdviseInput {
+            layers: &loaded.report.layers,
+            config: &loaded.report.config,
+            small_layer_bytes: args.small_layer_bytes,
+        },
+    );
+    if args.json {
+        common::print_json(&list)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if list.is_empty() {
+        println!("no advice");
+    }
+    for a in &list {
+        println!("[{:?}] {}", a.severity, a.message);
+        for e in a.evidence.iter().take(10) {
+            let mut parts = Vec::new();
+            if let Some(l) = e.layer {
+                parts.push(format!("layer {l}"));
+            }
+            if let Some(p) = &e.path {
+                parts.push(p.clone());
+            }
+            if e.bytes > 0 {
+                parts.push(human_bytes(e.bytes));
+            }
+            if let Some(n) = &e.note {
+                parts.push(n.clone());
+            }
+            if let Some(c) = &e.command {
+                let short: String = c.chars().take(80).collect();
+                parts.push(format!("`{short}`"));
+            }
+            println!("    {}", parts.join("  "));
+        }
+        if a.evidence.len() > 10 {
+            println!("    … {} more", a.evidence.len() - 10);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
