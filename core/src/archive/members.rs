@@ -48,6 +48,19 @@ pub struct MemberIndex {
     pub archive_len: u64,
     /// Oddities met while indexing.
     pub warnings: Vec<Warning>,
+    /// The first member whose data runs past the end of the input.
+    pub truncated: Option<TruncatedMember>,
+}
+
+/// A member cut short by the end of the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TruncatedMember {
+    /// Member path.
+    pub path: String,
+    /// Declared size.
+    pub expected: u64,
+    /// Bytes present.
+    pub available: u64,
 }
 
 impl MemberIndex {
@@ -169,7 +182,26 @@ impl MemberIndex {
         index
     }
 
-    fn insert(&mut self, member: Member) {
+    fn insert(&mut self, mut member: Member) {
+        // A hard link names the member its target is *now* (a link to
+        // itself, or to a path replaced later, keeps the earlier data).
+        if let MemberKind::Hardlink(target) = &member.kind {
+            if let Some(existing) = self.get(target).cloned() {
+                member.offset = existing.offset;
+                member.size = existing.size;
+                member.kind = existing.kind;
+            }
+        }
+        if self.truncated.is_none() && member.kind == MemberKind::File {
+            let end = member.offset.saturating_add(member.size);
+            if end > self.archive_len {
+                self.truncated = Some(TruncatedMember {
+                    path: member.path.clone(),
+                    expected: member.size,
+                    available: self.archive_len.saturating_sub(member.offset),
+                });
+            }
+        }
         let position = self.members.len();
         self.by_path.insert(member.path.clone(), position);
         self.members.push(member);

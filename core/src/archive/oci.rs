@@ -230,8 +230,14 @@ fn walk_index(
         )?;
         let Some(bytes) = bytes else {
             walk.checks.push(check);
-            walk.leaves
-                .push(leaf(descriptor, tags, None, ChoiceKind::Artifact));
+            // A missing manifest still counts as the image its descriptor
+            // announces, so selecting it reports the missing blob.
+            let kind = match descriptor.media_type.as_deref() {
+                _ if is_attestation(&descriptor) => ChoiceKind::Attestation,
+                Some(MEDIA_OCI_MANIFEST | MEDIA_DOCKER_MANIFEST) => ChoiceKind::Image,
+                _ => ChoiceKind::Artifact,
+            };
+            walk.leaves.push(leaf(descriptor, tags, None, kind));
             continue;
         };
         let value = json::parse(&blob_name, &bytes)?;
@@ -330,13 +336,16 @@ fn leaf(
     }
 }
 
-fn classify(descriptor: &Descriptor, manifest: &ManifestDoc) -> ChoiceKind {
-    let attestation = descriptor
+fn is_attestation(descriptor: &Descriptor) -> bool {
+    descriptor
         .annotations
         .get("vnd.docker.reference.type")
         .is_some_and(|t| t == "attestation-manifest")
-        || descriptor.platform.as_deref() == Some("unknown/unknown");
-    if attestation {
+        || descriptor.platform.as_deref() == Some("unknown/unknown")
+}
+
+fn classify(descriptor: &Descriptor, manifest: &ManifestDoc) -> ChoiceKind {
+    if is_attestation(descriptor) {
         return ChoiceKind::Attestation;
     }
     let image_config = matches!(

@@ -50,11 +50,39 @@ pub struct OpenedImage {
 /// Opens an image from a source: detects the format, lists images, selects
 /// one, reads its config, and verifies the metadata chain.
 pub fn open_image(source: &mut dyn ImageSource, options: &OpenOptions) -> Result<OpenedImage> {
+    let result = open_detected(source, options);
+    // Something missing from a cut archive is reported as the cut.
+    match (
+        result,
+        source.member_index().and_then(|m| m.truncated.clone()),
+    ) {
+        (
+            Err(Error::Missing { .. } | Error::NotAnImage { .. } | Error::NoImage { .. }),
+            Some(cut),
+        ) => Err(Error::Truncated {
+            what: format!("archive (it ends inside member {})", cut.path),
+            expected: cut.expected,
+            available: cut.available,
+        }),
+        (result, _) => result,
+    }
+}
+
+fn open_detected(source: &mut dyn ImageSource, options: &OpenOptions) -> Result<OpenedImage> {
     let limits = &options.limits;
     let mut warnings = source
         .member_index()
         .map(|m| m.warnings.clone())
         .unwrap_or_default();
+    if let Some(cut) = source.member_index().and_then(|m| m.truncated.clone()) {
+        warnings.push(Warning::new(
+            "archive-truncated",
+            format!(
+                "the archive ends inside member {} ({} of {} bytes present)",
+                cut.path, cut.available, cut.expected
+            ),
+        ));
+    }
     let index_location = source.locate(INDEX_JSON)?;
     let manifest_location = source.locate(MANIFEST_JSON)?;
 
