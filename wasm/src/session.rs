@@ -127,7 +127,11 @@ struct OpenView<'a> {
     #[serde(flatten)]
     report: &'a InspectReport,
     plans: &'a [LayerPlan],
+    /// Each plan as exact JSON, for [`Session::scan_layer_range`].
+    plans_json: Vec<String>,
     limits: Limits,
+    /// The limits as exact JSON, for [`Session::scan_layer_range`].
+    limits_json: String,
 }
 
 /// One layer's outcome, as the page shows it.
@@ -232,10 +236,19 @@ impl Session {
         self.limits = limits;
         self.scans = (0..count).map(|_| None).collect();
         self.trees = (0..count).map(|_| None).collect();
+        let convert = |e: serde_json::Error| WasmError::Convert(e.to_string());
+        let plans_json = opened
+            .layers
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(convert)?;
         let view = to_js(&OpenView {
             report: &report,
             plans: &opened.layers,
+            plans_json,
             limits,
+            limits_json: serde_json::to_string(&limits).map_err(convert)?,
         })?;
         self.opened = Some(opened);
         self.report = Some(report);
@@ -465,14 +478,22 @@ impl Session {
             })
         })?;
         #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
         struct Details<'a> {
             #[serde(flatten)]
             listed: Listed<'a>,
             entry: Option<&'a layerscope::model::Entry>,
+            /// Size of the data `readFile` returns (hard links resolved).
+            data_size: Option<u64>,
         }
+        let data_size = match node.kind {
+            crate::tree::code::FILE | crate::tree::code::HARDLINK => resolve_file(scan, path).ok().map(|e| e.size),
+            _ => None,
+        };
         to_js(&Details {
             listed: Listed::new(tree, node, &scan.entries),
             entry: node.entry.and_then(|i| scan.entries.get(i)),
+            data_size,
         })
     }
 
@@ -488,32 +509,7 @@ impl Session {
         let path = path.trim_matches('/');
         let plan = self.plan(index)?.clone();
         let scan = self.scan(index)?;
-        let not_found = || {
-            Error::from(RequestError::NoSuchPath {
-                path: path.to_owned(),
-            })
-        };
-        let mut entry = scan
-            .entries
-            .iter()
-            .rev()
-            .find(|e| e.path == path && e.whiteout.is_none())
-            .ok_or_else(not_found)?;
-        if entry.kind == EntryKind::Hardlink {
-            let target = entry.link_target.clone().unwrap_or_default();
-            entry = scan
-                .entries
-                .iter()
-                .rev()
-                .find(|e| e.path == target && e.header_offset < entry.header_offset)
-                .ok_or_else(not_found)?;
-        }
-        if entry.kind != EntryKind::File {
-            return Err(Error::from(RequestError::NotAFile {
-                path: path.to_owned(),
-            })
-            .into());
-        }
+        let entry = resolve_file(scan, path)?;
         let (skip, size) = (entry.data_offset, entry.size);
         let want = match max_bytes {
             Some(max) if max >= 0.0 && max < size as f64 => max as u64,
@@ -613,6 +609,39 @@ impl Session {
             .ok_or(WasmError::NotScanned(index))?;
         Ok((tree, scan))
     }
+}
+
+/// The regular-file entry whose data `path` shows in this layer: the last
+/// entry of that path, with a hard link followed to the earlier entry it
+/// names.
+fn resolve_file<'a>(scan: &'a LayerScan, path: &str) -> Result<&'a layerscope::model::Entry> {
+    let not_found = || {
+        Error::from(RequestError::NoSuchPath {
+            path: path.to_owned(),
+        })
+    };
+    let mut entry = scan
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.path == path && e.whiteout.is_none())
+        .ok_or_else(not_found)?;
+    if entry.kind == EntryKind::Hardlink {
+        let target = entry.link_target.clone().unwrap_or_default();
+        entry = scan
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.path == target && e.header_offset < entry.header_offset)
+            .ok_or_else(not_found)?;
+    }
+    if entry.kind != EntryKind::File {
+        return Err(Error::from(RequestError::NotAFile {
+            path: path.to_owned(),
+        })
+        .into());
+    }
+    Ok(entry)
 }
 
 fn describe(value: &JsValue) -> String {

@@ -1,0 +1,934 @@
+// layerscope page: drop/pick an image, open it in a worker, verify layers in
+// parallel workers, show summary, layers, history and a file tree.
+// Nothing leaves the tab: files are read with FileReaderSync in workers.
+import { FileTree, formatBytes } from './tree.js';
+
+const $ = (sel) => document.querySelector(sel);
+const num = (v) => (typeof v === 'bigint' ? Number(v) : (v ?? 0));
+const PREVIEW_MAX = 1 << 20;
+const MAX_HELPERS = 4;
+
+// ---------------------------------------------------------------- elements
+
+function h(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+function short(digest) {
+  if (!digest) return '—';
+  const [, hex = digest] = String(digest).split(':');
+  return hex.slice(0, 12);
+}
+
+function copyButton(value, label) {
+  return h('button', {
+    type: 'button', class: 'copy', title: `Copy ${label}: ${value}`, 'aria-label': `Copy ${label}`,
+    onclick: async (e) => {
+      e.stopPropagation();
+      try {
+        await navigator.clipboard.writeText(value);
+        e.currentTarget.textContent = 'copied';
+      } catch {
+        window.prompt(`Copy ${label}:`, value);
+      }
+      const btn = e.currentTarget;
+      setTimeout(() => { if (btn) btn.textContent = 'copy'; }, 1200);
+    },
+  }, 'copy');
+}
+
+function digestCell(digest, label) {
+  if (!digest) return h('span', { class: 'muted' }, '—');
+  return h('span', { class: 'digest', title: digest, dataset: { full: digest } }, short(digest), copyButton(digest, label));
+}
+
+// ---------------------------------------------------------------- workers
+
+class WorkerClient {
+  constructor(name) {
+    this.name = name;
+    this.spawn();
+  }
+
+  spawn() {
+    this.pending = new Map();
+    this.next = 1;
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: this.name });
+    this.worker.onmessage = (event) => {
+      const m = event.data;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      if ('progress' in m) { p.onProgress?.(m.progress); return; }
+      this.pending.delete(m.id);
+      if (m.ok) { p.resolve(m.result); return; }
+      const err = Object.assign(new Error(m.error.message), { name: m.error.name, details: m.error.details, trap: m.trap });
+      if (m.trap) {
+        err.message = `The inspector crashed (${m.error.message}). This is a bug in layerscope; the worker was restarted.`;
+        this.restart('worker restarted after a crash');
+      }
+      p.reject(err);
+    };
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      const err = Object.assign(new Error(`The ${this.name} worker failed: ${event.message || 'could not load the WebAssembly module'}`), { name: 'WorkerError', trap: true });
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+  }
+
+  call(op, args = {}, { transfer = [], onProgress } = {}) {
+    return new Promise((resolve, reject) => {
+      const id = this.next++;
+      this.pending.set(id, { resolve, reject, onProgress });
+      this.worker.postMessage({ id, op, args }, transfer);
+    });
+  }
+
+  get busy() { return this.pending.size > 0; }
+
+  terminate(reason = 'cancelled') {
+    this.worker.terminate();
+    const err = Object.assign(new Error(reason), { name: 'AbortError' });
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  restart(reason) {
+    this.terminate(reason);
+    this.spawn();
+  }
+}
+
+let primary = new WorkerClient('layerscope-main');
+let helpers = [];
+
+function poolSize() {
+  const cores = navigator.hardwareConcurrency || 2;
+  return Math.max(1, Math.min(MAX_HELPERS, cores - 1));
+}
+
+function ensureHelpers(n) {
+  while (helpers.length < n) helpers.push(new WorkerClient(`layerscope-scan-${helpers.length + 1}`));
+}
+
+// ---------------------------------------------------------------- state
+
+const state = {
+  gen: 0,
+  input: null,
+  inputName: '',
+  options: {},
+  opened: null,
+  views: [],
+  progress: [],
+  rows: [],
+  scanning: false,
+  selectedLayer: null,
+  selectedPath: '',
+  fragment: parseFragment(),
+  treeLayer: null,
+};
+
+function parseFragment() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  return {
+    layer: p.has('layer') ? Number(p.get('layer')) : null,
+    path: p.get('path') || '',
+    filter: p.get('filter') || '',
+    regex: p.get('re') === '1',
+    sort: p.get('sort') || 'name',
+    image: p.get('image'),
+  };
+}
+
+function writeFragment() {
+  const p = new URLSearchParams();
+  if (state.options.image != null) p.set('image', state.options.image);
+  if (state.selectedLayer != null) p.set('layer', String(state.selectedLayer));
+  if (state.selectedPath) p.set('path', state.selectedPath);
+  const filter = $('#filter').value;
+  if (filter) p.set('filter', filter);
+  if ($('#filter-regex').checked) p.set('re', '1');
+  if ($('#sort').value !== 'name') p.set('sort', $('#sort').value);
+  const hash = p.toString();
+  history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
+}
+
+// ---------------------------------------------------------------- messages
+
+function showBanner(kind, title, text) {
+  const b = $('#banner');
+  b.className = `banner ${kind}`;
+  b.replaceChildren(h('strong', {}, title), text ? ` ${text}` : '');
+  b.hidden = false;
+}
+
+function showError(e, context = '') {
+  if (e?.name === 'AbortError') return;
+  const details = e?.details ? Object.entries(e.details).filter(([k]) => k !== 'kind').map(([k, v]) => `${k}: ${v}`).join(', ') : '';
+  showBanner('error', `${context}${e?.name || 'Error'}:`, `${e?.message || e}${details ? `\n(${details})` : ''}`);
+}
+
+function hideBanner() { $('#banner').hidden = true; }
+
+function busy(text) {
+  $('#busy').hidden = !text;
+  $('#busy-text').textContent = text || '';
+  updateCancel();
+}
+
+function updateCancel() {
+  $('#cancel').hidden = !(state.scanning || !$('#busy').hidden);
+}
+
+// ---------------------------------------------------------------- opening
+
+async function openInput(input, name, options = {}) {
+  cancelWork();
+  const gen = ++state.gen;
+  state.input = input;
+  state.inputName = name;
+  state.options = options;
+  state.opened = null;
+  hideBanner();
+  busy(`Opening ${name}…`);
+  try {
+    const opened = await primary.call('open', { input, options });
+    if (gen !== state.gen) return;
+    state.opened = opened;
+    state.views = opened.layers.map((layer, index) => ({ index, layer, checks: [], warnings: [] }));
+    state.progress = opened.layers.map(() => null);
+    busy('');
+    $('#start').hidden = true;
+    $('#image').hidden = false;
+    $('#close-image').hidden = false;
+    renderImage();
+    const wanted = state.fragment.layer;
+    selectLayer(wanted != null && wanted < opened.layers.length ? wanted : null);
+    await scanAll(gen);
+  } catch (e) {
+    if (gen !== state.gen) return;
+    busy('');
+    showError(e, `Could not open ${name}: `);
+  }
+}
+
+function cancelWork() {
+  state.gen++;
+  for (const hlp of helpers) if (hlp.busy) hlp.restart('cancelled');
+  if (primary.busy) primary.restart('cancelled');
+  state.scanning = false;
+  updateCancel();
+}
+
+// ---------------------------------------------------------------- scanning
+
+async function scanAll(gen) {
+  const { plans, plansJson, limitsJson } = state.opened;
+  const queue = plans.filter((p) => p.location).map((p) => p.index)
+    .sort((a, b) => num(plans[b].location.size) - num(plans[a].location.size));
+  if (!queue.length) { finishScans(gen); return; }
+  const n = Math.min(queue.length, poolSize());
+  ensureHelpers(n);
+  state.scanning = true;
+  state.scanStarted = performance.now();
+  updateCancel();
+  updateScanStatus();
+  const run = async (helper) => {
+    while (queue.length && gen === state.gen) {
+      const index = queue.shift();
+      const total = num(plans[index].location.size);
+      const prog = state.progress[index] = { done: 0, total, start: performance.now(), running: true };
+      updateLayerRow(index);
+      try {
+        const r = await helper.call('scanRange', { input: state.input, plan: plansJson[index], limits: limitsJson }, {
+          onProgress: (done) => { prog.done = num(done); updateProgressCell(index); },
+        });
+        if (gen !== state.gen) return;
+        prog.done = total;
+        prog.end = performance.now();
+        const view = await primary.call('addScan', { bytes: r.scan }, { transfer: [r.scan.buffer] });
+        if (gen !== state.gen) return;
+        applyView(view);
+      } catch (e) {
+        if (gen !== state.gen || e.name === 'AbortError') return;
+        prog.end = performance.now();
+        // Let the main session scan it again so the core records the typed failure.
+        try {
+          applyView(await primary.call('scan', { index }));
+        } catch (e2) {
+          if (gen !== state.gen || e2.name === 'AbortError') return;
+          try {
+            const view = await primary.call('layerView', { index });
+            view.error = e2;
+            applyView(view);
+          } catch { /* session gone: the banner says why */ }
+          if (e2.trap) showError(e2);
+        }
+      } finally {
+        prog.running = false;
+        updateLayerRow(index);
+        updateScanStatus();
+      }
+    }
+  };
+  await Promise.all(helpers.slice(0, n).map(run));
+  if (gen === state.gen) finishScans(gen);
+}
+
+async function finishScans(gen) {
+  state.scanning = false;
+  updateCancel();
+  try {
+    const report = await primary.call('report');
+    if (gen !== state.gen) return;
+    state.report = report;
+    renderOverall(report);
+    renderChecks(report);
+    renderSummary();
+  } catch (e) { showError(e); }
+  updateScanStatus();
+}
+
+function applyView(view) {
+  state.views[view.index] = view;
+  updateLayerRow(view.index);
+  if (state.selectedLayer === view.index && state.treeLayer !== view.index) loadTree(view.index);
+}
+
+function updateScanStatus() {
+  const total = state.opened?.layers.length || 0;
+  const done = state.views.filter((v) => v.layer && !['pending'].includes(v.layer.status)).length;
+  const el = $('#scan-status');
+  if (state.scanning) {
+    const bytes = state.progress.reduce((s, p) => s + (p ? p.done : 0), 0);
+    const secs = (performance.now() - state.scanStarted) / 1000;
+    el.textContent = `Verifying… ${done}/${total} layers · ${formatBytes(bytes)} read · ${secs > 0.2 ? (bytes / secs / 1e6).toFixed(1) : '—'} MB/s · ${Math.min(poolSize(), total)} workers`;
+  } else {
+    el.textContent = total ? `${done}/${total} layers checked` : 'No layers';
+  }
+}
+
+// ---------------------------------------------------------------- rendering: image
+
+function renderImage() {
+  const o = state.opened;
+  const s = o.image;
+  $('#image-title').textContent = s.tags[0] || state.inputName;
+  $('#image-subtitle').textContent = `${state.inputName} · ${formatName(o.format)}${s.platform ? ` · ${s.platform}` : ''}`;
+  renderPicker();
+  renderSummary();
+  renderConfig();
+  renderLayers();
+  renderOverall(o);
+  renderChecks(o);
+}
+
+function formatName(f) {
+  return { 'docker-archive': 'docker-archive', 'docker-oci-archive': 'docker-archive with OCI layout', 'oci-archive': 'OCI archive', 'oci-layout': 'OCI layout directory' }[f] || f;
+}
+
+function renderPicker() {
+  const o = state.opened;
+  const wrap = $('#image-picker-wrap');
+  const select = $('#image-picker');
+  wrap.hidden = o.images.length < 2;
+  select.replaceChildren(...o.images.map((img) => h('option', { value: String(img.index), selected: img.index === o.selected },
+    `${img.index}: ${img.tags[0] || short(img.digest || img.id)}${img.platform ? ` (${img.platform})` : ''}${img.kind !== 'image' ? ` — ${img.kind}` : ''}`)));
+}
+
+function dl(target, rows) {
+  target.replaceChildren();
+  for (const [k, v] of rows) {
+    if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length)) continue;
+    target.append(h('dt', {}, k), h('dd', {}, v));
+  }
+}
+
+function list(items) {
+  return h('ul', {}, items.map((i) => h('li', {}, i)));
+}
+
+function renderSummary() {
+  const o = state.report || state.opened;
+  const s = o.image;
+  const totalEntries = state.views.reduce((n, v) => n + num(v.layer?.entries), 0);
+  dl($('#summary'), [
+    ['Format', formatName(o.format)],
+    ['Tags', s.tags.length ? list(s.tags) : 'none'],
+    ['Platform', s.platform],
+    ['Created', s.created ? `${s.created.replace('T', ' ').replace(/\.\d+/, '')}` : null],
+    ['Author', s.author],
+    ['Image ID', s.configDigest ? digestCell(s.configDigest, 'config digest') : null],
+    ['Manifest', s.manifestDigest ? digestCell(s.manifestDigest, 'manifest digest') : null],
+    ['Layers', `${o.layers.length} (${o.history.filter((x) => x.emptyLayer).length} empty history entries)`],
+    ['Stored size', formatBytes(s.compressedSize)],
+    ['Uncompressed', num(s.uncompressedSize) ? formatBytes(s.uncompressedSize) : 'after verification'],
+    ['Entries', totalEntries ? totalEntries.toLocaleString('en') : null],
+  ]);
+}
+
+function renderConfig() {
+  const c = state.opened.image.config;
+  const argv = (a) => (a ? h('code', {}, JSON.stringify(a)) : null);
+  const labels = Object.entries(c.labels || {});
+  dl($('#config'), [
+    ['Entrypoint', argv(c.entrypoint)],
+    ['Cmd', argv(c.cmd)],
+    ['User', c.user],
+    ['Workdir', c.workingDir],
+    ['Env', c.env?.length ? list(c.env) : null],
+    ['Ports', c.exposedPorts?.length ? c.exposedPorts.join(', ') : null],
+    ['Volumes', c.volumes?.length ? list(c.volumes) : null],
+    ['Labels', labels.length ? list(labels.map(([k, v]) => `${k}=${v}`)) : null],
+    ['Stop signal', c.stopSignal],
+    ['Healthcheck', c.healthcheck ? h('code', {}, JSON.stringify(c.healthcheck)) : null],
+  ]);
+  if (!$('#config').children.length) $('#config').append(h('dd', { class: 'muted' }, 'The config sets nothing.'));
+}
+
+function renderLayers() {
+  const o = state.opened;
+  const tbody = $('#layers tbody');
+  tbody.replaceChildren();
+  state.rows = [];
+  const placed = new Set();
+  const addLayer = (index, hist) => {
+    placed.add(index);
+    tbody.append(...layerRows(index, hist));
+  };
+  for (const hist of o.history) {
+    if (hist.layer != null && hist.layer < o.layers.length && !placed.has(hist.layer)) addLayer(hist.layer, hist);
+    else if (hist.emptyLayer || hist.layer == null) {
+      tbody.append(h('tr', { class: 'empty-layer' },
+        h('td', { class: 'num' }, ''),
+        h('td', { class: 'cmd', title: hist.createdBy || '' }, cleanCommand(hist.createdBy) || '(no command)'),
+        h('td', { colspan: 6 }, 'empty layer (metadata only)')));
+    }
+  }
+  for (let i = 0; i < o.layers.length; i++) if (!placed.has(i)) addLayer(i, null);
+  updateScanStatus();
+}
+
+function cleanCommand(cmd) {
+  if (!cmd) return '';
+  return cmd.replace(/^\/bin\/sh -c #\(nop\)\s*/, '').replace(/^\/bin\/sh -c /, 'RUN ').replace(/\s+#\s*buildkit$/, '');
+}
+
+function layerRows(index, hist) {
+  const tr = h('tr', { class: 'layer', tabindex: '0', dataset: { layer: String(index) }, onclick: () => selectLayer(index),
+    onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); selectLayer(index); } } });
+  const detail = h('tr', { class: 'detail', hidden: true, dataset: { layerDetail: String(index) } }, h('td', {}), h('td', { colspan: 7 }));
+  state.rows[index] = { tr, detail, hist };
+  fillLayerRow(index);
+  return [tr, detail];
+}
+
+function fillLayerRow(index) {
+  const row = state.rows[index];
+  if (!row) return;
+  const { tr, detail, hist } = row;
+  const v = state.views[index];
+  const l = v.layer;
+  const cmd = l.createdBy || hist?.createdBy || '';
+  tr.classList.toggle('selected', state.selectedLayer === index);
+  tr.replaceChildren(
+    h('td', { class: 'num' }, String(index)),
+    h('td', { class: 'cmd', title: cmd }, cleanCommand(cmd) || h('span', { class: 'muted' }, '(no history)')),
+    h('td', {}, digestCell(l.digest, `layer ${index} digest`)),
+    h('td', {}, digestCell(l.diffId, `layer ${index} diff_id`)),
+    h('td', { class: 'num' }, l.location ? formatBytes(l.size) : '—'),
+    h('td', { class: 'num' }, l.uncompressedSize != null ? formatBytes(l.uncompressedSize) : ''),
+    h('td', { class: 'num' }, l.entries != null ? num(l.entries).toLocaleString('en') : ''),
+    h('td', { class: 'status' }, statusCell(index)),
+  );
+  const problems = failureLines(v);
+  detail.hidden = !problems.length;
+  detail.lastChild.replaceChildren(h('div', { class: 'failure' }, problems.map((p) => h('div', {}, p))));
+}
+
+function updateLayerRow(index) {
+  fillLayerRow(index);
+  updateScanStatus();
+}
+
+function statusCell(index) {
+  const v = state.views[index];
+  const p = state.progress[index];
+  const status = v.layer.status;
+  if (status === 'pending') {
+    if (p?.running) return progressEl(p);
+    return h('span', { class: 'badge pending' }, state.scanning ? 'queued' : 'not verified');
+  }
+  const words = statusWords(v);
+  return h('span', { class: `badge ${status}`, title: words.title || words.text }, words.text);
+}
+
+function progressEl(p) {
+  const pct = p.total ? Math.min(100, (p.done / p.total) * 100) : 0;
+  const secs = (performance.now() - p.start) / 1000;
+  const bar = h('span');
+  bar.style.width = `${pct.toFixed(1)}%`;
+  return h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': pct.toFixed(0) },
+    h('div', { class: 'bar' }, bar),
+    h('span', { class: 'rate' }, `${formatBytes(p.done)} / ${formatBytes(p.total)} · ${secs > 0.05 ? (p.done / secs / 1e6).toFixed(1) : '—'} MB/s`));
+}
+
+function updateProgressCell(index) {
+  const row = state.rows[index];
+  const p = state.progress[index];
+  if (!row || !p) return;
+  const cell = row.tr.querySelector('.status');
+  if (cell) cell.replaceChildren(progressEl(p));
+  updateScanStatus();
+}
+
+function statusWords(v) {
+  const status = v.layer.status;
+  const bad = (v.checks || []).filter((c) => ['mismatch', 'failed', 'missing'].includes(c.status));
+  switch (status) {
+    case 'verified': return { text: 'verified' };
+    case 'not-checkable': return { text: 'not checkable', title: (v.checks || []).map((c) => c.detail).filter(Boolean).join('; ') };
+    case 'missing': return { text: 'missing blob' };
+    case 'mismatch': {
+      const sizeOnly = bad.every((c) => c.expected === c.actual && c.expectedSize != null);
+      return { text: sizeOnly ? 'size mismatch' : 'digest mismatch' };
+    }
+    case 'failed': {
+      const detail = [v.error?.message, ...bad.map((c) => c.detail)].filter(Boolean).join(' ');
+      if (/truncated|ended .* early|ends early|unexpected ?eof/i.test(detail)) return { text: 'truncated', title: detail };
+      if (/stream is corrupt|invalid gzip|corrupt/i.test(detail)) return { text: 'corrupt compressed data', title: detail };
+      if (/malformed tar/i.test(detail)) return { text: 'malformed tar', title: detail };
+      if (/unsupported compression/i.test(detail)) return { text: 'unsupported compression', title: detail };
+      if (/limit/i.test(detail)) return { text: 'limit exceeded', title: detail };
+      return { text: 'failed', title: detail };
+    }
+    default: return { text: status };
+  }
+}
+
+function objectName(o) {
+  switch (o.type) {
+    case 'layerBlob': return 'blob';
+    case 'layerDiffId': return 'diff_id';
+    default: return o.type;
+  }
+}
+
+function failureLines(v) {
+  const lines = [];
+  for (const c of v.checks || []) {
+    if (c.status === 'mismatch') {
+      if (c.expected && c.actual && c.expected !== c.actual) lines.push(`${objectName(c.object)} digest mismatch: expected ${c.expected}, actual ${c.actual}`);
+      if (c.expectedSize != null && c.actualSize != null && num(c.expectedSize) !== num(c.actualSize)) {
+        lines.push(`${objectName(c.object)} size mismatch: expected ${num(c.expectedSize)} bytes, actual ${num(c.actualSize)} bytes`);
+      }
+      if (!lines.length && c.detail) lines.push(c.detail);
+    } else if (c.status === 'failed' || c.status === 'missing') {
+      lines.push(c.detail || `${objectName(c.object)} ${c.status}`);
+    }
+  }
+  if (!lines.length && v.error && v.layer.status !== 'verified') lines.push(`${v.error.name}: ${v.error.message}`);
+  return [...new Set(lines)];
+}
+
+function renderOverall(o) {
+  const el = $('#overall');
+  const pending = state.views.some((v) => v.layer.status === 'pending');
+  if (state.scanning || (pending && !state.report)) {
+    el.replaceChildren(h('span', { class: 'badge scanning' }, 'verifying…'));
+    return;
+  }
+  const ok = o.verification?.ok;
+  const problems = (o.verification?.checks || []).filter((c) => ['mismatch', 'failed', 'missing'].includes(c.status)).length;
+  el.replaceChildren(ok
+    ? h('span', { class: 'badge verified', id: 'overall-badge' }, 'all digests verified')
+    : h('span', { class: 'badge failed', id: 'overall-badge' }, problems ? `verification failed (${problems} problem${problems > 1 ? 's' : ''})` : 'not fully verifiable'));
+}
+
+function renderChecks(o) {
+  const checks = o.verification?.checks || o.checks || [];
+  $('#checks').replaceChildren(...checks.map((c) => {
+    const where = c.object.type.startsWith('layer') ? `layer ${c.object.layer} ${objectName(c.object)}` : `${c.object.type} ${c.object.name || ''}`;
+    return h('li', {}, h('span', { class: `badge ${c.status}` }, c.status), ` ${where}`,
+      c.actual ? h('span', { class: 'muted' }, ` ${c.actual}`) : '', c.detail ? h('span', { class: 'muted' }, ` — ${c.detail}`) : '');
+  }));
+  $('#warnings').replaceChildren(...(o.warnings || []).map((w) => h('li', {}, w.message)));
+}
+
+// ---------------------------------------------------------------- file tree
+
+const tree = new FileTree($('#tree'), $('#tree-spacer'), {
+  onSelect: (info) => {
+    state.selectedPath = info.path;
+    writeFragment();
+  },
+  onActivate: (info) => schedulePreview(info),
+  onChange: () => updateTreeInfo(),
+});
+
+function updateTreeInfo() {
+  const el = $('#tree-info');
+  if (state.treeLayer == null) return;
+  const total = tree.count;
+  const shown = tree.visibleCount();
+  const matches = tree.filter ? ` · ${tree.matches.toLocaleString('en')} match${tree.matches === 1 ? '' : 'es'}` : '';
+  el.textContent = `${total.toLocaleString('en')} paths · ${shown.toLocaleString('en')} rows shown${matches}${tree.rootOpaque ? ' · root is opaque' : ''}`;
+}
+
+function selectLayer(index) {
+  state.selectedLayer = index;
+  for (const [i, row] of state.rows.entries()) row?.tr.classList.toggle('selected', i === index);
+  $('#files-layer').textContent = index == null ? '—' : String(index);
+  writeFragment();
+  if (index == null) {
+    state.treeLayer = null;
+    tree.clear();
+    $('#tree-info').textContent = 'Select a layer above to browse its files.';
+    return;
+  }
+  loadTree(index);
+}
+
+async function loadTree(index) {
+  const v = state.views[index];
+  state.treeLayer = null;
+  tree.clear();
+  if (!v || v.layer.status === 'pending') {
+    $('#tree-info').textContent = `Layer ${index} is being verified; its files appear when it is done.`;
+    return;
+  }
+  if (v.layer.entries == null) {
+    $('#tree-info').textContent = `Layer ${index} could not be read: ${statusWords(v).text}.`;
+    return;
+  }
+  try {
+    const table = await primary.call('table', { index });
+    if (state.selectedLayer !== index) return;
+    state.treeLayer = index;
+    tree.setData(table);
+    tree.sortMode = $('#sort').value;
+    tree.sortChildren();
+    const err = tree.setFilter($('#filter').value, $('#filter-regex').checked);
+    $('#filter').setCustomValidity(err || '');
+    if (err) $('#tree-info').textContent = err;
+    const want = state.fragment.path;
+    if (want && state.fragment.layer === index) {
+      state.fragment.path = '';
+      if (tree.reveal(want)) schedulePreview(tree.info(tree.selected));
+    }
+    updateTreeInfo();
+  } catch (e) {
+    showError(e, `Listing layer ${index}: `);
+  }
+}
+
+// ---------------------------------------------------------------- preview
+
+let previewTimer = 0;
+let previewToken = 0;
+let previewUrl = null;
+
+function schedulePreview(info) {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(() => showPreview(state.treeLayer, info), 80);
+}
+
+function modeString(mode, kind) {
+  const t = { dir: 'd', symlink: 'l', 'char-device': 'c', 'block-device': 'b', fifo: 'p' }[kind] || '-';
+  let s = t;
+  for (let shift = 6; shift >= 0; shift -= 3) {
+    const bits = (mode >> shift) & 7;
+    s += (bits & 4 ? 'r' : '-') + (bits & 2 ? 'w' : '-') + (bits & 1 ? 'x' : '-');
+  }
+  return `${s} (${(mode & 0o7777).toString(8).padStart(4, '0')})`;
+}
+
+async function showPreview(layer, info) {
+  if (layer == null) return;
+  const token = ++previewToken;
+  const pane = $('#preview');
+  try {
+    const d = await primary.call('entry', { index: layer, path: info.path });
+    if (token !== previewToken) return;
+    const e = d.entry;
+    const items = [
+      ['Kind', d.whiteout ? 'deleted in this layer (whiteout)' : d.kind + (d.implicit ? ' (no entry of its own)' : '')],
+      ['Size', d.dataSize != null ? `${formatBytes(d.dataSize)} (${num(d.dataSize).toLocaleString('en')} bytes)` : null],
+      ['Link target', d.linkTarget],
+      ['Mode', d.mode != null && !d.whiteout ? modeString(d.mode, d.kind) : null],
+      ['Owner', e && !d.whiteout ? `${e.uname || num(e.uid)}:${e.gname || num(e.gid)} (${num(e.uid)}:${num(e.gid)})` : null],
+      ['Modified', d.mtime != null && !d.whiteout ? new Date(num(d.mtime) * 1000).toISOString().replace('.000Z', 'Z') : null],
+      ['Opaque', d.opaque ? 'yes: lower layers\' contents of this directory are hidden' : null],
+      ['Children', d.children ? String(d.children) : null],
+      ['Xattrs', e?.xattrs?.length ? e.xattrs.map((x) => x.name).join(', ') : null],
+      ['Marker', d.whiteout && e ? e.path : null],
+    ];
+    const meta = h('dl', { class: 'kv' });
+    dl(meta, items);
+    const readable = d.dataSize != null;
+    const actions = h('div', { class: 'actions' });
+    const body = h('div', { class: 'body' });
+    if (readable) {
+      actions.append(h('button', { type: 'button', class: 'btn small', id: 'download', onclick: () => download(layer, info.path) }, 'Download file'));
+    }
+    pane.replaceChildren(h('h4', {}, `/${info.path}`), meta, actions, body);
+    if (readable) {
+      body.append(h('p', { class: 'muted small' }, 'Reading…'));
+      const bytes = await primary.call('readFile', { index: layer, path: info.path, maxBytes: PREVIEW_MAX });
+      if (token !== previewToken) return;
+      renderBytes(body, bytes, info.path, num(d.dataSize));
+    }
+  } catch (e) {
+    if (token !== previewToken || e.name === 'AbortError') return;
+    pane.replaceChildren(h('p', { class: 'failure' }, `${e.name}: ${e.message}`));
+  }
+}
+
+function sniffImage(b) {
+  const at = (i, ...xs) => xs.every((x, k) => b[i + k] === x);
+  if (at(0, 0x89, 0x50, 0x4e, 0x47)) return 'image/png';
+  if (at(0, 0xff, 0xd8, 0xff)) return 'image/jpeg';
+  if (at(0, 0x47, 0x49, 0x46, 0x38)) return 'image/gif';
+  if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return 'image/webp';
+  if (at(0, 0x00, 0x00, 0x01, 0x00)) return 'image/x-icon';
+  return null;
+}
+
+function renderBytes(body, bytes, path, size) {
+  body.replaceChildren();
+  const truncated = size > bytes.length;
+  if (previewUrl) { URL.revokeObjectURL(previewUrl); previewUrl = null; }
+  const mime = sniffImage(bytes) || (/\.svg$/i.test(path) ? 'image/svg+xml' : null);
+  if (mime && !truncated) {
+    previewUrl = URL.createObjectURL(new Blob([bytes], { type: mime }));
+    body.append(h('img', { src: previewUrl, alt: `Preview of ${path}` }));
+    return;
+  }
+  let text = null;
+  if (!bytes.includes(0)) {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(truncated ? trimUtf8(bytes) : bytes);
+    } catch { text = null; }
+  }
+  if (truncated) body.append(h('p', { class: 'muted small' }, `Showing the first ${formatBytes(bytes.length)} of ${formatBytes(size)}.`));
+  if (size === 0) { body.append(h('p', { class: 'muted' }, 'Empty file.')); return; }
+  if (text !== null) {
+    const lines = text.split('\n');
+    if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+    const shown = lines.slice(0, 20000);
+    body.append(h('div', { class: 'code text-preview' },
+      h('pre', { class: 'ln' }, shown.map((_, i) => i + 1).join('\n')),
+      h('pre', { class: 'src' }, shown.join('\n'))));
+    return;
+  }
+  const limit = Math.min(bytes.length, 64 * 1024);
+  const out = [];
+  for (let off = 0; off < limit; off += 16) {
+    const row = bytes.subarray(off, Math.min(off + 16, limit));
+    const hex = Array.from(row, (b) => b.toString(16).padStart(2, '0')).join(' ');
+    const ascii = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    out.push(`${off.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${ascii}`);
+  }
+  body.append(h('p', { class: 'muted small' }, `Binary file; hex of the first ${formatBytes(limit)}.`), h('pre', { class: 'hex hex-preview' }, out.join('\n')));
+}
+
+function trimUtf8(bytes) {
+  // Drop a multi-byte sequence cut at the end of a truncated preview.
+  let end = bytes.length;
+  for (let k = 1; k <= 3 && end - k >= 0; k++) {
+    const b = bytes[end - k];
+    if ((b & 0xc0) === 0xc0) { end -= k; break; }
+    if ((b & 0x80) === 0) break;
+  }
+  return bytes.subarray(0, end);
+}
+
+async function download(layer, path) {
+  try {
+    const bytes = await primary.call('readFile', { index: layer, path });
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    const a = h('a', { href: url, download: path.split('/').pop() || 'file' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 30000);
+  } catch (e) {
+    showError(e, `Download of /${path}: `);
+  }
+}
+
+// ---------------------------------------------------------------- inputs
+
+function layoutFromFiles(files) {
+  // files: Map of full relative path → File. The layout root is the
+  // shallowest folder holding index.json.
+  let root = null;
+  for (const p of files.keys()) {
+    if (p === 'index.json' || p.endsWith('/index.json')) {
+      const r = p.slice(0, -'index.json'.length);
+      if (root === null || r.length < root.length) root = r;
+    }
+  }
+  if (root === null) return null;
+  const map = new Map();
+  for (const [p, f] of files) if (p.startsWith(root)) map.set(p.slice(root.length), f);
+  return map;
+}
+
+function openFolder(files, name) {
+  const map = layoutFromFiles(files);
+  if (!map) {
+    showBanner('error', 'Not an OCI layout:', `the folder ${name} has no index.json. Pick the folder that holds index.json, oci-layout and blobs/.`);
+    return;
+  }
+  openInput(map, name);
+}
+
+async function readDirectory(entry, prefix, out) {
+  const reader = entry.createReader();
+  for (;;) {
+    const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+    if (!batch.length) break;
+    for (const e of batch) {
+      if (e.isFile) out.set(prefix + e.name, await new Promise((resolve, reject) => e.file(resolve, reject)));
+      else if (e.isDirectory) await readDirectory(e, `${prefix}${e.name}/`, out);
+    }
+  }
+}
+
+async function onDrop(event) {
+  event.preventDefault();
+  document.body.classList.remove('dragging');
+  const items = [...(event.dataTransfer?.items || [])];
+  const entry = items.length && items[0].webkitGetAsEntry?.();
+  if (entry?.isDirectory) {
+    busy(`Reading folder ${entry.name}…`);
+    const files = new Map();
+    try { await readDirectory(entry, '', files); } catch (e) { busy(''); showError(e, 'Reading the folder: '); return; }
+    busy('');
+    openFolder(files, entry.name);
+    return;
+  }
+  const file = event.dataTransfer?.files?.[0];
+  if (file) openInput(file, file.name);
+}
+
+async function loadSample() {
+  hideBanner();
+  busy('Loading the sample image…');
+  try {
+    const response = await fetch('sample/sample-image.tar');
+    if (!response.ok) throw Object.assign(new Error(`the sample is not available (HTTP ${response.status})`), { name: 'SampleError' });
+    const blob = await response.blob();
+    await openInput(new File([blob], 'sample-image.tar', { type: 'application/x-tar' }), 'sample-image.tar');
+  } catch (e) {
+    busy('');
+    showError(e);
+  }
+}
+
+function resetToStart() {
+  cancelWork();
+  state.opened = null;
+  state.report = null;
+  state.input = null;
+  state.selectedLayer = null;
+  state.selectedPath = '';
+  state.treeLayer = null;
+  tree.clear();
+  $('#preview').replaceChildren(h('p', { class: 'muted' }, 'Select a file to preview it.'));
+  $('#image').hidden = true;
+  $('#start').hidden = false;
+  $('#close-image').hidden = true;
+  hideBanner();
+  busy('');
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
+// ---------------------------------------------------------------- theme
+
+function applyTheme(theme) {
+  if (theme) document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+}
+
+function toggleTheme() {
+  const dark = document.documentElement.dataset.theme
+    ? document.documentElement.dataset.theme === 'dark'
+    : matchMedia('(prefers-color-scheme: dark)').matches;
+  const next = dark ? 'light' : 'dark';
+  applyTheme(next);
+  try { localStorage.setItem('layerscope-theme', next); } catch { /* private mode */ }
+}
+
+// ---------------------------------------------------------------- wiring
+
+try { applyTheme(localStorage.getItem('layerscope-theme')); } catch { /* ignore */ }
+$('#theme-toggle').addEventListener('click', toggleTheme);
+$('#file-input').addEventListener('change', (e) => {
+  const f = e.target.files?.[0];
+  if (f) openInput(f, f.name);
+  e.target.value = '';
+});
+$('#folder-input').addEventListener('change', (e) => {
+  const files = new Map();
+  for (const f of e.target.files || []) files.set(f.webkitRelativePath || f.name, f);
+  const first = [...files.keys()][0] || 'folder';
+  if (files.size) openFolder(files, first.split('/')[0]);
+  e.target.value = '';
+});
+$('#sample').addEventListener('click', loadSample);
+$('#dropzone').addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); $('#file-input').click(); } });
+window.addEventListener('dragover', (e) => { e.preventDefault(); document.body.classList.add('dragging'); });
+window.addEventListener('dragleave', (e) => { if (!e.relatedTarget) document.body.classList.remove('dragging'); });
+window.addEventListener('drop', onDrop);
+$('#cancel').addEventListener('click', () => {
+  const wasOpening = !state.opened;
+  cancelWork();
+  busy('');
+  if (wasOpening) { showBanner('info', 'Cancelled.', ''); return; }
+  for (const v of state.views) updateLayerRow(v.index);
+  showBanner('info', 'Verification cancelled.', 'Layers already verified keep their result; the rest were not checked.');
+});
+$('#close-image').addEventListener('click', resetToStart);
+$('#image-picker').addEventListener('change', (e) => {
+  if (!state.input) return;
+  openInput(state.input, state.inputName, { image: e.target.value });
+});
+let filterTimer = 0;
+const refilter = () => {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(() => {
+    const err = tree.setFilter($('#filter').value, $('#filter-regex').checked);
+    $('#filter').setCustomValidity(err || '');
+    if (err) $('#tree-info').textContent = err;
+    writeFragment();
+  }, 120);
+};
+$('#filter').addEventListener('input', refilter);
+$('#filter-regex').addEventListener('change', refilter);
+$('#sort').addEventListener('change', (e) => { tree.setSort(e.target.value); writeFragment(); });
+$('#expand-all').addEventListener('click', () => tree.expandAll(true));
+$('#collapse-all').addEventListener('click', () => tree.expandAll(false));
+
+$('#filter').value = state.fragment.filter;
+$('#filter-regex').checked = state.fragment.regex;
+$('#sort').value = state.fragment.sort === 'size' ? 'size' : 'name';
+if (state.fragment.image != null) state.options.image = state.fragment.image;
+
+// Exposed for the end-to-end tests and the console (read-only use).
+window.layerscope = { state, tree };

@@ -1,0 +1,284 @@
+// End-to-end test of the layerscope page with playwright-core driving the
+// system Chromium. Does what a user does: picks real image tarballs and a
+// layout folder, waits for verification, browses layers and files,
+// previews a file, checks failure wording on a corrupted copy, the sample
+// button, and that no request left the page's origin.
+//
+//   node --test web/tests/e2e.mjs          (serves web/ itself)
+//   LAYERSCOPE_URL=http://127.0.0.1:8080/ node --test web/tests/e2e.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync, createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const webRoot = resolve(here, '..');
+const shared = resolve(here, '../../../shared/fixtures');
+const generated = resolve(here, '../../tests/fixtures/generated');
+const shots = resolve(here, '../../tests/artifacts/screenshots');
+const DOCKER = join(shared, 'dive/test-docker-image.tar');
+const OCI_GZIP = join(shared, 'dive/test-oci-gzip-image.tar');
+const BUNDLE = join(shared, 'go-containerregistry/tarball-test_bundle.tar');
+const NULL_MANIFEST = join(shared, 'go-containerregistry/tarball-null_manifest.tar');
+const LAYOUT = join(shared, 'go-containerregistry/layout/test_index_one_image');
+const TIMEOUT = 60_000;
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.tar': 'application/x-tar',
+  '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8',
+};
+
+/** A minimal static server for web/ (used when LAYERSCOPE_URL is unset). */
+function serve(root) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    let path = resolve(root, `.${decodeURIComponent(url.pathname)}`);
+    if (path !== root && !path.startsWith(root + sep)) { res.writeHead(403).end(); return; }
+    if (existsSync(path) && statSync(path).isDirectory()) path = join(path, 'index.html');
+    if (!existsSync(path)) { res.writeHead(404).end('not found'); return; }
+    res.writeHead(200, { 'content-type': MIME[extname(path)] || 'application/octet-stream', 'cache-control': 'no-store' });
+    createReadStream(path).pipe(res);
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
+}
+
+/** Outer-tar members (name, data offset, size), to corrupt a copy precisely. */
+function tarMembers(bytes) {
+  const members = [];
+  let off = 0;
+  while (off + 512 <= bytes.length) {
+    const header = bytes.subarray(off, off + 512);
+    if (header.every((b) => b === 0)) break;
+    const text = (a, b) => Buffer.from(header.subarray(a, b)).toString('latin1').replace(/\0.*$/s, '');
+    const size = parseInt(text(124, 136).trim() || '0', 8);
+    members.push({ name: text(0, 100), type: text(156, 157), offset: off + 512, size });
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return members;
+}
+
+let server;
+let base;
+let browser;
+let page;
+const requests = [];
+const pageErrors = [];
+let tmp;
+
+async function shot(name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+}
+
+async function openFile(path) {
+  if (await page.locator('#close-image').isVisible()) await page.click('#close-image');
+  await page.setInputFiles('#file-input', path);
+}
+
+async function waitVerified() {
+  await page.waitForSelector('#overall-badge', { timeout: TIMEOUT });
+  return (await page.textContent('#overall-badge')).trim();
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), 'layerscope-e2e-'));
+  if (process.env.LAYERSCOPE_URL) {
+    base = new URL(process.env.LAYERSCOPE_URL).href;
+  } else {
+    assert.ok(existsSync(join(webRoot, 'pkg/layerscope_wasm.js')), 'web/pkg is missing: run wasm-pack build wasm --release --target web --out-dir ../web/pkg');
+    server = await serve(webRoot);
+    base = `http://127.0.0.1:${server.address().port}/`;
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  page = await context.newPage();
+  context.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`); });
+  await page.goto(base);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test('the start page offers a drop zone, pickers and the sample', async () => {
+  await page.waitForSelector('#dropzone');
+  assert.equal(await page.locator('#file-input').count(), 1);
+  assert.equal(await page.getAttribute('#folder-input', 'webkitdirectory'), '');
+  assert.ok(await page.isVisible('#sample'));
+  const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+  assert.match(csp, /default-src 'self'/);
+  await shot('01-start');
+});
+
+test('a docker-archive verifies, with layers, history and digests', async () => {
+  await openFile(DOCKER);
+  // The layer list and history show before verification finishes.
+  await page.waitForSelector('#layers tbody tr.layer');
+  assert.equal(await waitVerified(), 'all digests verified');
+  assert.equal(await page.locator('#layers tbody tr.layer').count(), 14);
+  assert.equal(await page.locator('#layers tbody tr.empty-layer').count(), 1);
+  assert.equal(await page.locator('#layers tbody tr.layer .badge.verified').count(), 14);
+  const commands = await page.locator('#layers tbody tr .cmd').allTextContents();
+  assert.ok(commands.some((c) => c.includes('rm -rf /root/example/')), commands.join('\n'));
+  assert.ok(commands.some((c) => c.includes('CMD ["sh"]')), 'empty-layer history row in place');
+  const digest = page.locator('#layers tbody tr[data-layer="9"] .digest').first();
+  assert.match((await digest.textContent()).trim(), /^[0-9a-f]{12}/);
+  assert.match(await digest.getAttribute('data-full'), /^sha256:[0-9a-f]{64}$/);
+  assert.match(await page.textContent('#summary'), /dive-test:latest/);
+  assert.match(await page.textContent('#config'), /"sh"/);
+  await shot('02-docker-layers');
+});
+
+test('layer 9 shows /root/example deleted (whiteout)', async () => {
+  await page.click('#layers tbody tr[data-layer="9"]');
+  const row = page.locator('#tree .row[data-path="root/example"]');
+  await row.waitFor({ timeout: TIMEOUT });
+  assert.match(await row.getAttribute('class'), /\bdeleted\b/);
+  assert.match(await row.textContent(), /deleted/);
+  assert.match(page.url(), /layer=9/);
+  await page.locator('#files').scrollIntoViewIfNeeded();
+  await shot('03-whiteout-layer9');
+});
+
+test('a text file previews with line numbers; keyboard and filter work', async () => {
+  await page.click('#layers tbody tr[data-layer="1"]');
+  const row = page.locator('#tree .row[data-path="somefile.txt"]');
+  await row.waitFor({ timeout: TIMEOUT });
+  await row.click();
+  await page.waitForSelector('#preview .text-preview', { timeout: TIMEOUT });
+  assert.ok((await page.textContent('#preview .text-preview .src')).length > 0);
+  assert.match(await page.textContent('#preview .text-preview .ln'), /^1/);
+  assert.match(page.url(), /path=somefile.txt/);
+  await page.locator('#files').scrollIntoViewIfNeeded();
+  await shot('04-preview-text');
+
+  // Layer 0: filter by regex, keyboard down selects the next row.
+  await page.click('#layers tbody tr[data-layer="0"]');
+  await page.locator('#tree .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
+  await page.fill('#filter', '/^etc\\/(passwd|group)$/');
+  await page.waitForFunction(() => document.querySelector('#tree-info').textContent.includes('2 matches'), null, { timeout: TIMEOUT });
+  const paths = await page.locator('#tree .row:not([hidden])').evaluateAll((rows) => rows.map((r) => r.dataset.path));
+  assert.deepEqual(paths.sort(), ['etc', 'etc/group', 'etc/passwd']);
+  await page.click('#tree .row[data-path="etc"]');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('#tree .row.selected[data-path="etc/group"]');
+  await page.waitForSelector('#preview .text-preview', { timeout: TIMEOUT });
+  assert.match(await page.textContent('#preview .text-preview .src'), /root/);
+  assert.match(decodeURIComponent(page.url()), /filter=/);
+  await page.fill('#filter', '');
+  await shot('05-filter-keyboard');
+
+  // A binary file shows as hex.
+  await page.fill('#filter', 'bin/busybox');
+  await page.click('#tree .row[data-path="bin/busybox"]');
+  await page.waitForSelector('#preview .hex-preview', { timeout: TIMEOUT });
+  assert.match(await page.textContent('#preview .hex-preview'), /^00000000 {2}7f 45 4c 46/);
+  await page.fill('#filter', '');
+});
+
+test('a flipped byte shows a failed badge in words', async () => {
+  const bytes = readFileSync(DOCKER);
+  const layer = tarMembers(bytes).filter((m) => m.name.endsWith('layer.tar')).sort((a, b) => b.size - a.size)[0];
+  const corrupt = Buffer.from(bytes);
+  corrupt[layer.offset + Math.floor(layer.size / 2)] ^= 0x01;
+  const path = join(tmp, 'corrupt-docker-image.tar');
+  writeFileSync(path, corrupt);
+  await openFile(path);
+  assert.match(await waitVerified(), /verification failed/);
+  const bad = page.locator('#layers tbody tr.layer .badge.mismatch, #layers tbody tr.layer .badge.failed');
+  assert.equal(await bad.count(), 1);
+  assert.match(await bad.textContent(), /digest mismatch|malformed tar|truncated/);
+  const detail = await page.locator('#layers tbody tr.detail:not([hidden])').textContent();
+  assert.match(detail, /expected sha256:[0-9a-f]{64}, actual sha256:[0-9a-f]{64}|malformed/);
+  await shot('06-corrupt-mismatch');
+
+  // Cut inside the largest layer: "truncated" (or an open error naming it).
+  const cut = join(tmp, 'cut-docker-image.tar');
+  writeFileSync(cut, bytes.subarray(0, layer.offset + 4096));
+  await openFile(cut);
+  await page.waitForSelector('#banner:not([hidden]), #overall-badge', { timeout: TIMEOUT });
+  const text = (await page.textContent('body')).toLowerCase();
+  assert.match(text, /truncated|ends early|malformed/);
+  await shot('07-truncated');
+});
+
+test('a null manifest is a clear error', async () => {
+  await openFile(NULL_MANIFEST);
+  await page.waitForSelector('#banner:not([hidden])', { timeout: TIMEOUT });
+  assert.match(await page.textContent('#banner'), /FormatError.*manifest lists no images/s);
+});
+
+test('OCI archive, multi-image picker and layout folder', async () => {
+  await openFile(OCI_GZIP);
+  assert.equal(await waitVerified(), 'all digests verified');
+  assert.match(await page.textContent('#summary'), /OCI archive/);
+
+  await openFile(BUNDLE);
+  await page.waitForSelector('#image-picker-wrap:not([hidden])', { timeout: TIMEOUT });
+  const options = await page.locator('#image-picker option').count();
+  assert.ok(options >= 2);
+  await waitVerified();
+  const first = await page.textContent('#image-title');
+  await page.selectOption('#image-picker', '1');
+  await page.waitForFunction((t) => document.querySelector('#image-title').textContent !== t, first, { timeout: TIMEOUT });
+  await waitVerified();
+  await shot('08-image-picker');
+
+  if (await page.locator('#close-image').isVisible()) await page.click('#close-image');
+  await page.setInputFiles('#folder-input', LAYOUT);
+  assert.match(await waitVerified(), /verified|verification failed|not fully/);
+  assert.match(await page.textContent('#summary'), /OCI layout/);
+  await shot('09-layout-folder');
+});
+
+test('generated fixtures open and verify', async (t) => {
+  if (!existsSync(generated)) { t.skip('tests/fixtures/generated is absent'); return; }
+  const tars = readdirSync(generated).filter((f) => f.endsWith('.tar'));
+  for (const name of tars) {
+    await openFile(join(generated, name));
+    const verdict = await Promise.race([
+      waitVerified(),
+      page.waitForSelector('#banner:not([hidden])', { timeout: TIMEOUT }).then(async () => `error: ${await page.textContent('#banner')}`),
+    ]);
+    // two-images and multi-platform inputs pick a default image; all must verify.
+    assert.equal(verdict, 'all digests verified', `${name}: ${verdict}`);
+  }
+  await shot('10-generated-last');
+});
+
+test('the sample button opens the bundled sample image', async (t) => {
+  await page.click('#close-image');
+  await page.click('#sample');
+  if (!existsSync(join(webRoot, 'sample/sample-image.tar'))) {
+    await page.waitForSelector('#banner:not([hidden])', { timeout: TIMEOUT });
+    assert.match(await page.textContent('#banner'), /sample is not available/);
+    t.skip('web/sample/sample-image.tar is not there yet');
+    return;
+  }
+  assert.equal(await waitVerified(), 'all digests verified');
+  assert.ok(await page.locator('#layers tbody tr.layer').count() >= 1);
+  await shot('11-sample');
+  // Dark theme and a narrow window still render.
+  await page.click('#theme-toggle');
+  await page.setViewportSize({ width: 560, height: 900 });
+  await shot('12-sample-dark-narrow');
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('nothing left the page except to its own origin', async () => {
+  const origin = new URL(base).origin;
+  const foreign = requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).origin !== origin);
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(pageErrors.filter((e) => !/Failed to load resource.*404/.test(e)), []);
+});

@@ -1,0 +1,80 @@
+// Module worker: runs the layerscope core (WebAssembly) off the main thread.
+// Protocol: {id, op, args} in; {id, ok, result} / {id, ok:false, error} out,
+// plus {id, progress: bytesDone} while scanning. A trap (RuntimeError) is
+// reported with `trap: true`; the page then replaces this worker.
+import init, { Session } from './pkg/layerscope_wasm.js';
+
+const ready = init();
+let session = null;
+
+function plainError(e) {
+  if (e && typeof e === 'object') {
+    return { name: e.name || 'Error', message: e.message || String(e), details: e.details || null };
+  }
+  return { name: 'Error', message: String(e), details: null };
+}
+
+function needSession() {
+  if (!session) throw Object.assign(new Error('no image is open'), { name: 'StateError' });
+  return session;
+}
+
+const ops = {
+  open({ input, options }) {
+    session?.free();
+    session = null;
+    const s = new Session();
+    try {
+      const result = s.open(input, JSON.stringify(options || {}));
+      session = s;
+      return { result };
+    } catch (e) {
+      s.free();
+      throw e;
+    }
+  },
+  scan({ index }, id) {
+    return { result: needSession().scanLayer(index, (done) => postMessage({ id, progress: done })) };
+  },
+  scanRange({ input, plan, limits }, id) {
+    const r = Session.scanLayerRange(input, plan, limits, (done) => postMessage({ id, progress: done }));
+    return { result: r, transfer: [r.scan.buffer] };
+  },
+  addScan({ bytes }) {
+    return { result: needSession().addScan(bytes) };
+  },
+  layerView({ index }) {
+    return { result: needSession().layerView(index) };
+  },
+  table({ index }) {
+    const t = needSession().layerTable(index);
+    return { result: t, transfer: [t.kinds.buffer, t.flags.buffer, t.sizes.buffer] };
+  },
+  list({ index, dir, offset, limit, sort }) {
+    return { result: needSession().listLayer(index, dir, offset, limit, sort) };
+  },
+  entry({ index, path }) {
+    return { result: needSession().entry(index, path) };
+  },
+  readFile({ index, path, maxBytes }) {
+    const bytes = needSession().readFile(index, path, maxBytes ?? undefined);
+    return { result: bytes, transfer: [bytes.buffer] };
+  },
+  report() {
+    return { result: needSession().report() };
+  },
+};
+
+self.onmessage = async (event) => {
+  const { id, op, args } = event.data;
+  try {
+    await ready;
+    const fn = ops[op];
+    if (!fn) throw new Error(`unknown operation ${op}`);
+    const { result, transfer = [] } = fn(args || {}, id);
+    postMessage({ id, ok: true, result }, transfer);
+  } catch (e) {
+    const trap = e instanceof WebAssembly.RuntimeError;
+    postMessage({ id, ok: false, trap, error: plainError(e) });
+  }
+};
