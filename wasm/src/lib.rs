@@ -19,6 +19,7 @@
 //! as `BigInt`, so nothing is ever rounded. Column sizes in
 //! [`Session::layer_table`] are a `BigUint64Array`.
 
+mod analysis;
 mod convert;
 mod error;
 mod input;

@@ -8,12 +8,14 @@ use layerscope::archive::source::ExactReader;
 use layerscope::error::RequestError;
 use layerscope::layer::{BlobStage, LayerScan, scan_layer};
 use layerscope::model::{BlobLocation, Check, CheckedObject, EntryKind, LayerPlan};
+use layerscope::overlay::{Overlay, SourceOpener, advise, dive_efficiency};
 use layerscope::{
     Error, ImageSource, InspectReport, LayoutDirSource, Limits, OpenOptions, OpenedImage, TarSource, open_image,
 };
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use crate::analysis::{Analysis, AnalysisView};
 use crate::convert::{from_json, to_js};
 use crate::error::WasmError;
 use crate::input::{InputReader, JsLayoutDir};
@@ -21,6 +23,12 @@ use crate::tree::{DirIndex, Listed};
 
 /// Progress callbacks fire after this many stored bytes.
 const PROGRESS_STEP: u64 = 4 << 20;
+
+/// Export output is handed to JavaScript in chunks of this size.
+const EXPORT_CHUNK: usize = 4 << 20;
+
+/// Advice treats layers below this many file bytes as small.
+const SMALL_LAYER_BYTES: u64 = 1 << 20;
 
 /// Default page size of [`Session::list_layer`].
 const DEFAULT_PAGE: usize = 1000;
@@ -177,6 +185,7 @@ pub struct Session {
     report: Option<InspectReport>,
     scans: Vec<Option<LayerScan>>,
     trees: Vec<Option<DirIndex>>,
+    analysis: Option<Analysis>,
 }
 
 impl Default for Session {
@@ -199,6 +208,7 @@ impl Session {
             report: None,
             scans: Vec::new(),
             trees: Vec::new(),
+            analysis: None,
         }
     }
 
@@ -252,6 +262,7 @@ impl Session {
         })?;
         self.opened = Some(opened);
         self.report = Some(report);
+        self.analysis = None;
         Ok(view)
     }
 
@@ -319,6 +330,7 @@ impl Session {
         if let Some(slot) = self.trees.get_mut(index) {
             *slot = None;
         }
+        self.analysis = None;
         self.layer_view_inner(index)
     }
 
@@ -422,7 +434,9 @@ impl Session {
     /// `{paths: "a\na/b\n…", kinds: Uint8Array, flags: Uint8Array,
     /// sizes: BigUint64Array, rootOpaque}`. Kind codes: 0 file, 1 dir,
     /// 2 symlink, 3 hardlink, 4 char device, 5 block device, 6 fifo,
-    /// 7 deleted (whiteout). Flags: 1 opaque dir, 2 implicit dir.
+    /// 7 deleted (whiteout). Flags: 1 opaque dir, 2 implicit dir; after
+    /// [`Session::analyze`] also 4 added, 8 modified, 16 wasted bytes,
+    /// 32 listed without change.
     #[wasm_bindgen(js_name = layerTable)]
     pub fn layer_table(&mut self, index: usize) -> Result<JsValue, JsValue> {
         Ok(self.table_inner(index)?)
@@ -442,7 +456,11 @@ impl Session {
             }
             paths.push_str(&node.path.replace('\n', "\u{FFFD}"));
             kinds.push(node.kind);
-            flags.push(node.flags);
+            let change = self
+                .analysis
+                .as_ref()
+                .map_or(0, |a| a.layer_flags(index, &node.path, node.kind == crate::tree::code::DELETED));
+            flags.push(node.flags | change);
             let size = match node.kind {
                 crate::tree::code::DELETED => 0,
                 _ => node.entry.and_then(|e| scan.entries.get(e)).map_or(0, |e| e.size),
@@ -507,7 +525,6 @@ impl Session {
 
     fn read_inner(&mut self, index: usize, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array> {
         let path = path.trim_matches('/');
-        let plan = self.plan(index)?.clone();
         let scan = self.scan(index)?;
         let entry = resolve_file(scan, path)?;
         let (skip, size) = (entry.data_offset, entry.size);
@@ -515,6 +532,196 @@ impl Session {
             Some(max) if max >= 0.0 && max < size as f64 => max as u64,
             _ => size,
         };
+        self.read_range(index, skip, want)
+    }
+
+    /// Applies every layer (core `overlay`): merged tree with provenance,
+    /// per-layer changes, exact waste, dive's efficiency score, advice.
+    /// Needs every layer scanned. Returns the display view (long lists
+    /// trimmed); afterwards `layerTable` carries change flags and
+    /// `mergedTable`/`mergedEntry`/`readMerged` work.
+    pub fn analyze(&mut self) -> Result<JsValue, JsValue> {
+        Ok(self.analyze_inner()?)
+    }
+
+    fn analyze_inner(&mut self) -> Result<JsValue> {
+        if self.analysis.is_none() {
+            let analysis = {
+                let slices = (0..self.layer_count())
+                    .map(|i| self.scan(i).map(|s| s.entries.as_slice()))
+                    .collect::<Result<Vec<_>>>()?;
+                let report = self.report.as_ref().ok_or(WasmError::NotOpen)?;
+                let overlay = Overlay::new(&slices);
+                let advice = advise::advise(
+                    &overlay,
+                    &advise::AdviseInput {
+                        layers: &report.layers,
+                        config: &report.config,
+                        small_layer_bytes: SMALL_LAYER_BYTES,
+                    },
+                );
+                Analysis::new(
+                    overlay.entries(),
+                    overlay.changes().to_vec(),
+                    overlay.waste(),
+                    dive_efficiency(&slices),
+                    advice,
+                    overlay.warnings().to_vec(),
+                )
+            };
+            self.analysis = Some(analysis);
+        }
+        let analysis = self.analysis.as_ref().ok_or(WasmError::NotOpen)?;
+        to_js(&AnalysisView::new(analysis))
+    }
+
+    /// The merged tree as columns (like [`Session::layer_table`]) plus
+    /// `layers: Int32Array`, the layer providing each path (-1 for none).
+    /// Flags: 2 implied directory, 4 modified by a later layer, 8 a second
+    /// name of a hard-linked file.
+    #[wasm_bindgen(js_name = mergedTable)]
+    pub fn merged_table(&mut self) -> Result<JsValue, JsValue> {
+        Ok(self.merged_table_inner()?)
+    }
+
+    fn merged_table_inner(&mut self) -> Result<JsValue> {
+        if self.analysis.is_none() {
+            self.analyze_inner()?;
+        }
+        let analysis = self.analysis.as_ref().ok_or(WasmError::NotOpen)?;
+        let rows: Vec<&layerscope::overlay::MergedEntry> = analysis.merged.iter().filter(|e| !e.path.is_empty()).collect();
+        let mut paths = String::new();
+        let mut kinds = Vec::with_capacity(rows.len());
+        let mut flags = Vec::with_capacity(rows.len());
+        let mut sizes = Vec::with_capacity(rows.len());
+        let mut layers = Vec::with_capacity(rows.len());
+        for (i, entry) in rows.iter().enumerate() {
+            if i > 0 {
+                paths.push('\n');
+            }
+            paths.push_str(&entry.path.replace('\n', "\u{FFFD}"));
+            kinds.push(Analysis::merged_kind(entry));
+            flags.push(Analysis::merged_flags(entry));
+            sizes.push(entry.size);
+            layers.push(entry.layer.and_then(|l| i32::try_from(l).ok()).unwrap_or(-1));
+        }
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| {
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+        };
+        set("paths", JsValue::from_str(&paths));
+        set("kinds", Uint8Array::from(kinds.as_slice()).into());
+        set("flags", Uint8Array::from(flags.as_slice()).into());
+        set("sizes", BigUint64Array::from(sizes.as_slice()).into());
+        set("layers", js_sys::Int32Array::from(layers.as_slice()).into());
+        set("rootOpaque", JsValue::FALSE);
+        set("count", JsValue::from_f64(rows.len() as f64));
+        Ok(object.into())
+    }
+
+    /// One path of the merged tree with its provenance and history.
+    #[wasm_bindgen(js_name = mergedEntry)]
+    pub fn merged_entry(&mut self, path: &str) -> Result<JsValue, JsValue> {
+        let path = path.trim_matches('/');
+        if self.analysis.is_none() {
+            self.analyze_inner()?;
+        }
+        let analysis = self.analysis.as_ref().ok_or(WasmError::NotOpen)?;
+        let entry = analysis
+            .merged_index
+            .get(path)
+            .and_then(|&i| analysis.merged.get(i))
+            .ok_or_else(|| WasmError::from(Error::from(RequestError::NoSuchPath { path: path.to_owned() })))?;
+        Ok(to_js(entry)?)
+    }
+
+    /// The content of the regular file at `path` in the merged image (at
+    /// most `max_bytes` when given), read from the layer that supplies it.
+    #[wasm_bindgen(js_name = readMerged)]
+    pub fn read_merged(&mut self, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array, JsValue> {
+        Ok(self.read_merged_inner(path, max_bytes)?)
+    }
+
+    fn read_merged_inner(&mut self, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array> {
+        let path = path.trim_matches('/');
+        if self.analysis.is_none() {
+            self.analyze_inner()?;
+        }
+        let analysis = self.analysis.as_ref().ok_or(WasmError::NotOpen)?;
+        let entry = analysis
+            .merged_index
+            .get(path)
+            .and_then(|&i| analysis.merged.get(i))
+            .ok_or_else(|| Error::from(RequestError::NoSuchPath { path: path.to_owned() }))?;
+        let (Some(layer), EntryKind::File) = (entry.source_layer, entry.kind) else {
+            return Err(Error::from(RequestError::NotAFile { path: path.to_owned() }).into());
+        };
+        let want = match max_bytes {
+            Some(max) if max >= 0.0 && max < entry.size as f64 => max as u64,
+            _ => entry.size,
+        };
+        let skip = entry.data_offset;
+        self.read_range(layer, skip, want)
+    }
+
+    /// Streams a tar to `chunk(Uint8Array)` in ~4 MiB pieces: the flattened
+    /// root filesystem when `layer` is undefined, else layer `layer`'s own
+    /// changes as one layer (with whiteouts). Returns the export summary.
+    #[wasm_bindgen(js_name = exportTar)]
+    pub fn export_tar(&mut self, layer: Option<usize>, chunk: Function) -> Result<JsValue, JsValue> {
+        Ok(self.export_inner(layer, chunk)?)
+    }
+
+    fn export_inner(&mut self, layer: Option<usize>, chunk: Function) -> Result<JsValue> {
+        let opened = self.opened.as_ref().ok_or(WasmError::NotOpen)?;
+        let locations: Vec<Option<BlobLocation>> = opened.layers.iter().map(|p| p.location.clone()).collect();
+        let slices = self
+            .scans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| s.as_ref().map(|s| s.entries.as_slice()).ok_or(WasmError::NotScanned(i)))
+            .collect::<Result<Vec<_>>>()?;
+        let overlay = match layer {
+            None => Overlay::new(&slices),
+            Some(i) => Overlay::range(&slices, i, i)?,
+        };
+        let source = self.source.as_mut().ok_or(WasmError::NotOpen)?;
+        let mut opener = SourceOpener {
+            source: source.as_dyn(),
+            locations,
+        };
+        let mut out = ChunkWriter {
+            buf: Vec::with_capacity(EXPORT_CHUNK),
+            chunk,
+        };
+        let summary = overlay.export(&mut opener, &mut out)?;
+        io::Write::flush(&mut out).map_err(|source| Error::Io {
+            what: "export".into(),
+            offset: 0,
+            source,
+        })?;
+        to_js(&summary)
+    }
+
+    /// The whole inspection report (image, layers, history, config, the
+    /// verification chain, warnings).
+    pub fn report(&self) -> Result<JsValue, JsValue> {
+        let report = self.report.as_ref().ok_or(WasmError::NotOpen)?;
+        Ok(to_js(report)?)
+    }
+
+    /// The scan of layer `index` with every entry (large; prefer
+    /// `listLayer`/`layerTable` for display).
+    #[wasm_bindgen(js_name = layerScan)]
+    pub fn layer_scan(&self, index: usize) -> Result<JsValue, JsValue> {
+        Ok(to_js(self.scan(index)?)?)
+    }
+}
+
+impl Session {
+    /// Reads `want` bytes at uncompressed offset `skip` of layer `index`.
+    fn read_range(&mut self, index: usize, skip: u64, want: u64) -> Result<Uint8Array> {
+        let plan = self.plan(index)?.clone();
         let location = plan.location.clone().ok_or_else(|| Error::Missing {
             what: format!("layer {index} blob"),
             path: String::new(),
@@ -554,22 +761,6 @@ impl Session {
         Ok(Uint8Array::from(bytes.as_slice()))
     }
 
-    /// The whole inspection report (image, layers, history, config, the
-    /// verification chain, warnings).
-    pub fn report(&self) -> Result<JsValue, JsValue> {
-        let report = self.report.as_ref().ok_or(WasmError::NotOpen)?;
-        Ok(to_js(report)?)
-    }
-
-    /// The scan of layer `index` with every entry (large; prefer
-    /// `listLayer`/`layerTable` for display).
-    #[wasm_bindgen(js_name = layerScan)]
-    pub fn layer_scan(&self, index: usize) -> Result<JsValue, JsValue> {
-        Ok(to_js(self.scan(index)?)?)
-    }
-}
-
-impl Session {
     fn plan(&self, index: usize) -> Result<&LayerPlan> {
         let opened = self.opened.as_ref().ok_or(WasmError::NotOpen)?;
         opened.layers.get(index).ok_or_else(|| {
@@ -696,6 +887,40 @@ fn scan_range(input: JsValue, plan: &str, limits: Option<String>, progress: Opti
     let _ = js_sys::Reflect::set(&object, &JsValue::from_str("summary"), &summary);
     let _ = js_sys::Reflect::set(&object, &JsValue::from_str("scan"), &Uint8Array::from(bytes.as_slice()));
     Ok(object.into())
+}
+
+/// Buffers export output and hands it to JavaScript in chunks.
+struct ChunkWriter {
+    buf: Vec<u8>,
+    chunk: Function,
+}
+
+impl ChunkWriter {
+    fn emit(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let array = Uint8Array::from(self.buf.as_slice());
+        self.buf.clear();
+        self.chunk
+            .call1(&JsValue::NULL, &array)
+            .map(|_| ())
+            .map_err(|e| io::Error::other(format!("the page refused a chunk: {e:?}")))
+    }
+}
+
+impl io::Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= EXPORT_CHUNK {
+            self.emit()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.emit()
+    }
 }
 
 fn location_kind(location: &BlobLocation) -> &'static str {

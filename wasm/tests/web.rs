@@ -224,3 +224,48 @@ fn scans_in_another_worker_from_the_plan_alone() {
     assert_eq!(str_at(&view, "layer.status"), "verified");
     assert!(num_at(&session.list_layer(0, "", None, None, None).unwrap(), "total") > 5.0);
 }
+
+#[wasm_bindgen_test]
+fn analyzes_merges_and_exports() {
+    let mut session = Session::new();
+    session.open(blob(DOCKER), None).unwrap();
+    // Needs every layer.
+    let error = session.analyze().unwrap_err();
+    assert_eq!(error_name(&error), "StateError");
+    scan_all(&mut session);
+    let view = session.analyze().unwrap();
+    let score = num_at(&view, "dive.score");
+    assert!(score > 0.0 && score <= 1.0, "{score}");
+    assert!(num_at(&view, "waste.wastedBytes") > 0.0);
+    assert_eq!(len_at(&view, "changes"), 14);
+
+    let merged = session.merged_table().unwrap();
+    let paths = str_at(&merged, "paths");
+    assert!(paths.split('\n').any(|p| p == "root/saved.txt"));
+    assert!(!paths.split('\n').any(|p| p == "root/example"), "deleted in layer 9");
+    let entry = session.merged_entry("root/saved.txt").unwrap();
+    assert!(len_at(&entry, "history") >= 2, "added in 7, chmod in 13");
+    let text = session.read_merged("root/saved.txt", None).unwrap().to_vec();
+    assert_eq!(text, session.read_file(7, "root/saved.txt", None).unwrap().to_vec());
+
+    // Layer 9's whiteout is a change; layer 3's file is wasted (deleted later).
+    let table = session.layer_table(3).unwrap();
+    let flags = get(&table, "flags").dyn_into::<Uint8Array>().unwrap().to_vec();
+    let paths: Vec<String> = str_at(&table, "paths").split('\n').map(str::to_owned).collect();
+    let i = paths.iter().position(|p| p == "root/example/somefile1.txt").unwrap();
+    assert_ne!(flags[i] & 16, 0, "wasted");
+    assert_ne!(flags[i] & 4, 0, "added");
+
+    let chunks = std::rc::Rc::new(std::cell::RefCell::new(Vec::<u8>::new()));
+    let sink = chunks.clone();
+    let callback = wasm_bindgen::closure::Closure::<dyn FnMut(Uint8Array)>::new(move |c: Uint8Array| {
+        sink.borrow_mut().extend(c.to_vec());
+    });
+    let summary = session
+        .export_tar(None, callback.as_ref().unchecked_ref::<js_sys::Function>().clone())
+        .unwrap();
+    assert!(num_at(&summary, "files") > 0.0);
+    let tar = chunks.borrow();
+    assert!(tar.len() > 1024 && tar.len() % 512 == 0);
+    assert_eq!(&tar[257..262], b"ustar");
+}
