@@ -1,7 +1,7 @@
 // layerscope page: drop/pick an image, open it in a worker, verify layers in
 // parallel workers, show summary, layers, history and a file tree.
 // Nothing leaves the tab: files are read with FileReaderSync in workers.
-import { FileTree, formatBytes } from './tree.js';
+import { FileTree, formatBytes, FLAG, MFLAG, KIND } from './tree.js';
 
 const $ = (sel) => document.querySelector(sel);
 const num = (v) => (typeof v === 'bigint' ? Number(v) : (v ?? 0));
@@ -140,17 +140,20 @@ const state = {
   selectedPath: '',
   fragment: parseFragment(),
   treeLayer: null,
+  analysis: null,
 };
 
 function parseFragment() {
   const p = new URLSearchParams(location.hash.slice(1));
   return {
-    layer: p.has('layer') ? Number(p.get('layer')) : null,
+    layer: p.get('layer') === 'merged' ? 'merged' : p.has('layer') ? Number(p.get('layer')) : null,
     path: p.get('path') || '',
     filter: p.get('filter') || '',
     regex: p.get('re') === '1',
     sort: p.get('sort') || 'name',
     image: p.get('image'),
+    changes: p.get('changes') === '1',
+    wasted: p.get('wasted') === '1',
   };
 }
 
@@ -163,6 +166,8 @@ function writeFragment() {
   if (filter) p.set('filter', filter);
   if ($('#filter-regex').checked) p.set('re', '1');
   if ($('#sort').value !== 'name') p.set('sort', $('#sort').value);
+  if ($('#only-changes').checked) p.set('changes', '1');
+  if ($('#only-wasted').checked) p.set('wasted', '1');
   const hash = p.toString();
   history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
 }
@@ -209,6 +214,9 @@ async function openInput(input, name, options = {}) {
     const opened = await primary.call('open', { input, options });
     if (gen !== state.gen) return;
     state.opened = opened;
+    state.report = null;
+    state.analysis = null;
+    $('#analysis').hidden = true;
     state.views = opened.layers.map((layer, index) => ({ index, layer, checks: [], warnings: [] }));
     state.progress = opened.layers.map(() => null);
     busy('');
@@ -217,7 +225,7 @@ async function openInput(input, name, options = {}) {
     $('#close-image').hidden = false;
     renderImage();
     const wanted = state.fragment.layer;
-    selectLayer(wanted != null && wanted < opened.layers.length ? wanted : null);
+    selectLayer(wanted === 'merged' || (wanted != null && wanted < opened.layers.length) ? wanted : null);
     await scanAll(gen);
   } catch (e) {
     if (gen !== state.gen) return;
@@ -301,6 +309,74 @@ async function finishScans(gen) {
     renderSummary();
   } catch (e) { showError(e); }
   updateScanStatus();
+  if (gen === state.gen) await analyze(gen);
+}
+
+async function analyze(gen) {
+  const complete = state.views.every((v) => v.layer.entries != null);
+  if (!complete) {
+    $('#analysis').hidden = false;
+    $('#score').replaceChildren(h('p', { class: 'muted' }, 'The merged view, wasted space and advice need every layer; some layers are missing or could not be read.'));
+    $('#advice').replaceChildren();
+    $('#wasted').replaceChildren();
+    return;
+  }
+  try {
+    const analysis = await primary.call('analyze');
+    if (gen !== state.gen) return;
+    state.analysis = analysis;
+    renderAnalysis();
+    for (const v of state.views) fillLayerRow(v.index);
+    renderMergedRow();
+    $('#only-changes').disabled = false;
+    $('#only-wasted').disabled = state.selectedLayer === 'merged';
+    $('#export').hidden = state.selectedLayer == null;
+    if (state.selectedLayer != null) loadTree(state.selectedLayer);
+  } catch (e) {
+    if (gen === state.gen) showError(e, 'Merging layers: ');
+  }
+}
+
+function pct(x) { return `${(x * 100).toFixed(1)}%`; }
+
+function renderAnalysis() {
+  const a = state.analysis;
+  $('#analysis').hidden = false;
+  const d = a.dive;
+  const w = a.waste;
+  const meter = h('div', { class: 'meter', title: `efficiency ${pct(d.score)}` }, h('span'));
+  meter.firstChild.style.width = pct(Math.max(0, Math.min(1, d.score)));
+  $('#score').replaceChildren(
+    h('div', { class: 'stat' }, h('span', { class: 'muted small' }, 'Efficiency (dive)'), h('span', { class: 'score', id: 'efficiency' }, pct(d.score)), meter),
+    h('div', { class: 'stat' }, h('span', { class: 'muted small' }, 'Wasted (exact)'), h('b', { id: 'wasted-bytes' }, formatBytes(w.wastedBytes)), h('span', { class: 'muted small' }, `${num(w.fileCount)} files shipped but not visible`)),
+    h('div', { class: 'stat' }, h('span', { class: 'muted small' }, 'Duplicate content'), h('b', {}, formatBytes(w.reclaimableBytes)), h('span', { class: 'muted small' }, `${num(w.duplicateCount)} contents stored more than once`)),
+    h('div', { class: 'stat' }, h('span', { class: 'muted small' }, 'Visible / shipped'), h('b', {}, `${formatBytes(w.visibleBytes)} / ${formatBytes(w.shippedBytes)}`), h('span', { class: 'muted small' }, `${num(a.mergedPaths).toLocaleString('en')} paths in the final image`)),
+  );
+  $('#advice').replaceChildren(...(a.advice.length ? a.advice.map((adv) => h('li', {},
+    h('span', { class: `badge ${adv.severity === 'high' ? 'failed' : adv.severity === 'medium' ? 'warn' : 'info'}` }, adv.severity), ' ', adv.message,
+    num(adv.bytes) ? h('span', { class: 'muted' }, ` (${formatBytes(adv.bytes)})`) : '',
+    ...adv.evidence.slice(0, 4).map((ev) => h('div', { class: 'evidence' },
+      [ev.layer != null ? `layer ${ev.layer}` : '', ev.path ? `/${ev.path}` : '', num(ev.bytes) ? formatBytes(ev.bytes) : '', ev.note || '', ev.command ? `← ${cleanCommand(ev.command)}` : ''].filter(Boolean).join(' · '))),
+    adv.evidence.length > 4 ? h('div', { class: 'evidence' }, `… and ${adv.evidence.length - 4} more`) : '',
+  )) : [h('li', { class: 'muted' }, 'No advice: nothing stands out.')]));
+  $('#wasted').replaceChildren(...(w.files.length ? w.files.slice(0, 25).map((f) => h('li', { title: `shipped by layer ${f.layer}${f.hiddenBy != null ? `, hidden by layer ${f.hiddenBy}` : ''}${f.cause ? ` (${f.cause.type})` : ''}` },
+    h('span', {}, `L${f.layer}${f.hiddenBy != null ? `→${f.hiddenBy}` : ''}`), h('span', { class: 'p' }, `/${f.path}`), h('span', { class: 's' }, formatBytes(f.size)))) : [h('li', { class: 'muted' }, 'No wasted files.')]));
+}
+
+function renderMergedRow() {
+  const tbody = $('#layers tbody');
+  tbody.querySelector('tr.merged-row')?.remove();
+  const a = state.analysis;
+  const tr = h('tr', { class: 'layer merged-row', tabindex: '0', dataset: { layer: 'merged' }, onclick: () => selectLayer('merged'),
+    onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); selectLayer('merged'); } } },
+  h('td', { class: 'num' }, '∑'),
+  h('td', {}, 'Merged image (all layers applied)'),
+  h('td', { colspan: 4 }, h('span', { class: 'muted' }, `${num(a.mergedPaths).toLocaleString('en')} paths · ${formatBytes(a.waste.visibleBytes)} visible`)),
+  h('td', { class: 'num' }, num(a.mergedPaths).toLocaleString('en')),
+  h('td', {}, ''),
+  h('td', {}, h('span', { class: 'badge info' }, `efficiency ${pct(a.dive.score)}`)));
+  tr.classList.toggle('selected', state.selectedLayer === 'merged');
+  tbody.prepend(tr);
 }
 
 function applyView(view) {
@@ -416,7 +492,7 @@ function renderLayers() {
       tbody.append(h('tr', { class: 'empty-layer' },
         h('td', { class: 'num' }, ''),
         h('td', { class: 'cmd', title: hist.createdBy || '' }, cleanCommand(hist.createdBy) || '(no command)'),
-        h('td', { colspan: 6 }, 'empty layer (metadata only)')));
+        h('td', { colspan: 7 }, 'empty layer (metadata only)')));
     }
   }
   for (let i = 0; i < o.layers.length; i++) if (!placed.has(i)) addLayer(i, null);
@@ -431,7 +507,7 @@ function cleanCommand(cmd) {
 function layerRows(index, hist) {
   const tr = h('tr', { class: 'layer', tabindex: '0', dataset: { layer: String(index) }, onclick: () => selectLayer(index),
     onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); selectLayer(index); } } });
-  const detail = h('tr', { class: 'detail', hidden: true, dataset: { layerDetail: String(index) } }, h('td', {}), h('td', { colspan: 7 }));
+  const detail = h('tr', { class: 'detail', hidden: true, dataset: { layerDetail: String(index) } }, h('td', {}), h('td', { colspan: 8 }));
   state.rows[index] = { tr, detail, hist };
   fillLayerRow(index);
   return [tr, detail];
@@ -453,11 +529,22 @@ function fillLayerRow(index) {
     h('td', { class: 'num' }, l.location ? formatBytes(l.size) : '—'),
     h('td', { class: 'num' }, l.uncompressedSize != null ? formatBytes(l.uncompressedSize) : ''),
     h('td', { class: 'num' }, l.entries != null ? num(l.entries).toLocaleString('en') : ''),
+    h('td', { class: 'changes' }, changesCell(index)),
     h('td', { class: 'status' }, statusCell(index)),
   );
   const problems = failureLines(v);
   detail.hidden = !problems.length;
   detail.lastChild.replaceChildren(h('div', { class: 'failure' }, problems.map((p) => h('div', {}, p))));
+}
+
+function changesCell(index) {
+  const c = state.analysis?.changes?.[index];
+  if (!c) return '';
+  const waste = state.analysis.waste.layers?.[index];
+  const net = num(c.netBytes);
+  return h('span', { title: `${c.added} added, ${c.modified} modified, ${c.deleted} deleted; net ${net >= 0 ? '+' : '−'}${formatBytes(Math.abs(net))}${waste && num(waste.wastedBytes) ? `; ${formatBytes(waste.wastedBytes)} of its bytes are wasted` : ''}` },
+    h('span', { class: 'add' }, `+${c.added}`), ' ', h('span', { class: 'mod' }, `~${c.modified}`), ' ', h('span', { class: 'del' }, `−${c.deleted}`),
+    waste && num(waste.wastedBytes) ? h('span', { class: 'del' }, ` ⚠${formatBytes(waste.wastedBytes)}`) : '');
 }
 
 function updateLayerRow(index) {
@@ -592,7 +679,13 @@ function updateTreeInfo() {
 function selectLayer(index) {
   state.selectedLayer = index;
   for (const [i, row] of state.rows.entries()) row?.tr.classList.toggle('selected', i === index);
-  $('#files-layer').textContent = index == null ? '—' : String(index);
+  $('#layers tbody tr.merged-row')?.classList.toggle('selected', index === 'merged');
+  $('#files-h').firstChild.textContent = index === 'merged' ? 'Files in the merged image ' : 'Files in layer ';
+  $('#files-layer').textContent = index == null || index === 'merged' ? (index === 'merged' ? '' : '—') : String(index);
+  $('#only-wasted').disabled = !state.analysis || index === 'merged';
+  $('#only-changes').disabled = !state.analysis;
+  $('#export').hidden = !state.analysis || index == null;
+  $('#export').textContent = index === 'merged' ? 'Export flattened rootfs (.tar)' : `Export layer ${index} as .tar`;
   writeFragment();
   if (index == null) {
     state.treeLayer = null;
@@ -604,24 +697,36 @@ function selectLayer(index) {
 }
 
 async function loadTree(index) {
-  const v = state.views[index];
   state.treeLayer = null;
   tree.clear();
-  if (!v || v.layer.status === 'pending') {
-    $('#tree-info').textContent = `Layer ${index} is being verified; its files appear when it is done.`;
-    return;
+  if (index === 'merged') {
+    if (!state.analysis) {
+      $('#tree-info').textContent = 'The merged image appears once every layer is verified.';
+      return;
+    }
+  } else {
+    const v = state.views[index];
+    if (!v || v.layer.status === 'pending') {
+      $('#tree-info').textContent = `Layer ${index} is being verified; its files appear when it is done.`;
+      return;
+    }
+    if (v.layer.entries == null) {
+      $('#tree-info').textContent = `Layer ${index} could not be read: ${statusWords(v).text}.`;
+      return;
+    }
   }
-  if (v.layer.entries == null) {
-    $('#tree-info').textContent = `Layer ${index} could not be read: ${statusWords(v).text}.`;
-    return;
-  }
+  await loadTable(index);
+}
+
+async function loadTable(index) {
   try {
-    const table = await primary.call('table', { index });
+    const table = index === 'merged' ? await primary.call('mergedTable') : await primary.call('table', { index });
     if (state.selectedLayer !== index) return;
     state.treeLayer = index;
     tree.setData(table);
     tree.sortMode = $('#sort').value;
     tree.sortChildren();
+    applyExtraFilter(false);
     const err = tree.setFilter($('#filter').value, $('#filter-regex').checked);
     $('#filter').setCustomValidity(err || '');
     if (err) $('#tree-info').textContent = err;
@@ -633,6 +738,73 @@ async function loadTree(index) {
     updateTreeInfo();
   } catch (e) {
     showError(e, `Listing layer ${index}: `);
+  }
+}
+
+function applyExtraFilter(rebuild = true) {
+  const changes = $('#only-changes').checked && state.analysis;
+  const wasted = $('#only-wasted').checked && state.analysis && state.treeLayer !== 'merged';
+  let predicate = null;
+  if (state.treeLayer === 'merged') {
+    if (changes) predicate = (id) => (tree.flags[id] & MFLAG.MODIFIED_LATER) !== 0;
+  } else if (changes || wasted) {
+    predicate = (id) => {
+      const f = tree.flags[id];
+      const changed = (f & (FLAG.ADDED | FLAG.MODIFIED)) !== 0 || tree.kinds[id] === KIND.DELETED;
+      return (!changes || changed) && (!wasted || (f & FLAG.WASTED) !== 0);
+    };
+  }
+  if (rebuild) tree.setExtraFilter(predicate);
+  else tree.extra = predicate;
+}
+
+// ---------------------------------------------------------------- export
+
+async function exportTar() {
+  const layer = state.selectedLayer === 'merged' ? null : state.selectedLayer;
+  const base = (state.opened.image.tags[0] || state.inputName).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/\.tar$/, '');
+  const name = layer == null ? `${base}-rootfs.tar` : `${base}-layer${layer}.tar`;
+  const status = $('#export-status');
+  let writable = null;
+  if (typeof window.showSaveFilePicker === 'function') {
+    try {
+      const handle = await window.showSaveFilePicker({ suggestedName: name, types: [{ description: 'tar archive', accept: { 'application/x-tar': ['.tar'] } }] });
+      writable = await handle.createWritable();
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      writable = null;
+    }
+  }
+  const parts = [];
+  let written = 0;
+  let chain = Promise.resolve();
+  const started = performance.now();
+  status.textContent = 'Exporting…';
+  $('#export').disabled = true;
+  try {
+    const summary = await primary.call('exportTar', { layer }, {
+      onProgress: (chunk) => {
+        written += chunk.length;
+        status.textContent = `Exporting… ${formatBytes(written)}`;
+        if (writable) chain = chain.then(() => writable.write(chunk));
+        else parts.push(chunk);
+      },
+    });
+    if (writable) { await chain; await writable.close(); } else {
+      const url = URL.createObjectURL(new Blob(parts, { type: 'application/x-tar' }));
+      const a = h('a', { href: url, download: name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    }
+    status.textContent = `Exported ${name}: ${num(summary.members).toLocaleString('en')} members, ${formatBytes(written)} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+  } catch (e) {
+    try { await writable?.abort(); } catch { /* ignore */ }
+    status.textContent = '';
+    showError(e, 'Export: ');
+  } finally {
+    $('#export').disabled = false;
   }
 }
 
@@ -661,6 +833,7 @@ async function showPreview(layer, info) {
   if (layer == null) return;
   const token = ++previewToken;
   const pane = $('#preview');
+  if (layer === 'merged') { await showMergedPreview(info, token); return; }
   try {
     const d = await primary.call('entry', { index: layer, path: info.path });
     if (token !== previewToken) return;
@@ -696,6 +869,58 @@ async function showPreview(layer, info) {
     if (token !== previewToken || e.name === 'AbortError') return;
     pane.replaceChildren(h('p', { class: 'failure' }, `${e.name}: ${e.message}`));
   }
+}
+
+async function showMergedPreview(info, token) {
+  const pane = $('#preview');
+  try {
+    const e = await primary.call('mergedEntry', { path: info.path });
+    if (token !== previewToken) return;
+    const cmd = (l) => (l != null ? cleanCommand(state.views[l]?.layer.createdBy || '') : '');
+    const meta = h('dl', { class: 'kv' });
+    dl(meta, [
+      ['Kind', e.kind + (e.implied ? ' (implied: no layer lists it)' : '')],
+      ['Size', e.kind === 'file' ? `${formatBytes(e.size)} (${num(e.size).toLocaleString('en')} bytes)` : null],
+      ['Link target', e.linkTarget],
+      ['Hard link to', e.hardlinkTo ? `/${e.hardlinkTo}` : null],
+      ['Mode', modeString(e.mode, e.kind)],
+      ['Owner', `${e.uname || num(e.uid)}:${e.gname || num(e.gid)} (${num(e.uid)}:${num(e.gid)})`],
+      ['Modified', new Date(num(e.mtime) * 1000).toISOString().replace('.000Z', 'Z')],
+      ['Provided by', e.layer != null ? `layer ${e.layer}${cmd(e.layer) ? ` — ${cmd(e.layer)}` : ''}` : null],
+      ['Data from', e.sourceLayer != null && e.sourceLayer !== e.layer ? `layer ${e.sourceLayer}` : null],
+      ['History', e.history.length ? list(e.history.map((ev) => `layer ${ev.layer}: ${ev.action}${ev.path !== e.path ? ` (via /${ev.path})` : ''}${ev.cause ? ` — ${ev.cause.type}` : ''}`)) : null],
+    ]);
+    const actions = h('div', { class: 'actions' });
+    const body = h('div', { class: 'body' });
+    const readable = e.kind === 'file' && e.sourceLayer != null;
+    if (readable) actions.append(h('button', { type: 'button', class: 'btn small', id: 'download', onclick: () => downloadMerged(info.path) }, 'Download file'));
+    pane.replaceChildren(h('h4', {}, `/${info.path}`), meta, actions, body);
+    if (readable) {
+      const bytes = await primary.call('readMerged', { path: info.path, maxBytes: PREVIEW_MAX });
+      if (token !== previewToken) return;
+      renderBytes(body, bytes, info.path, num(e.size));
+    }
+  } catch (err) {
+    if (token !== previewToken || err.name === 'AbortError') return;
+    pane.replaceChildren(h('p', { class: 'failure' }, `${err.name}: ${err.message}`));
+  }
+}
+
+async function downloadMerged(path) {
+  try {
+    saveBytes(await primary.call('readMerged', { path }), path);
+  } catch (e) {
+    showError(e, `Download of /${path}: `);
+  }
+}
+
+function saveBytes(bytes, path) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const a = h('a', { href: url, download: path.split('/').pop() || 'file' });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 30000);
 }
 
 function sniffImage(b) {
@@ -759,13 +984,7 @@ function trimUtf8(bytes) {
 
 async function download(layer, path) {
   try {
-    const bytes = await primary.call('readFile', { index: layer, path });
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-    const a = h('a', { href: url, download: path.split('/').pop() || 'file' });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 30000);
+    saveBytes(await primary.call('readFile', { index: layer, path }), path);
   } catch (e) {
     showError(e, `Download of /${path}: `);
   }
@@ -922,12 +1141,17 @@ const refilter = () => {
 $('#filter').addEventListener('input', refilter);
 $('#filter-regex').addEventListener('change', refilter);
 $('#sort').addEventListener('change', (e) => { tree.setSort(e.target.value); writeFragment(); });
+$('#only-changes').addEventListener('change', () => { applyExtraFilter(); writeFragment(); });
+$('#only-wasted').addEventListener('change', () => { applyExtraFilter(); writeFragment(); });
+$('#export').addEventListener('click', exportTar);
 $('#expand-all').addEventListener('click', () => tree.expandAll(true));
 $('#collapse-all').addEventListener('click', () => tree.expandAll(false));
 
 $('#filter').value = state.fragment.filter;
 $('#filter-regex').checked = state.fragment.regex;
 $('#sort').value = state.fragment.sort === 'size' ? 'size' : 'name';
+$('#only-changes').checked = state.fragment.changes;
+$('#only-wasted').checked = state.fragment.wasted;
 if (state.fragment.image != null) state.options.image = state.fragment.image;
 
 // Exposed for the end-to-end tests and the console (read-only use).

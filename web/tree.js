@@ -6,7 +6,9 @@
 // flag and size columns. Parents always come before their children.
 
 export const KIND = { FILE: 0, DIR: 1, SYMLINK: 2, HARDLINK: 3, CHAR: 4, BLOCK: 5, FIFO: 6, DELETED: 7 };
-export const FLAG = { OPAQUE: 1, IMPLICIT: 2 };
+export const FLAG = { OPAQUE: 1, IMPLICIT: 2, ADDED: 4, MODIFIED: 8, WASTED: 16, UNCHANGED: 32 };
+// Merged-view flags (same bits, other meaning).
+export const MFLAG = { IMPLICIT: 2, MODIFIED_LATER: 4, HARDLINK_NAME: 8 };
 const KIND_NAMES = ['file', 'dir', 'symlink', 'hardlink', 'char device', 'block device', 'fifo', 'deleted'];
 const OVERSCAN = 12;
 
@@ -34,6 +36,8 @@ export class FileTree {
     this.selected = -1;
     this.sortMode = 'name';
     this.filter = null;
+    this.extra = null;
+    this.merged = false;
     this.frame = 0;
     container.addEventListener('scroll', () => this.schedule());
     container.addEventListener('keydown', (e) => this.onKey(e));
@@ -58,6 +62,8 @@ export class FileTree {
     this.paths = paths;
     this.kinds = table.kinds;
     this.flags = table.flags;
+    this.layers = table.layers || null;
+    this.merged = !!table.layers;
     this.rootOpaque = table.rootOpaque;
     const sizes = new Float64Array(n);
     for (let i = 0; i < n; i++) sizes[i] = Number(table.sizes[i]);
@@ -137,17 +143,25 @@ export class FileTree {
     return null;
   }
 
+  /** An extra row predicate (id → bool), e.g. "only changes"; null for none. */
+  setExtraFilter(predicate) {
+    this.extra = predicate;
+    this.rebuild();
+  }
+
   rebuild() {
     const n = this.count;
     if (!n) { this.rows = new Int32Array(0); this.render(); this.onChange(); return; }
     let include = null;
     this.matches = 0;
-    if (this.filter) {
+    if (this.filter || this.extra) {
       include = new Uint8Array(n);
+      const text = this.filter;
+      const extra = this.extra;
       // Children come after parents: one reverse pass marks matches (2)
       // and their ancestors (1).
       for (let i = n - 1; i >= 0; i--) {
-        if (this.filter(this.paths[i])) { include[i] = 2; this.matches++; }
+        if ((!text || text(this.paths[i])) && (!extra || extra(i))) { include[i] = 2; this.matches++; }
         const p = this.parent[i];
         if (include[i] && p >= 0 && !include[p]) include[p] = 1;
       }
@@ -233,13 +247,28 @@ export class FileTree {
     name.textContent = this.names[id] + (dir ? '/' : '');
     name.title = this.paths[id];
     div.append(twisty, name);
-    if (kind === KIND.DELETED) div.append(badge('deleted', 'deleted', 'A whiteout: this layer deletes the path'));
-    if (flags & FLAG.OPAQUE) div.append(badge('opaque', 'opaque', 'Opaque directory: hides everything lower layers put here'));
+    if (this.merged) {
+      if (flags & MFLAG.MODIFIED_LATER) div.append(badge('modified', 'modified', 'Changed by a layer above the one that added it'));
+      if (flags & MFLAG.HARDLINK_NAME) div.append(badge('pending', 'hard link', 'Another name of a hard-linked file'));
+    } else {
+      if (kind === KIND.DELETED) div.append(badge('deleted', 'deleted', 'A whiteout: this layer deletes the path'));
+      if (flags & FLAG.OPAQUE) div.append(badge('opaque', 'opaque', 'Opaque directory: hides everything lower layers put here'));
+      if (flags & FLAG.ADDED) div.classList.add('added');
+      if (flags & FLAG.MODIFIED) { div.classList.add('modified'); div.append(badge('modified', 'modified', 'Existed below; this layer changes it')); }
+      if (flags & FLAG.WASTED) div.append(badge('wasted', 'wasted', 'These bytes are invisible in the final image (deleted or overwritten later)'));
+    }
     if (kind === KIND.SYMLINK || kind === KIND.HARDLINK) {
       const meta = document.createElement('span');
       meta.className = 'meta';
       meta.textContent = kind === KIND.SYMLINK ? 'symlink' : 'hard link';
       div.append(meta);
+    }
+    if (this.layers) {
+      const l = document.createElement('span');
+      l.className = 'prov';
+      l.textContent = this.layers[id] >= 0 ? `L${this.layers[id]}` : '';
+      l.title = this.layers[id] >= 0 ? `Provided by layer ${this.layers[id]}` : '';
+      div.append(l);
     }
     const size = document.createElement('span');
     size.className = 'size';
@@ -269,6 +298,7 @@ export class FileTree {
       path: this.paths[id], name: this.names[id], kind: this.kindName(id), kindCode: this.kinds[id],
       size: this.sizes[id], total: this.total[id], opaque: !!(this.flags[id] & FLAG.OPAQUE),
       implicit: !!(this.flags[id] & FLAG.IMPLICIT), children: this.childList(id)?.length || 0,
+      flags: this.flags[id], layer: this.layers ? this.layers[id] : null,
     };
   }
 

@@ -60,6 +60,24 @@ const ops = {
     const bytes = needSession().readFile(index, path, maxBytes ?? undefined);
     return { result: bytes, transfer: [bytes.buffer] };
   },
+  analyze() {
+    return { result: needSession().analyze() };
+  },
+  mergedTable() {
+    const t = needSession().mergedTable();
+    return { result: t, transfer: [t.kinds.buffer, t.flags.buffer, t.sizes.buffer, t.layers.buffer] };
+  },
+  mergedEntry({ path }) {
+    return { result: needSession().mergedEntry(path) };
+  },
+  readMerged({ path, maxBytes }) {
+    const bytes = needSession().readMerged(path, maxBytes ?? undefined);
+    return { result: bytes, transfer: [bytes.buffer] };
+  },
+  exportTar({ layer }, id) {
+    const summary = needSession().exportTar(layer ?? undefined, (chunk) => postMessage({ id, progress: chunk }, [chunk.buffer]));
+    return { result: summary };
+  },
   report() {
     return { result: needSession().report() };
   },

@@ -187,6 +187,53 @@ test('a text file previews with line numbers; keyboard and filter work', async (
   await page.fill('#filter', '');
 });
 
+test('merged image: provenance, efficiency, wasted files, advice, export', async () => {
+  await page.waitForSelector('#efficiency', { timeout: TIMEOUT });
+  assert.match(await page.textContent('#efficiency'), /^\d+(\.\d)?%$/);
+  assert.ok((await page.locator('#advice li').count()) >= 1);
+  assert.match(await page.textContent('#wasted'), /root\/example\/somefile1\.txt/);
+  await page.locator('#analysis').scrollIntoViewIfNeeded();
+  await shot('06a-efficiency-advice');
+
+  await page.fill('#filter', '');
+  await page.click('#layers tbody tr[data-layer="merged"]');
+  await page.locator('#tree .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
+  assert.equal(await page.locator('#tree .row[data-path="root/example"]').count(), 0, 'deleted by layer 9');
+  await page.fill('#filter', 'saved.txt');
+  const saved = page.locator('#tree .row[data-path="root/saved.txt"]');
+  await saved.waitFor({ timeout: TIMEOUT });
+  assert.match(await saved.textContent(), /L13/);
+  await saved.click();
+  await page.waitForSelector('#preview .text-preview', { timeout: TIMEOUT });
+  assert.match(await page.textContent('#preview'), /layer 7: added.*layer 13: modified/s);
+  assert.match(page.url(), /layer=merged/);
+  await page.locator('#files').scrollIntoViewIfNeeded();
+  await shot('06b-merged-provenance');
+
+  // Flattened rootfs export (chunked Blob fallback: no File System Access in the test).
+  await page.evaluate(() => { delete window.showSaveFilePicker; window.showSaveFilePicker = undefined; });
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: TIMEOUT }), page.click('#export')]);
+  const out = join(tmp, 'rootfs.tar');
+  await download.saveAs(out);
+  const tar = readFileSync(out);
+  assert.ok(tar.length > 1024 && tar.length % 512 === 0, `tar of ${tar.length} bytes`);
+  assert.equal(tar.subarray(257, 262).toString('latin1'), 'ustar');
+  assert.ok(tarMembers(tar).some((m) => m.name.replace(/^\.?\//, '') === 'root/saved.txt'));
+  assert.ok(!tarMembers(tar).some((m) => m.name.includes('root/example')));
+  await page.waitForFunction(() => /Exported/.test(document.querySelector('#export-status').textContent));
+
+  // Layer 3: "only wasted" shows the file layer 4 overwrote.
+  await page.fill('#filter', '');
+  await page.click('#layers tbody tr[data-layer="3"]');
+  await page.locator('#tree .row').first().waitFor({ timeout: TIMEOUT });
+  await page.check('#only-wasted');
+  await page.waitForSelector('#tree .row[data-path="root/example/somefile1.txt"]', { timeout: TIMEOUT });
+  assert.match(await page.textContent('#tree .row[data-path="root/example/somefile1.txt"]'), /wasted/);
+  await page.locator('#files').scrollIntoViewIfNeeded();
+  await shot('06c-only-wasted');
+  await page.uncheck('#only-wasted');
+});
+
 test('a flipped byte shows a failed badge in words', async () => {
   const bytes = readFileSync(DOCKER);
   const layer = tarMembers(bytes).filter((m) => m.name.endsWith('layer.tar')).sort((a, b) => b.size - a.size)[0];

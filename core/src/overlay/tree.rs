@@ -133,10 +133,18 @@ impl Tree {
         cause: &super::changes::RemovalCause,
     ) -> Vec<(String, Node)> {
         let mut removed = Vec::new();
+        let mut is_dir = path.is_empty();
         if let Some(node) = self.nodes.remove(path) {
+            is_dir |= self
+                .inodes
+                .get(node.inode)
+                .is_some_and(|i| i.kind == EntryKind::Dir);
             removed.push((path.to_owned(), node));
         }
-        removed.extend(self.take_descendants(path));
+        // Only directories have names below them (tree invariant).
+        if is_dir {
+            removed.extend(self.take_descendants(path));
+        }
         for (_, node) in &removed {
             if let Some(i) = self.inodes.get_mut(node.inode) {
                 i.names = i.names.saturating_sub(1);
