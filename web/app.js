@@ -217,6 +217,7 @@ async function openInput(input, name, options = {}) {
     state.report = null;
     state.analysis = null;
     $('#analysis').hidden = true;
+    if (!$('#diff').hidden) closeCompare();
     state.views = opened.layers.map((layer, index) => ({ index, layer, checks: [], warnings: [] }));
     state.progress = opened.layers.map(() => null);
     busy('');
@@ -328,6 +329,7 @@ async function analyze(gen) {
     renderAnalysis();
     for (const v of state.views) fillLayerRow(v.index);
     renderMergedRow();
+    if (compare.input && !$('#diff').hidden) runDiff().catch((e) => showError(e, 'Comparing: '));
     $('#only-changes').disabled = false;
     $('#only-wasted').disabled = state.selectedLayer === 'merged';
     $('#export').hidden = state.selectedLayer == null;
@@ -685,6 +687,7 @@ function selectLayer(index) {
   $('#only-wasted').disabled = !state.analysis || index === 'merged';
   $('#only-changes').disabled = !state.analysis;
   $('#export').hidden = !state.analysis || index == null;
+  $('#export-status').textContent = '';
   $('#export').textContent = index === 'merged' ? 'Export flattened rootfs (.tar)' : `Export layer ${index} as .tar`;
   writeFragment();
   if (index == null) {
@@ -756,6 +759,90 @@ function applyExtraFilter(rebuild = true) {
   }
   if (rebuild) tree.setExtraFilter(predicate);
   else tree.extra = predicate;
+}
+
+// ---------------------------------------------------------------- compare (slot b)
+
+const compare = { gen: 0, name: '', input: null };
+
+async function openCompare(input, name) {
+  if (!state.opened) return;
+  const gen = ++compare.gen;
+  compare.name = name;
+  compare.input = input;
+  $('#diff').hidden = false;
+  $('#diff-body').replaceChildren();
+  const status = $('#diff-status');
+  status.textContent = `Opening ${name}…`;
+  try {
+    const opened = await primary.call('open', { input, options: {}, slot: 'b' });
+    if (gen !== compare.gen) return;
+    const { plans, plansJson, limitsJson } = opened;
+    const queue = plans.filter((p) => p.location).map((p) => p.index);
+    if (queue.length !== plans.length) throw Object.assign(new Error(`${name} has missing layer blobs; a comparison needs every layer`), { name: 'MissingError' });
+    let done = 0;
+    status.textContent = `Verifying ${name}: 0/${plans.length} layers…`;
+    const n = Math.min(queue.length, poolSize());
+    ensureHelpers(n);
+    const run = async (helper) => {
+      while (queue.length && gen === compare.gen) {
+        const index = queue.shift();
+        const r = await helper.call('scanRange', { input, plan: plansJson[index], limits: limitsJson });
+        if (gen !== compare.gen) return;
+        await primary.call('addScan', { bytes: r.scan, slot: 'b' }, { transfer: [r.scan.buffer] });
+        status.textContent = `Verifying ${name}: ${++done}/${plans.length} layers…`;
+      }
+    };
+    await Promise.all(helpers.slice(0, n).map(run));
+    if (gen !== compare.gen) return;
+    await primary.call('analyze', { slot: 'b' });
+    await runDiff(gen);
+  } catch (e) {
+    if (gen !== compare.gen || e.name === 'AbortError') return;
+    status.textContent = '';
+    $('#diff-body').replaceChildren(h('p', { class: 'failure' }, `Could not compare with ${name}: ${e.name}: ${e.message}`));
+  }
+}
+
+async function runDiff(gen = compare.gen) {
+  const status = $('#diff-status');
+  if (!state.analysis) {
+    status.textContent = 'Waiting for this image to finish verifying…';
+    return;
+  }
+  status.textContent = 'Comparing…';
+  const d = await primary.call('diff', { withMtime: $('#diff-mtime').checked });
+  if (gen !== compare.gen) return;
+  const a = state.opened.image.tags[0] || state.inputName;
+  status.textContent = `A = ${a} · B = ${compare.name}`;
+  const summary = h('div', { class: 'diff-summary', id: 'diff-summary' },
+    h('span', {}, h('b', {}, `${num(d.sharedLayers)}`), ` shared base layer${num(d.sharedLayers) === 1 ? '' : 's'} (${formatBytes(d.sharedBytes)})`),
+    h('span', { class: 'changes' }, h('span', { class: 'add' }, h('b', {}, `+${num(d.addedCount)}`)), ` added (${formatBytes(d.addedBytes)})`),
+    h('span', { class: 'changes' }, h('span', { class: 'del' }, h('b', {}, `−${num(d.removedCount)}`)), ` removed (${formatBytes(d.removedBytes)})`),
+    h('span', { class: 'changes' }, h('span', { class: 'mod' }, h('b', {}, `~${num(d.changedCount)}`)), ' changed'));
+  const fileList = (cls, title, items, count) => h('div', {},
+    h('h4', {}, `${title} (${num(count).toLocaleString('en')}${items.length < num(count) ? `, first ${items.length}` : ''})`),
+    items.length ? h('ul', { class: `diff-list ${cls}` }, items.slice(0, 2000).map((f) => h('li', { title: `/${f.path}` },
+      h('span', { class: 'p' }, `/${f.path}`),
+      h('span', { class: 'm' }, f.aspects?.length ? f.aspects.join(', ') : f.kind),
+      h('span', { class: 'm' }, f.previousSize != null && num(f.previousSize) !== num(f.size) ? `${formatBytes(f.previousSize)} → ${formatBytes(f.size)}` : formatBytes(f.size))))) : h('p', { class: 'muted small' }, 'none'));
+  const config = d.config.length ? h('dl', { class: 'kv' }, d.config.flatMap((c) => [h('dt', {}, c.field), h('dd', {}, h('code', {}, `${JSON.stringify(c.a)} → ${JSON.stringify(c.b)}`))])) : h('p', { class: 'muted small' }, 'Same runtime config.');
+  const hist = h('div', {}, h('p', { class: 'small' }, `${d.history.common} history entries in common.`),
+    d.history.onlyA.length ? h('div', {}, h('b', { class: 'small' }, 'Only in A:'), list(d.history.onlyA.map(cleanCommand))) : '',
+    d.history.onlyB.length ? h('div', {}, h('b', { class: 'small' }, 'Only in B:'), list(d.history.onlyB.map(cleanCommand))) : '');
+  $('#diff-body').replaceChildren(summary,
+    h('div', { class: 'diff-cols' },
+      fileList('added', 'Added in B', d.added, d.addedCount),
+      fileList('removed', 'Removed in B', d.removed, d.removedCount),
+      fileList('changed', 'Changed', d.changed, d.changedCount)),
+    h('div', { class: 'diff-cols' }, h('div', {}, h('h4', {}, 'Config'), config), h('div', {}, h('h4', {}, 'History'), hist)));
+}
+
+function closeCompare() {
+  compare.gen++;
+  compare.input = null;
+  $('#diff').hidden = true;
+  primary.call('closeSlot', { slot: 'b' }).catch(() => {});
 }
 
 // ---------------------------------------------------------------- export
@@ -1070,6 +1157,7 @@ function resetToStart() {
   state.treeLayer = null;
   tree.clear();
   $('#preview').replaceChildren(h('p', { class: 'muted' }, 'Select a file to preview it.'));
+  if (!$('#diff').hidden) closeCompare();
   $('#image').hidden = true;
   $('#start').hidden = false;
   $('#close-image').hidden = true;
@@ -1144,6 +1232,13 @@ $('#sort').addEventListener('change', (e) => { tree.setSort(e.target.value); wri
 $('#only-changes').addEventListener('change', () => { applyExtraFilter(); writeFragment(); });
 $('#only-wasted').addEventListener('change', () => { applyExtraFilter(); writeFragment(); });
 $('#export').addEventListener('click', exportTar);
+$('#compare-input').addEventListener('change', (e) => {
+  const f = e.target.files?.[0];
+  if (f) openCompare(f, f.name);
+  e.target.value = '';
+});
+$('#diff-close').addEventListener('click', closeCompare);
+$('#diff-mtime').addEventListener('change', () => runDiff().catch((e) => showError(e, 'Comparing: ')));
 $('#expand-all').addEventListener('click', () => tree.expandAll(true));
 $('#collapse-all').addEventListener('click', () => tree.expandAll(false));
 

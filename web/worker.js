@@ -5,7 +5,8 @@
 import init, { Session } from './pkg/layerscope_wasm.js';
 
 const ready = init();
-let session = null;
+// Slot "a" is the inspected image; slot "b" the one it is compared with.
+const sessions = { a: null, b: null };
 
 function plainError(e) {
   if (e && typeof e === 'object') {
@@ -14,19 +15,20 @@ function plainError(e) {
   return { name: 'Error', message: String(e), details: null };
 }
 
-function needSession() {
-  if (!session) throw Object.assign(new Error('no image is open'), { name: 'StateError' });
+function needSession(slot = 'a') {
+  const session = sessions[slot];
+  if (!session) throw Object.assign(new Error(`no image is open in slot ${slot}`), { name: 'StateError' });
   return session;
 }
 
 const ops = {
-  open({ input, options }) {
-    session?.free();
-    session = null;
+  open({ input, options, slot = 'a' }) {
+    sessions[slot]?.free();
+    sessions[slot] = null;
     const s = new Session();
     try {
       const result = s.open(input, JSON.stringify(options || {}));
-      session = s;
+      sessions[slot] = s;
       return { result };
     } catch (e) {
       s.free();
@@ -40,8 +42,19 @@ const ops = {
     const r = Session.scanLayerRange(input, plan, limits, (done) => postMessage({ id, progress: done }));
     return { result: r, transfer: [r.scan.buffer] };
   },
-  addScan({ bytes }) {
-    return { result: needSession().addScan(bytes) };
+  addScan({ bytes, slot }) {
+    return { result: needSession(slot).addScan(bytes) };
+  },
+  scanIn({ index, slot }, id) {
+    return { result: needSession(slot).scanLayer(index, (done) => postMessage({ id, progress: done })) };
+  },
+  closeSlot({ slot }) {
+    sessions[slot]?.free();
+    sessions[slot] = null;
+    return { result: true };
+  },
+  diff({ withMtime }) {
+    return { result: needSession('a').diff(needSession('b'), !!withMtime) };
   },
   layerView({ index }) {
     return { result: needSession().layerView(index) };
@@ -60,8 +73,8 @@ const ops = {
     const bytes = needSession().readFile(index, path, maxBytes ?? undefined);
     return { result: bytes, transfer: [bytes.buffer] };
   },
-  analyze() {
-    return { result: needSession().analyze() };
+  analyze({ slot }) {
+    return { result: needSession(slot).analyze() };
   },
   mergedTable() {
     const t = needSession().mergedTable();

@@ -8,6 +8,7 @@ use layerscope::archive::source::ExactReader;
 use layerscope::error::RequestError;
 use layerscope::layer::{BlobStage, LayerScan, scan_layer};
 use layerscope::model::{BlobLocation, Check, CheckedObject, EntryKind, LayerPlan};
+use layerscope::overlay::diff::{DiffSide, diff_images};
 use layerscope::overlay::{Overlay, SourceOpener, advise, dive_efficiency};
 use layerscope::{
     Error, ImageSource, InspectReport, LayoutDirSource, Limits, OpenOptions, OpenedImage, TarSource, open_image,
@@ -703,6 +704,71 @@ impl Session {
         to_js(&summary)
     }
 
+    /// Compares this image (A) with `other` (B): files added, removed and
+    /// changed between the merged trees, config and history differences,
+    /// shared base layers. Both sessions need every layer scanned. Lists
+    /// are trimmed to `limit` rows each (default 5000); the counts are exact.
+    pub fn diff(&mut self, other: &mut Session, with_mtime: Option<bool>, limit: Option<usize>) -> Result<JsValue, JsValue> {
+        Ok(self.diff_inner(other, with_mtime.unwrap_or(false), limit.unwrap_or(5000))?)
+    }
+
+    fn diff_inner(&mut self, other: &mut Session, with_mtime: bool, limit: usize) -> Result<JsValue> {
+        if self.analysis.is_none() {
+            self.analyze_inner()?;
+        }
+        if other.analysis.is_none() {
+            other.analyze_inner()?;
+        }
+        let (a, ra) = self.analysis_and_report()?;
+        let (b, rb) = other.analysis_and_report()?;
+        let diff = diff_images(
+            &DiffSide {
+                tree: &a.merged,
+                layers: &ra.layers,
+                history: &ra.history,
+                config: &ra.config,
+            },
+            &DiffSide {
+                tree: &b.merged,
+                layers: &rb.layers,
+                history: &rb.history,
+                config: &rb.config,
+            },
+            with_mtime,
+        );
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct DiffView<'a> {
+            added_count: usize,
+            removed_count: usize,
+            changed_count: usize,
+            added: &'a [layerscope::overlay::diff::FileDiff],
+            removed: &'a [layerscope::overlay::diff::FileDiff],
+            changed: &'a [layerscope::overlay::diff::FileDiff],
+            added_bytes: u64,
+            removed_bytes: u64,
+            history: &'a layerscope::overlay::diff::HistoryDiff,
+            config: &'a [layerscope::overlay::diff::ConfigChange],
+            shared_layers: usize,
+            shared_bytes: u64,
+        }
+        let trim = |v: &[layerscope::overlay::diff::FileDiff]| v.len().min(limit);
+        to_js(&DiffView {
+            added_count: diff.added.len(),
+            removed_count: diff.removed.len(),
+            changed_count: diff.changed.len(),
+            added: diff.added.get(..trim(&diff.added)).unwrap_or_default(),
+            removed: diff.removed.get(..trim(&diff.removed)).unwrap_or_default(),
+            changed: diff.changed.get(..trim(&diff.changed)).unwrap_or_default(),
+            added_bytes: diff.added_bytes,
+            removed_bytes: diff.removed_bytes,
+            history: &diff.history,
+            config: &diff.config,
+            shared_layers: diff.shared_layers,
+            shared_bytes: diff.shared_bytes,
+        })
+    }
+
     /// The whole inspection report (image, layers, history, config, the
     /// verification chain, warnings).
     pub fn report(&self) -> Result<JsValue, JsValue> {
@@ -719,6 +785,13 @@ impl Session {
 }
 
 impl Session {
+    fn analysis_and_report(&self) -> Result<(&Analysis, &InspectReport)> {
+        Ok((
+            self.analysis.as_ref().ok_or(WasmError::NotOpen)?,
+            self.report.as_ref().ok_or(WasmError::NotOpen)?,
+        ))
+    }
+
     /// Reads `want` bytes at uncompressed offset `skip` of layer `index`.
     fn read_range(&mut self, index: usize, skip: u64, want: u64) -> Result<Uint8Array> {
         let plan = self.plan(index)?.clone();

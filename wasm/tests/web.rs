@@ -269,3 +269,27 @@ fn analyzes_merges_and_exports() {
     assert!(tar.len() > 1024 && tar.len() % 512 == 0);
     assert_eq!(&tar[257..262], b"ustar");
 }
+
+#[wasm_bindgen_test]
+fn diffs_two_images() {
+    let mut a = Session::new();
+    a.open(blob(DOCKER), None).unwrap();
+    scan_all(&mut a);
+    let mut b = Session::new();
+    b.open(blob(OCI_GZIP), None).unwrap();
+    scan_all(&mut b);
+    let diff = a.diff(&mut b, None, Some(3)).unwrap();
+    assert!(num_at(&diff, "removedCount") > 3.0);
+    assert_eq!(len_at(&diff, "removed"), 3, "trimmed to the limit");
+    assert_eq!(num_at(&diff, "sharedLayers"), 0.0);
+    let same = a.diff(&mut a_copy(), None, None).unwrap();
+    assert_eq!(num_at(&same, "addedCount") + num_at(&same, "removedCount") + num_at(&same, "changedCount"), 0.0);
+    assert_eq!(num_at(&same, "sharedLayers"), 14.0);
+}
+
+fn a_copy() -> Session {
+    let mut s = Session::new();
+    s.open(blob(DOCKER), None).unwrap();
+    scan_all(&mut s);
+    s
+}

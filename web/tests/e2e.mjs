@@ -13,6 +13,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdi
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,6 +61,54 @@ function tarMembers(bytes) {
     off += 512 + Math.ceil(size / 512) * 512;
   }
   return members;
+}
+
+/** A ustar header block. */
+function tarHeader(name, size, type = '0', mode = 0o644) {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, 'latin1');
+  h.write(`${mode.toString(8).padStart(7, '0')}\0`, 100, 'latin1');
+  h.write('0000000\0', 108, 'latin1');
+  h.write('0000000\0', 116, 'latin1');
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  h.write('14500000000\0', 136, 'latin1');
+  h.write('        ', 148, 'latin1');
+  h.write(type, 156, 'latin1');
+  h.write('ustar\0', 257, 'latin1');
+  h.write('00', 263, 'latin1');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return h;
+}
+
+/** A tar of members {name, data?, type?}. */
+function buildTar(members) {
+  const parts = [];
+  for (const m of members) {
+    const data = m.data || Buffer.alloc(0);
+    parts.push(tarHeader(m.name, data.length, m.type || '0', m.type === '5' ? 0o755 : 0o644), data);
+    if (data.length % 512) parts.push(Buffer.alloc(512 - (data.length % 512)));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
+/** A docker-archive with one layer of `dirs` × `files` empty files. */
+function bigImage(dirs, files) {
+  const members = [];
+  for (let d = 0; d < dirs; d++) {
+    members.push({ name: `data/d${String(d).padStart(3, '0')}/`, type: '5' });
+    for (let f = 0; f < files; f++) members.push({ name: `data/d${String(d).padStart(3, '0')}/f${String(f).padStart(4, '0')}` });
+  }
+  const layer = buildTar(members);
+  const diffId = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] },
+    rootfs: { type: 'layers', diff_ids: [diffId] }, history: [{ created_by: 'generate 100k files' }],
+  }));
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['big:latest'], Layers: ['layer.tar'] }]));
+  return buildTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config }, { name: 'layer.tar', data: layer }]);
 }
 
 let server;
@@ -126,7 +175,7 @@ test('a docker-archive verifies, with layers, history and digests', async () => 
   // The layer list and history show before verification finishes.
   await page.waitForSelector('#layers tbody tr.layer');
   assert.equal(await waitVerified(), 'all digests verified');
-  assert.equal(await page.locator('#layers tbody tr.layer').count(), 14);
+  assert.equal(await page.locator('#layers tbody tr.layer:not(.merged-row)').count(), 14);
   assert.equal(await page.locator('#layers tbody tr.empty-layer').count(), 1);
   assert.equal(await page.locator('#layers tbody tr.layer .badge.verified').count(), 14);
   const commands = await page.locator('#layers tbody tr .cmd').allTextContents();
@@ -232,6 +281,46 @@ test('merged image: provenance, efficiency, wasted files, advice, export', async
   await page.locator('#files').scrollIntoViewIfNeeded();
   await shot('06c-only-wasted');
   await page.uncheck('#only-wasted');
+});
+
+test('comparing with a second image lists added, removed and changed files', async () => {
+  await page.setInputFiles('#compare-input', join(shared, 'go-containerregistry/tarball-test_image_1.tar'));
+  await page.waitForSelector('#diff-summary', { timeout: TIMEOUT });
+  const summary = await page.textContent('#diff-summary');
+  assert.match(summary, /0 shared base layers/);
+  assert.match(summary, /−\d+ removed/);
+  assert.ok((await page.locator('#diff .diff-list.removed li').count()) > 10);
+  assert.match(await page.textContent('#diff'), /Only in A:/);
+  await page.locator('#diff').scrollIntoViewIfNeeded();
+  await shot('06d-compare');
+  await page.click('#diff-close');
+  assert.ok(await page.locator('#diff').isHidden());
+});
+
+test('a 100,000-entry layer stays smooth (virtualized tree)', async () => {
+  const path = join(tmp, 'big-image.tar');
+  writeFileSync(path, bigImage(100, 1000));
+  await openFile(path);
+  assert.equal(await waitVerified(), 'all digests verified');
+  await page.click('#layers tbody tr[data-layer="0"]');
+  await page.waitForFunction(() => /100,101 paths/.test(document.querySelector('#tree-info').textContent), null, { timeout: TIMEOUT });
+  const started = Date.now();
+  await page.click('#expand-all');
+  await page.waitForFunction(() => /100,101 rows shown/.test(document.querySelector('#tree-info').textContent), null, { timeout: TIMEOUT });
+  const rendered = await page.locator('#tree .row:not([hidden])').count();
+  assert.ok(rendered < 120, `only visible rows are in the DOM (${rendered})`);
+  await page.$eval('#tree', (t) => { t.scrollTop = t.scrollHeight; });
+  await page.waitForSelector('#tree .row[data-path="data/d099/f0999"]', { timeout: TIMEOUT });
+  await page.click('#tree .row[data-path="data/d099/f0999"]');
+  await page.keyboard.press('Home');
+  await page.waitForSelector('#tree .row.selected[data-path="data"]', { timeout: TIMEOUT });
+  await page.fill('#filter', '/f0999$/');
+  await page.waitForFunction(() => /100 matches/.test(document.querySelector('#tree-info').textContent), null, { timeout: TIMEOUT });
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed < 15000, `expand, scroll, filter took ${elapsed} ms`);
+  await page.locator('#files').scrollIntoViewIfNeeded();
+  await shot('06e-100k-entries');
+  await page.fill('#filter', '');
 });
 
 test('a flipped byte shows a failed badge in words', async () => {
