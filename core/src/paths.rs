@@ -66,6 +66,19 @@ pub fn normalize(raw: &[u8]) -> Result<Normalized, PathRejection> {
     })
 }
 
+/// Whether a normalized path would mean something else on Windows: it
+/// holds a backslash, or its first component is a drive letter (`C:`).
+pub fn non_portable(path: &str) -> bool {
+    let first = path.split('/').next().unwrap_or("");
+    let drive = first.len() == 2
+        && first.ends_with(':')
+        && first
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic());
+    path.contains('\\') || drive
+}
+
 /// Joins a normalized directory and a normalized relative path.
 pub fn join(dir: &str, name: &str) -> String {
     match (dir.is_empty(), name.is_empty()) {
@@ -127,6 +140,14 @@ mod tests {
         assert_eq!(normalize(b"../etc"), Err(PathRejection::DotDot));
         assert_eq!(normalize(b"a/../../b"), Err(PathRejection::DotDot));
         assert_eq!(normalize(b"a\0b"), Err(PathRejection::Nul));
+    }
+
+    #[test]
+    fn flags_windows_shapes() {
+        assert!(non_portable("..\\x"));
+        assert!(non_portable("C:/Windows"));
+        assert!(!non_portable("usr/bin/c:"));
+        assert!(!non_portable("etc/passwd"));
     }
 
     #[test]

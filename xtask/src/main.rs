@@ -7,6 +7,7 @@
 //! - `gunzip`: decodes a gzip file with one inflate backend and prints MB/s.
 
 mod bench;
+mod fuzz;
 mod r#gen;
 mod install;
 mod serve;
@@ -29,6 +30,7 @@ commands:
   gunzip [--backend zlib-rs|miniz] FILE
                                      inflate a gzip file to nowhere and print MB/s
   wasm                               only build web/pkg (wasm-pack release + wasm-opt)
+  fuzz   --time N [--target T]       run each cargo-fuzz target N seconds (docs/security.md)
 ";
 
 fn main() {
@@ -86,6 +88,15 @@ fn run() -> Result<()> {
         "wasm" => {
             opts.done()?;
             test::build_wasm()
+        }
+        "fuzz" => {
+            let time = opts
+                .value("--time")?
+                .map(|t| t.parse::<u64>())
+                .transpose()?;
+            let target = opts.value("--target")?;
+            opts.done()?;
+            fuzz::run(time.unwrap_or(60), target.as_deref())
         }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

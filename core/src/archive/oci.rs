@@ -118,7 +118,18 @@ pub struct Walk {
     pub warnings: Vec<Warning>,
     /// Descriptors visited so far (bounded by [`MAX_DESCRIPTORS`]).
     pub visited_nodes: u64,
+    /// Bytes of index and manifest blobs read so far (bounded by
+    /// [`WALK_JSON_FACTOR`] × `max_json_bytes`).
+    pub json_bytes: u64,
+    /// Indexes already walked, with the tags they were reached with: an
+    /// index listed again under the same tags is not walked twice (a DAG of
+    /// indexes that list each other many times stays linear).
+    walked: HashSet<(Digest, Vec<String>)>,
 }
+
+/// How many times `max_json_bytes` the index walk may read in total: many
+/// descriptors naming one large manifest cannot multiply the work.
+pub const WALK_JSON_FACTOR: u64 = 4;
 
 /// Most descriptors followed through indexes: a DAG of indexes that refer
 /// to each other many times cannot make the walk exponential.
@@ -228,6 +239,21 @@ fn walk_index(
             },
             limits,
         )?;
+        if let Some(bytes) = &bytes {
+            walk.json_bytes = walk.json_bytes.saturating_add(bytes.len() as u64);
+            let budget = limits.max_json_bytes.saturating_mul(WALK_JSON_FACTOR);
+            if walk.json_bytes > budget {
+                return Err(Error::Limit {
+                    what: format!(
+                        "{member}: index and manifest JSON read while walking indexes ({} bytes, at most {WALK_JSON_FACTOR} × the limit)",
+                        walk.json_bytes
+                    ),
+                    limit: "max_json_bytes",
+                    value: limits.max_json_bytes,
+                    flag: crate::limits::flags::MAX_JSON_BYTES,
+                });
+            }
+        }
         let Some(bytes) = bytes else {
             walk.checks.push(check);
             // A missing manifest still counts as the image its descriptor
@@ -272,6 +298,16 @@ fn walk_index(
                         },
                     });
                 }
+                let memo = (descriptor.digest.clone(), tags.clone());
+                if walk.walked.contains(&memo) {
+                    walk.warnings.push(Warning::new(
+                        "index-repeated",
+                        format!(
+                            "{blob_name} is listed again in {member}; its manifests are listed once"
+                        ),
+                    ));
+                    continue;
+                }
                 visited.insert(descriptor.digest.clone());
                 walk_index(
                     source,
@@ -284,6 +320,7 @@ fn walk_index(
                     walk,
                 )?;
                 visited.remove(&descriptor.digest);
+                walk.walked.insert(memo);
             }
             DocKind::Manifest => {
                 walk.checks.push(check);

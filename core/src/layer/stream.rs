@@ -163,6 +163,19 @@ pub fn index_stream<R: Read>(
                     .at(header_offset),
                 );
             }
+            if paths::non_portable(&normalized.path) {
+                warnings.push(
+                    Warning::new(
+                        "non-portable-path",
+                        format!(
+                            "entry {:?} has a backslash or drive letter: kept verbatim (one Linux name), but tools on Windows may read it as a path",
+                            shown()
+                        ),
+                    )
+                    .in_layer(layer)
+                    .at(header_offset),
+                );
+            }
             if normalized.path.is_empty() && kind != EntryKind::Dir {
                 warnings.push(skip_warning(
                     &Skipped::RootNotDir,
