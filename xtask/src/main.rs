@@ -22,7 +22,9 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  test   [--no-install]              install tools, then run every gate (what CI runs)
+  test   [--no-install] [--keep-going]
+                                     install tools, then run the gates in order (what CI runs);
+                                     stops at the first failure unless --keep-going
   serve  [--port N] [--no-build]     build the wasm, serve web/ on 127.0.0.1 (default port 8080)
   bench  [--runs N] [--no-dive]      generate bench-data/ if missing, time verify/dive/gunzip,
                                      write docs/benchmarks.md
@@ -51,8 +53,9 @@ fn run() -> Result<()> {
     match command.as_str() {
         "test" => {
             let install = !opts.flag("--no-install");
+            let keep_going = opts.flag("--keep-going");
             opts.done()?;
-            test::run(install)
+            test::run(install, keep_going)
         }
         "serve" => {
             let port = opts
@@ -167,7 +170,14 @@ pub fn show(cmd: &Command) -> String {
         }
     }
     parts.push(cmd.get_program().to_string_lossy().into_owned());
-    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.extend(cmd.get_args().map(|a| {
+        let a = a.to_string_lossy();
+        // Inline scripts: show their first line only.
+        match a.split_once('\n') {
+            Some((first, _)) => format!("'{first} …'"),
+            None => a.into_owned(),
+        }
+    }));
     parts.join(" ")
 }
 
@@ -178,7 +188,13 @@ pub fn run_cmd(cmd: &mut Command) -> Result<()> {
         .status()
         .with_context(|| format!("cannot start {}", show(cmd)))?;
     if !status.success() {
-        bail!("`{}` failed ({status})", show(cmd));
+        // The program's own name first, so a cut summary line still says what failed.
+        let program = Path::new(cmd.get_program())
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        bail!("{program} failed ({status}): `{}`", show(cmd));
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! `cargo xtask test`: the gates CI runs, in order, failing fast. Each gate
-//! prints a banner; the run ends with a timing table and one closing line,
-//! `xtask: N passed, N failed, N skipped`.
+//! `cargo xtask test`: the gates CI runs, in order, failing fast (unless
+//! `--keep-going`). Each gate prints a banner; the run ends with a timing
+//! table and one closing line, `xtask: N passed, N failed, N skipped`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,12 +22,14 @@ type GateResult = Result<Option<String>>;
 
 struct Run {
     rows: Vec<(String, Duration, Outcome)>,
+    /// Run the later gates even after one failed (`--keep-going`).
+    keep_going: bool,
 }
 
 impl Run {
     /// Runs one gate unless an earlier one failed.
     fn gate(&mut self, name: &str, body: impl FnOnce() -> GateResult) {
-        if self.failed() {
+        if self.failed() && !self.keep_going {
             return;
         }
         println!(
@@ -99,12 +101,15 @@ fn first_line(e: &anyhow::Error) -> String {
 }
 
 /// Runs every gate; Err when any failed.
-pub fn run(install_tools: bool) -> Result<()> {
+pub fn run(install_tools: bool, keep_going: bool) -> Result<()> {
     let started = Instant::now();
     let since = SystemTime::now();
     let root = root();
     let browser_tmp = std::env::temp_dir().join(format!("layerscope-xtask-{}", std::process::id()));
-    let mut run = Run { rows: Vec::new() };
+    let mut run = Run {
+        rows: Vec::new(),
+        keep_going,
+    };
 
     run.gate("setup", || {
         if !install_tools {
