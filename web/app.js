@@ -78,6 +78,7 @@ class WorkerClient {
       if (m.trap) {
         err.message = `The inspector crashed (${m.error.message}). This is a bug in layerscope; the worker was restarted.`;
         this.restart('worker restarted after a crash');
+        this.onCrash?.(err);
       }
       p.reject(err);
     };
@@ -113,6 +114,16 @@ class WorkerClient {
 }
 
 let primary = new WorkerClient('layerscope-main');
+// A trap loses the main session: reopen the image once, then give up with the message.
+primary.onCrash = (err) => {
+  if (!state.input || state.crashReopened === state.input) {
+    showError(err);
+    return;
+  }
+  state.crashReopened = state.input;
+  showBanner('error', 'The inspector crashed and was restarted;', 'reopening the image…');
+  setTimeout(() => openInput(state.input, state.inputName, state.options), 0);
+};
 let helpers = [];
 
 function poolSize() {
@@ -254,6 +265,7 @@ async function scanAll(gen) {
   ensureHelpers(n);
   state.scanning = true;
   state.scanStarted = performance.now();
+  for (const v of state.views) fillLayerRow(v.index);
   updateCancel();
   updateScanStatus();
   const run = async (helper) => {
@@ -394,7 +406,7 @@ function updateScanStatus() {
   if (state.scanning) {
     const bytes = state.progress.reduce((s, p) => s + (p ? p.done : 0), 0);
     const secs = (performance.now() - state.scanStarted) / 1000;
-    el.textContent = `Verifying… ${done}/${total} layers · ${formatBytes(bytes)} read · ${secs > 0.2 ? (bytes / secs / 1e6).toFixed(1) : '—'} MB/s · ${Math.min(poolSize(), total)} workers`;
+    el.textContent = `Verifying… ${done}/${total} layers · ${formatBytes(bytes)} read · ${secs > 0.2 ? (bytes / secs / 1e6).toFixed(1) : '—'} MB/s · ${Math.min(poolSize(), total)} worker${Math.min(poolSize(), total) === 1 ? '' : 's'}`;
   } else {
     el.textContent = total ? `${done}/${total} layers checked` : 'No layers';
   }
