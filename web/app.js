@@ -558,7 +558,7 @@ function changesCell(index) {
   const net = num(c.netBytes);
   return h('span', { title: `${c.added} added, ${c.modified} modified, ${c.deleted} deleted; net ${net >= 0 ? '+' : '−'}${formatBytes(Math.abs(net))}${waste && num(waste.wastedBytes) ? `; ${formatBytes(waste.wastedBytes)} of its bytes are wasted` : ''}` },
     h('span', { class: 'add' }, `+${c.added}`), ' ', h('span', { class: 'mod' }, `~${c.modified}`), ' ', h('span', { class: 'del' }, `−${c.deleted}`),
-    waste && num(waste.wastedBytes) ? h('span', { class: 'del' }, ` ⚠${formatBytes(waste.wastedBytes)}`) : '');
+    waste && num(waste.wastedBytes) ? h('span', { class: 'del', title: `${formatBytes(waste.wastedBytes)} wasted` }, ' ⚠') : '');
 }
 
 function updateLayerRow(index) {
