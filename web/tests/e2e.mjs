@@ -378,6 +378,37 @@ test('OCI archive, multi-image picker and layout folder', async () => {
   await shot('09-layout-folder');
 });
 
+test('opaque directory and multi-platform layout folder', async (t) => {
+  const opaque = join(generated, 'opaque.oci-gzip.tar');
+  const multi = join(generated, 'multiplatform.oci-layout');
+  if (!existsSync(opaque) || !existsSync(multi)) { t.skip('generated fixtures absent'); return; }
+  await openFile(opaque);
+  assert.equal(await waitVerified(), 'all digests verified');
+  await page.click('#layers tbody tr[data-layer="2"]');
+  const row = page.locator('#tree .row[data-path="data/old"]');
+  await row.waitFor({ timeout: TIMEOUT });
+  assert.match(await row.textContent(), /opaque/);
+  await page.locator('#files').scrollIntoViewIfNeeded();
+  await shot('09a-opaque');
+
+  await page.click('#close-image');
+  await page.setInputFiles('#folder-input', multi);
+  await waitVerified();
+  await page.waitForSelector('#image-picker-wrap:not([hidden])');
+  const options = await page.locator('#image-picker option').allTextContents();
+  assert.ok(options.some((o) => o.includes('linux/amd64')) && options.some((o) => o.includes('linux/arm64')), options.join(' | '));
+  const arm = await page.locator('#image-picker option', { hasText: 'linux/arm64' }).getAttribute('value');
+  await page.selectOption('#image-picker', arm);
+  await page.waitForFunction(() => /linux\/arm64/.test(document.querySelector('#image-subtitle').textContent), null, { timeout: TIMEOUT });
+  await waitVerified();
+  await page.click('#layers tbody tr[data-layer="0"]');
+  await page.locator('#tree .row[data-path="etc/platform"]').waitFor({ timeout: TIMEOUT });
+  await page.click('#tree .row[data-path="etc/platform"]');
+  await page.waitForSelector('#preview .text-preview', { timeout: TIMEOUT });
+  assert.match(await page.textContent('#preview .text-preview .src'), /arm64/);
+  await shot('09b-multiplatform');
+});
+
 test('generated fixtures open and verify', async (t) => {
   if (!existsSync(generated)) { t.skip('tests/fixtures/generated is absent'); return; }
   const tars = readdirSync(generated).filter((f) => f.endsWith('.tar'));
