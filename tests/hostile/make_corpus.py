@@ -609,15 +609,15 @@ def _():
 
 
 @case("pax_then_gnu_longname", "tar",
-      "a PAX path and a GNU long name for the same entry: the GNU long name wins (tar crate)",
-      present=["gnu-long-name"], absent=["pax-path"], exit_code=0)
+      "a PAX path and a GNU long name for the same entry: the PAX path wins (as in GNU tar and Go), with a warning",
+      present=["pax-path"], absent=["gnu-long-name"], warnings=["conflicting-names"], exit_code=0)
 def _():
     return docker_one(pax({"path": "pax-path"}), gnu_long("gnu-long-name"),
                       member("ustar-name", b"x", fmt="gnu"))
 
 
-@case("gnu_longname_then_pax", "tar", "a GNU long name, then a PAX header, then the entry",
-      exit_code=0)
+@case("gnu_longname_then_pax", "tar", "a GNU long name, then a PAX header, then the entry: the PAX path wins",
+      present=["pax-path"], absent=["gnu-long-name"], warnings=["conflicting-names"], exit_code=0)
 def _():
     return docker_one(gnu_long("gnu-long-name"), pax({"path": "pax-path"}),
                       member("ustar-name", b"x"))
@@ -630,30 +630,45 @@ def _():
 
 
 @case("pax_bad_length", "tar", "a PAX record whose length is wrong: ignored",
-      present=["ustar-name"], exit_code=0)
+      present=["ustar-name"], warnings=["malformed-pax"], exit_code=0)
 def _():
     return docker_one(pax(b"99 path=pax-path\n"), member("ustar-name", b"x"))
 
 
 @case("pax_missing_equals", "tar", "a PAX record without '=': ignored",
-      present=["ustar-name"], exit_code=0)
+      present=["ustar-name"], warnings=["malformed-pax"], exit_code=0)
 def _():
     return docker_one(pax(b"14 pathpaxpath\n"), member("ustar-name", b"x"))
 
 
 @case("pax_huge_record_length", "tar", "a PAX record claiming 99,999,999,999 bytes",
-      present=["ustar-name"], exit_code=0)
+      present=["ustar-name"], warnings=["malformed-pax"], exit_code=0)
 def _():
     return docker_one(pax(b"99999999999 path=x\n"), member("ustar-name", b"x"))
 
 
 @case("pax_bad_record_then_size", "tar",
-      "a malformed record before 'size': the tar crate then ignores the PAX size",
-      exit_code=0)
+      "a malformed record before 'size': the tar crate then ignores the PAX size (GNU tar and Go refuse the entry)",
+      warnings=["malformed-pax"], exit_code=0)
 def _():
     records = b"5 bad\n" + pax_record("size", "512")
     return docker_one(pax(records), header("carrier", size=0), header("smuggled"),
                       member("after", b"x"))
+
+
+@case("pax_duplicate_path", "tar", "two path records in one PAX header: the last wins (as in Go and GNU tar)",
+      present=["second"], absent=["first"], warnings=["conflicting-names"], exit_code=0)
+def _():
+    return docker_one(pax(pax_record("path", "first") + pax_record("path", "second")),
+                      member("ustar-name", b"x"))
+
+
+@case("pax_linkpath_vs_longlink", "tar",
+      "a hard link with a GNU long link name and a PAX linkpath: the PAX linkpath is the target",
+      present=["etc/passwd", "h"], exit_code=0)
+def _():
+    return docker_one(*base_files(), pax({"linkpath": "etc/passwd"}), gnu_long("missing-target", typ=b"K"),
+                      hardlink("h", "ustar-target", fmt="gnu"))
 
 
 @case("pax_global", "tar", "a PAX global header with a path: not applied to entries",

@@ -27,6 +27,42 @@ pub enum Skipped {
     BadLinkTarget,
 }
 
+/// The name-related PAX records of an entry, read the way GNU tar, Go's
+/// `archive/tar` (what container runtimes extract with) and Python read
+/// them: the last `path`/`linkpath` record wins, and both win over GNU
+/// long-name headers. (The `tar` crate prefers a GNU long name and the
+/// first record, so it could show a different name than a runtime writes.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaxNames {
+    /// Every well-formed `path` value, in order.
+    pub paths: Vec<Vec<u8>>,
+    /// Every well-formed `linkpath` value, in order.
+    pub linkpaths: Vec<Vec<u8>>,
+    /// Some record was malformed (bad length, no `=`): GNU tar and Go
+    /// refuse such an entry; the record is ignored here.
+    pub malformed: bool,
+}
+
+impl PaxNames {
+    /// Reads the PAX records attached to `entry` (none when it has none).
+    pub fn of<R: Read>(entry: &mut tar::Entry<'_, R>) -> PaxNames {
+        let mut names = PaxNames::default();
+        if let Ok(Some(extensions)) = entry.pax_extensions() {
+            for extension in extensions {
+                match extension {
+                    Ok(e) if e.key_bytes() == b"path" => names.paths.push(e.value_bytes().to_vec()),
+                    Ok(e) if e.key_bytes() == b"linkpath" => {
+                        names.linkpaths.push(e.value_bytes().to_vec());
+                    }
+                    Ok(_) => {}
+                    Err(_) => names.malformed = true,
+                }
+            }
+        }
+        names
+    }
+}
+
 /// Maps a tar entry type to an [`EntryKind`]; None for extension headers.
 pub fn kind_of(entry_type: tar::EntryType) -> Option<EntryKind> {
     use tar::EntryType as T;
@@ -88,7 +124,10 @@ pub fn from_tar<R: Read>(
         )),
         _ => None,
     };
-    let link_raw = entry.link_name_bytes().map(|l| l.into_owned());
+    let link_raw = PaxNames::of(entry)
+        .linkpaths
+        .pop()
+        .or_else(|| entry.link_name_bytes().map(|l| l.into_owned()));
     let header_offset = entry.raw_header_position();
     let data_offset = entry.raw_file_position();
     let size = if kind == EntryKind::File {

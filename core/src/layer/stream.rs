@@ -101,7 +101,38 @@ pub fn index_stream<R: Read>(
                     flags::MAX_ENTRIES,
                 ));
             }
-            let raw_path = tar_entry.path_bytes().into_owned();
+            let mut raw_path = tar_entry.path_bytes().into_owned();
+            let pax_names = entry::PaxNames::of(&mut tar_entry);
+            if let Some(pax_path) = pax_names.paths.last() {
+                let distinct = pax_names.paths.iter().any(|p| p != pax_path);
+                if *pax_path != raw_path || distinct {
+                    warnings.push(
+                        Warning::new(
+                            "conflicting-names",
+                            format!(
+                                "entry at offset {header_offset} has several names ({:?} from a GNU long name or an earlier record, {:?} from the last PAX path record): the PAX path is used, as GNU tar and Go's archive/tar do",
+                                String::from_utf8_lossy(&raw_path),
+                                String::from_utf8_lossy(pax_path)
+                            ),
+                        )
+                        .in_layer(layer)
+                        .at(header_offset),
+                    );
+                    raw_path = pax_path.clone();
+                }
+            }
+            if pax_names.malformed {
+                warnings.push(
+                    Warning::new(
+                        "malformed-pax",
+                        format!(
+                            "entry at offset {header_offset} has a malformed PAX record (ignored; GNU tar and Go's archive/tar refuse the entry)"
+                        ),
+                    )
+                    .in_layer(layer)
+                    .at(header_offset),
+                );
+            }
             if raw_path.len() as u64 > limits.max_path_bytes {
                 return Err(limit_error(
                     &format!(
