@@ -691,6 +691,7 @@ function updateTreeInfo() {
 }
 
 function selectLayer(index) {
+  if (state.selectedLayer !== index) state.selectedPath = '';
   state.selectedLayer = index;
   for (const [i, row] of state.rows.entries()) row?.tr.classList.toggle('selected', i === index);
   $('#layers tbody tr.merged-row')?.classList.toggle('selected', index === 'merged');
@@ -712,6 +713,7 @@ function selectLayer(index) {
 }
 
 async function loadTree(index) {
+  const keep = state.treeLayer === index ? state.selectedPath : '';
   state.treeLayer = null;
   tree.clear();
   if (index === 'merged') {
@@ -730,10 +732,10 @@ async function loadTree(index) {
       return;
     }
   }
-  await loadTable(index);
+  await loadTable(index, keep);
 }
 
-async function loadTable(index) {
+async function loadTable(index, keep = '') {
   try {
     const table = index === 'merged' ? await primary.call('mergedTable') : await primary.call('table', { index });
     if (state.selectedLayer !== index) return;
@@ -749,6 +751,8 @@ async function loadTable(index) {
     if (want && state.fragment.layer === index) {
       state.fragment.path = '';
       if (tree.reveal(want)) schedulePreview(tree.info(tree.selected));
+    } else if (keep) {
+      tree.reveal(keep);
     }
     updateTreeInfo();
   } catch (e) {
@@ -932,6 +936,7 @@ async function showPreview(layer, info) {
   if (layer == null) return;
   const token = ++previewToken;
   const pane = $('#preview');
+  pane.replaceChildren(h('h4', {}, `/${info.path}`), h('p', { class: 'muted small' }, 'Loading…'));
   if (layer === 'merged') { await showMergedPreview(info, token); return; }
   try {
     const d = await primary.call('entry', { index: layer, path: info.path });

@@ -128,6 +128,14 @@ async function openFile(path) {
   await page.setInputFiles('#file-input', path);
 }
 
+/** Waits until the preview pane shows `path` with a body of `selector`. */
+async function waitPreview(path, selector) {
+  await page.waitForFunction(([p, sel]) => {
+    const pane = document.querySelector('#preview');
+    return pane.querySelector('h4')?.textContent === `/${p}` && (!sel || pane.querySelector(sel));
+  }, [path, selector], { timeout: TIMEOUT });
+}
+
 async function waitVerified() {
   await page.waitForSelector('#overall-badge', { timeout: TIMEOUT });
   return (await page.textContent('#overall-badge')).trim();
@@ -205,7 +213,7 @@ test('a text file previews with line numbers; keyboard and filter work', async (
   const row = page.locator('#tree .row[data-path="somefile.txt"]');
   await row.waitFor({ timeout: TIMEOUT });
   await row.click();
-  await page.waitForSelector('#preview .text-preview', { timeout: TIMEOUT });
+  await waitPreview('somefile.txt', '.text-preview');
   assert.ok((await page.textContent('#preview .text-preview .src')).length > 0);
   assert.match(await page.textContent('#preview .text-preview .ln'), /^1/);
   assert.match(page.url(), /path=somefile.txt/);
@@ -222,7 +230,7 @@ test('a text file previews with line numbers; keyboard and filter work', async (
   await page.click('#tree .row[data-path="etc"]');
   await page.keyboard.press('ArrowDown');
   await page.waitForSelector('#tree .row.selected[data-path="etc/group"]');
-  await page.waitForSelector('#preview .text-preview', { timeout: TIMEOUT });
+  await waitPreview('etc/group', '.text-preview');
   assert.match(await page.textContent('#preview .text-preview .src'), /root/);
   assert.match(decodeURIComponent(page.url()), /filter=/);
   await page.fill('#filter', '');
@@ -231,7 +239,7 @@ test('a text file previews with line numbers; keyboard and filter work', async (
   // A binary file shows as hex.
   await page.fill('#filter', 'bin/busybox');
   await page.click('#tree .row[data-path="bin/busybox"]');
-  await page.waitForSelector('#preview .hex-preview', { timeout: TIMEOUT });
+  await waitPreview('bin/busybox', '.hex-preview');
   assert.match(await page.textContent('#preview .hex-preview'), /^00000000 {2}7f 45 4c 46/);
   await page.fill('#filter', '');
 });
@@ -253,7 +261,7 @@ test('merged image: provenance, efficiency, wasted files, advice, export', async
   await saved.waitFor({ timeout: TIMEOUT });
   assert.match(await saved.textContent(), /L13/);
   await saved.click();
-  await page.waitForSelector('#preview .text-preview', { timeout: TIMEOUT });
+  await waitPreview('root/saved.txt', '.text-preview');
   assert.match(await page.textContent('#preview'), /layer 7: added.*layer 13: modified/s);
   assert.match(page.url(), /layer=merged/);
   await page.locator('#files').scrollIntoViewIfNeeded();
@@ -404,7 +412,7 @@ test('opaque directory and multi-platform layout folder', async (t) => {
   await page.click('#layers tbody tr[data-layer="0"]');
   await page.locator('#tree .row[data-path="etc/platform"]').waitFor({ timeout: TIMEOUT });
   await page.click('#tree .row[data-path="etc/platform"]');
-  await page.waitForSelector('#preview .text-preview', { timeout: TIMEOUT });
+  await waitPreview('etc/platform', '.text-preview');
   assert.match(await page.textContent('#preview .text-preview .src'), /arm64/);
   await shot('09b-multiplatform');
 });
@@ -422,6 +430,17 @@ test('generated fixtures open and verify', async (t) => {
     assert.equal(verdict, 'all digests verified', `${name}: ${verdict}`);
   }
   await shot('10-generated-last');
+});
+
+test('the URL fragment restores layer, path and filter', async () => {
+  await page.goto(`${base}?restore=1#layer=9&path=root%2Fexample&filter=exam`);
+  await page.setInputFiles('#file-input', DOCKER);
+  await waitVerified();
+  await page.waitForSelector('#tree .row.selected[data-path="root/example"]', { timeout: TIMEOUT });
+  assert.equal(await page.inputValue('#filter'), 'exam');
+  await waitPreview('root/example', 'dl');
+  assert.match(await page.textContent('#preview'), /deleted in this layer/);
+  await page.fill('#filter', '');
 });
 
 test('the sample button opens the bundled sample image', async (t) => {
