@@ -31,6 +31,8 @@ struct Row {
     bytes: Option<u64>,
     samples: Vec<Sample>,
     note: String,
+    /// 1-minute load average before the first run (other work on the machine).
+    load: f64,
 }
 
 impl Row {
@@ -52,6 +54,11 @@ impl Row {
 
     fn mb_per_s(&self) -> Option<f64> {
         self.bytes.map(|b| b as f64 / 1e6 / self.median_wall())
+    }
+
+    /// Throughput per CPU-second: less sensitive to a busy machine.
+    fn mb_per_cpu_s(&self) -> Option<f64> {
+        self.bytes.map(|b| b as f64 / 1e6 / self.median_cpu())
     }
 
     fn ok(&self) -> bool {
@@ -157,7 +164,16 @@ pub fn run(runs: usize, with_dive: bool) -> Result<()> {
     Ok(())
 }
 
-/// Times `cmd` `runs` times under `/usr/bin/time -v`.
+/// The 1-minute load average.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(f64::NAN)
+}
+
+/// Times `cmd` `runs` times under `/usr/bin/time -v`. Its stdout goes to a
+/// log under target/xtask-bench/ (or nowhere, for gzip writing data).
 fn bench(
     root: &Path,
     work: &Path,
@@ -167,7 +183,9 @@ fn bench(
     runs: usize,
 ) -> Result<Row> {
     let command = cmd.join(" ");
-    println!("\n== {label}\n$ {command}");
+    let load = load_average();
+    println!("\n== {label}  (load average {load:.2})\n$ {command}");
+    let discard_stdout = cmd.first().is_some_and(|p| p == "gzip");
     let mut samples = Vec::new();
     let mut note = String::new();
     for i in 0..runs {
@@ -179,8 +197,13 @@ fn bench(
             .arg(&time_file)
             .args(&cmd)
             .current_dir(root);
+        let stdout = if discard_stdout {
+            Stdio::null()
+        } else {
+            Stdio::from(File::create(&log)?)
+        };
         c.stdin(Stdio::null())
-            .stdout(File::create(&log)?)
+            .stdout(stdout)
             .stderr(File::create(work.join(format!("{}.err", slug(label))))?);
         c.status()
             .with_context(|| format!("running /usr/bin/time {command}"))?;
@@ -210,6 +233,7 @@ fn bench(
         bytes,
         samples,
         note,
+        load,
     })
 }
 
@@ -311,7 +335,14 @@ fn render(data: &BenchData, rows: &[Row], notes: &[String], runs: usize) -> Stri
 
     md.push_str("\n## Results\n\n");
     md.push_str("MB/s is over uncompressed layer bytes (all layers for verify and dive, the largest layer for gunzip).\n\n");
-    md.push_str("| what | median wall | CPU (user+sys) | MB/s | peak RSS | exit |\n|---|---:|---:|---:|---:|---|\n");
+    md.push_str(
+        "MB/CPU-s divides by user+sys time instead of wall time: it moves less when other work shares the \
+         machine (the load column is the 1-minute load average before the first run; 2 cores).\n\n",
+    );
+    md.push_str(
+        "| what | median wall | CPU (user+sys) | MB/s | MB/CPU-s | peak RSS | load | exit |\n\
+         |---|---:|---:|---:|---:|---:|---:|---|\n",
+    );
     for row in rows {
         let exit = if row.ok() {
             "0".to_string()
@@ -319,12 +350,14 @@ fn render(data: &BenchData, rows: &[Row], notes: &[String], runs: usize) -> Stri
             format!("**failed**: {}", row.note.replace('|', "\\|"))
         };
         md.push_str(&format!(
-            "| {} | {:.2} s | {:.2} s | {} | {:.1} MB | {} |\n",
+            "| {} | {:.2} s | {:.2} s | {} | {} | {:.1} MB | {:.1} | {} |\n",
             row.label,
             row.median_wall(),
             row.median_cpu(),
             row.mb_per_s().map_or("–".into(), |v| format!("{v:.0}")),
+            row.mb_per_cpu_s().map_or("–".into(), |v| format!("{v:.0}")),
             row.max_rss_mb(),
+            row.load,
             exit
         ));
     }
@@ -334,10 +367,24 @@ fn render(data: &BenchData, rows: &[Row], notes: &[String], runs: usize) -> Stri
 
     md.push_str("\n## Targets\n\n");
     md.push_str(&targets(rows));
+    md.push_str(
+        "\nThe gzip target is read per uncompressed byte: verify decodes every layer while the baseline \
+         decodes only the largest, so the raw wall-time ratio mostly counts how many more bytes verify has \
+         to inflate; both are shown. All figures are from a shared 2-core machine; compare them with the \
+         load column before drawing conclusions.\n",
+    );
 
     md.push_str("\n## Commands\n\nFrom the repository root, after `cargo xtask gen` and `cargo build --release -p layerscope-cli -p xtask`:\n\n```sh\n");
     for row in rows {
-        md.push_str(&format!("/usr/bin/time -v {}\n", row.command));
+        md.push_str(&format!(
+            "/usr/bin/time -v {}{}\n",
+            row.command,
+            if row.command.starts_with("gzip") {
+                " > /dev/null"
+            } else {
+                ""
+            }
+        ));
     }
     md.push_str("```\n\n");
     md.push_str(
