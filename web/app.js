@@ -194,8 +194,11 @@ function showBanner(kind, title, text) {
 
 function showError(e, context = '') {
   if (e?.name === 'AbortError') return;
-  const details = e?.details ? Object.entries(e.details).filter(([k]) => k !== 'kind').map(([k, v]) => `${k}: ${v}`).join(', ') : '';
-  showBanner('error', `${context}${e?.name || 'Error'}:`, `${e?.message || e}${details ? `\n(${details})` : ''}`);
+  const message = String(e?.message || e);
+  const details = e?.details ? Object.entries(e.details)
+    .filter(([k, v]) => k !== 'kind' && !message.includes(String(v)))
+    .map(([k, v]) => `${k}: ${v}`).join(', ') : '';
+  showBanner('error', `${context}${e?.name || 'Error'}:`, `${message}${details ? `\n(${details})` : ''}`);
 }
 
 function hideBanner() { $('#banner').hidden = true; }
