@@ -922,7 +922,8 @@ let previewUrl = null;
 
 function schedulePreview(info) {
   clearTimeout(previewTimer);
-  previewTimer = setTimeout(() => showPreview(state.treeLayer, info), 80);
+  const layer = state.treeLayer;
+  previewTimer = setTimeout(() => showPreview(layer, info), 80);
 }
 
 function modeString(mode, kind) {

@@ -443,6 +443,21 @@ test('the URL fragment restores layer, path and filter', async () => {
   await page.fill('#filter', '');
 });
 
+test('dropping a file on the page opens it', async () => {
+  await page.click('#close-image');
+  const b64 = readFileSync(OCI_GZIP).toString('base64');
+  const dataTransfer = await page.evaluateHandle((data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'dropped-oci.tar', { type: 'application/x-tar' }));
+    return dt;
+  }, b64);
+  await page.dispatchEvent('#dropzone', 'dragover', { dataTransfer });
+  await page.dispatchEvent('#dropzone', 'drop', { dataTransfer });
+  assert.equal(await waitVerified(), 'all digests verified');
+  assert.match(await page.textContent('#image-subtitle'), /dropped-oci\.tar/);
+});
+
 test('the sample button opens the bundled sample image', async (t) => {
   await page.click('#close-image');
   await page.click('#sample');
