@@ -4,7 +4,9 @@
 //! binary must exit 0, 1 or 2 on it (never 101, never a panic message).
 //!
 //! The corpus is made by `tests/hostile/make_corpus.py`; cases too big to
-//! commit are built here as sparse files (see [`generate`]).
+//! commit are built here as sparse files (see [`generate`]). Set
+//! `HOSTILE_CASE=<name>` to run one case; run with `--nocapture` to see
+//! each case's outcome and time.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
