@@ -293,3 +293,52 @@ fn a_copy() -> Session {
     scan_all(&mut s);
     s
 }
+
+macro_rules! layout_file {
+    ($name:literal) => {
+        (
+            $name,
+            include_bytes!(concat!("../../../shared/fixtures/go-containerregistry/layout/test_index_one_image/", $name))
+                .as_slice(),
+        )
+    };
+}
+
+#[wasm_bindgen_test]
+fn opens_a_layout_folder_from_a_map_of_files() {
+    let files = [
+        layout_file!("oci-layout"),
+        layout_file!("index.json"),
+        layout_file!("blobs/sha256/98ceaf93e482fe91b9bfd6bba07137c098e49ee2d55e69f09fb6c951e75e0e46"),
+        layout_file!("blobs/sha256/381d958b555884ba59574ab5c066e9f6116b5aec3567675aa13bec63331f0810"),
+        layout_file!("blobs/sha256/492b89b9dd3cda4596f94916d17f6901455fb8bd7f4c5a2a90df8d39c90f48a0"),
+    ];
+    let map = js_sys::Map::new();
+    for (path, bytes) in files {
+        map.set(&JsValue::from_str(path), &blob(bytes));
+    }
+    let mut session = Session::new();
+    let opened = session.open(map.clone().into(), None).unwrap();
+    assert_eq!(str_at(&opened, "format"), "oci-layout");
+    assert_eq!(str_at(&opened, "plans.0.location.type"), "layoutFile");
+    for i in 0..session.layer_count() {
+        session.scan_layer(i, None).unwrap();
+    }
+    assert_eq!(get(&session.report().unwrap(), "verification.ok"), JsValue::TRUE);
+    // An extra worker scans from the same map.
+    let plan = js_sys::JSON::stringify(&get(&opened, "plans.0")).unwrap().as_string().unwrap();
+    let result = Session::scan_layer_range(map.clone().into(), plan, None, None).unwrap();
+    assert!(num_at(&result, "summary.entryCount") >= 0.0);
+    // A missing blob is a missing layer.
+    map.delete(&JsValue::from_str(
+        "blobs/sha256/381d958b555884ba59574ab5c066e9f6116b5aec3567675aa13bec63331f0810",
+    ));
+    let mut session = Session::new();
+    match session.open(map.into(), None) {
+        Err(error) => assert_eq!(error_name(&error), "MissingError"),
+        Ok(opened) => {
+            let statuses: Vec<String> = Array::from(&get(&opened, "layers")).iter().map(|l| str_at(&l, "status")).collect();
+            assert!(statuses.iter().any(|s| s == "missing"), "{statuses:?}");
+        }
+    }
+}
