@@ -55,9 +55,14 @@ impl Analysis {
         advice: Vec<Advice>,
         warnings: Vec<layerscope::model::Warning>,
     ) -> Analysis {
-        let merged_index = merged.iter().enumerate().map(|(i, e)| (e.path.clone(), i)).collect();
+        let merged_index = merged
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.path.clone(), i))
+            .collect();
         let count = changes.len();
-        let mut actions: Vec<HashMap<String, ChangeAction>> = (0..count).map(|_| HashMap::new()).collect();
+        let mut actions: Vec<HashMap<String, ChangeAction>> =
+            (0..count).map(|_| HashMap::new()).collect();
         for layer in &changes {
             if let Some(map) = actions.get_mut(layer.layer) {
                 for change in &layer.changes {
@@ -109,7 +114,11 @@ impl Analysis {
         if entry.implied {
             flags |= crate::tree::flag::IMPLICIT;
         }
-        if entry.history.iter().any(|e| e.action == ChangeAction::Modified) {
+        if entry
+            .history
+            .iter()
+            .any(|e| e.action == ChangeAction::Modified)
+        {
             flags |= MODIFIED_LATER;
         }
         if entry.hardlink_to.is_some() {
@@ -205,7 +214,10 @@ impl<'a> AnalysisView<'a> {
                 wasted_bytes: d.wasted_bytes,
                 size_bytes: d.size_bytes,
                 user_size_bytes: d.user_size_bytes,
-                wasted_user_percent: d.wasted_user_percent.is_finite().then_some(d.wasted_user_percent),
+                wasted_user_percent: d
+                    .wasted_user_percent
+                    .is_finite()
+                    .then_some(d.wasted_user_percent),
                 inefficiency_count: d.inefficiencies.len(),
                 inefficiencies: d.inefficiencies.iter().rev().take(100).collect(),
             },
@@ -218,7 +230,10 @@ impl<'a> AnalysisView<'a> {
                 file_count: w.files.len(),
                 files: w.files.get(..w.files.len().min(200)).unwrap_or_default(),
                 duplicate_count: w.duplicates.len(),
-                duplicates: w.duplicates.get(..w.duplicates.len().min(100)).unwrap_or_default(),
+                duplicates: w
+                    .duplicates
+                    .get(..w.duplicates.len().min(100))
+                    .unwrap_or_default(),
             },
             changes: a
                 .changes

@@ -66,6 +66,9 @@ fn value_to_js(value: &Value) -> JsValue {
 }
 
 /// Parses a JSON argument, naming it in the error.
-pub fn from_json<T: serde::de::DeserializeOwned>(what: &'static str, text: &str) -> Result<T, WasmError> {
+pub fn from_json<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    text: &str,
+) -> Result<T, WasmError> {
     serde_json::from_str(text).map_err(|source| WasmError::BadJson { what, source })
 }

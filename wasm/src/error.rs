@@ -86,7 +86,9 @@ fn fill_details(details: &Object, error: &Error) {
     let offset = |o: u64| set(details, "offset", number(o));
     let path = |p: &str| set(details, "path", JsValue::from_str(p));
     match error {
-        Error::Io { what, offset: o, .. } => {
+        Error::Io {
+            what, offset: o, ..
+        } => {
             path(what);
             offset(*o);
         }
@@ -100,12 +102,17 @@ fn fill_details(details: &Object, error: &Error) {
             set(details, "expected", number(*expected));
             set(details, "available", number(*available));
         }
-        Error::Json { member, .. } | Error::Schema { member, .. } | Error::Digest { member, .. } => path(member),
+        Error::Json { member, .. }
+        | Error::Schema { member, .. }
+        | Error::Digest { member, .. } => path(member),
         Error::Missing { what, path: p } => {
             path(p);
             set(details, "what", JsValue::from_str(what));
         }
-        Error::UnsupportedCompression { layer: l, compression } => {
+        Error::UnsupportedCompression {
+            layer: l,
+            compression,
+        } => {
             layer(*l);
             set(details, "compression", JsValue::from_str(compression));
         }
@@ -119,11 +126,17 @@ fn fill_details(details: &Object, error: &Error) {
             offset(*compressed_offset);
             set(details, "compression", JsValue::from_str(compression));
         }
-        Error::LayerTar { layer: l, offset: o, .. } => {
+        Error::LayerTar {
+            layer: l,
+            offset: o,
+            ..
+        } => {
             layer(*l);
             offset(*o);
         }
-        Error::Limit { what, limit, value, .. } => {
+        Error::Limit {
+            what, limit, value, ..
+        } => {
             path(what);
             set(details, "limit", JsValue::from_str(limit));
             set(details, "value", number(*value));

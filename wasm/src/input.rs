@@ -13,7 +13,10 @@ use web_sys::{Blob, FileReaderSync};
 const CHUNK: u64 = 2 << 20;
 
 enum Backing {
-    Blob { blob: Blob, reader: Option<FileReaderSync> },
+    Blob {
+        blob: Blob,
+        reader: Option<FileReaderSync>,
+    },
     Bytes(Uint8Array),
 }
 
@@ -75,7 +78,9 @@ impl InputReader {
         if let Some(blob) = value.dyn_ref::<Blob>() {
             Some(InputReader::blob(blob.clone()))
         } else {
-            value.dyn_ref::<Uint8Array>().map(|b| InputReader::bytes(b.clone()))
+            value
+                .dyn_ref::<Uint8Array>()
+                .map(|b| InputReader::bytes(b.clone()))
         }
     }
 
@@ -102,7 +107,10 @@ impl InputReader {
                 let reader = match reader {
                     Some(r) => r,
                     None => reader.insert(FileReaderSync::new().map_err(|e| {
-                        js_io_error("FileReaderSync is unavailable (blobs can only be read in a worker)", e)
+                        js_io_error(
+                            "FileReaderSync is unavailable (blobs can only be read in a worker)",
+                            e,
+                        )
                     })?),
                 };
                 let slice = blob
@@ -118,7 +126,10 @@ impl InputReader {
         }
         self.buf_start = start;
         if self.buf.is_empty() && start < end {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file became shorter while reading"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the file became shorter while reading",
+            ));
         }
         Ok(())
     }
@@ -151,7 +162,8 @@ impl Seek for InputReader {
             SeekFrom::End(d) => self.len.checked_add_signed(d),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        let target = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        let target = target
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
         self.pos = target;
         Ok(target)
     }
@@ -172,7 +184,10 @@ impl JsLayoutDir {
 
     /// The `Blob` stored under `path`, if any.
     pub fn blob(&self, path: &str) -> Option<Blob> {
-        self.files.get(&JsValue::from_str(path)).dyn_into::<Blob>().ok()
+        self.files
+            .get(&JsValue::from_str(path))
+            .dyn_into::<Blob>()
+            .ok()
     }
 }
 
@@ -182,9 +197,12 @@ impl LayoutDir for JsLayoutDir {
     }
 
     fn open_file(&mut self, path: &str) -> io::Result<Box<dyn Read + '_>> {
-        let blob = self
-            .blob(path)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{path} is not in the dropped folder")))?;
+        let blob = self.blob(path).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{path} is not in the dropped folder"),
+            )
+        })?;
         Ok(Box::new(InputReader::blob(blob)))
     }
 }

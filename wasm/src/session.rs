@@ -11,7 +11,8 @@ use layerscope::model::{BlobLocation, Check, CheckedObject, EntryKind, LayerPlan
 use layerscope::overlay::diff::{DiffSide, diff_images};
 use layerscope::overlay::{Overlay, SourceOpener, advise, dive_efficiency};
 use layerscope::{
-    Error, ImageSource, InspectReport, LayoutDirSource, Limits, OpenOptions, OpenedImage, TarSource, open_image,
+    Error, ImageSource, InspectReport, LayoutDirSource, Limits, OpenOptions, OpenedImage,
+    TarSource, open_image,
 };
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -278,7 +279,11 @@ impl Session {
     /// the layer's view (status, checks); on failure records it in the
     /// report and throws.
     #[wasm_bindgen(js_name = scanLayer)]
-    pub fn scan_layer(&mut self, index: usize, progress: Option<Function>) -> Result<JsValue, JsValue> {
+    pub fn scan_layer(
+        &mut self,
+        index: usize,
+        progress: Option<Function>,
+    ) -> Result<JsValue, JsValue> {
         Ok(self.scan_layer_inner(index, progress)?)
     }
 
@@ -289,7 +294,12 @@ impl Session {
         let result = match &plan.location {
             None => Err(Error::Missing {
                 what: format!("layer {index} blob"),
-                path: plan.digest.as_ref().or(plan.name_digest.as_ref()).map(|d| d.blob_path()).unwrap_or_default(),
+                path: plan
+                    .digest
+                    .as_ref()
+                    .or(plan.name_digest.as_ref())
+                    .map(|d| d.blob_path())
+                    .unwrap_or_default(),
             }),
             Some(location) => source
                 .as_dyn()
@@ -313,10 +323,11 @@ impl Session {
     /// (`bytes` is its `scan` field). Returns the layer's view.
     #[wasm_bindgen(js_name = addScan)]
     pub fn add_scan(&mut self, bytes: &[u8]) -> Result<JsValue, JsValue> {
-        let scan: LayerScan = serde_json::from_slice(bytes).map_err(|source| WasmError::BadJson {
-            what: "scan",
-            source,
-        })?;
+        let scan: LayerScan =
+            serde_json::from_slice(bytes).map_err(|source| WasmError::BadJson {
+                what: "scan",
+                source,
+            })?;
         self.plan(scan.index)?;
         Ok(self.store(scan)?)
     }
@@ -356,7 +367,11 @@ impl Session {
             index,
             layer: report.layers.get(index),
             checks,
-            warnings: report.warnings.iter().filter(|w| w.layer == Some(index)).collect(),
+            warnings: report
+                .warnings
+                .iter()
+                .filter(|w| w.layer == Some(index))
+                .collect(),
             image_ok: report.verification.ok,
         })
     }
@@ -389,10 +404,23 @@ impl Session {
         limit: Option<usize>,
         sort: Option<String>,
     ) -> Result<JsValue, JsValue> {
-        Ok(self.list_inner(index, dir, offset.unwrap_or(0), limit.unwrap_or(DEFAULT_PAGE), sort.as_deref())?)
+        Ok(self.list_inner(
+            index,
+            dir,
+            offset.unwrap_or(0),
+            limit.unwrap_or(DEFAULT_PAGE),
+            sort.as_deref(),
+        )?)
     }
 
-    fn list_inner(&mut self, index: usize, dir: &str, offset: usize, limit: usize, sort: Option<&str>) -> Result<JsValue> {
+    fn list_inner(
+        &mut self,
+        index: usize,
+        dir: &str,
+        offset: usize,
+        limit: usize,
+        sort: Option<&str>,
+    ) -> Result<JsValue> {
         let dir = dir.trim_matches('/');
         self.ensure_tree(index)?;
         let (tree, scan) = self.tree_and_scan(index)?;
@@ -401,9 +429,17 @@ impl Session {
                 path: dir.to_owned(),
             })
         })?;
-        let size_of = |n: &crate::tree::Node| n.entry.and_then(|i| scan.entries.get(i)).map_or(0, |e| e.size);
+        let size_of = |n: &crate::tree::Node| {
+            n.entry
+                .and_then(|i| scan.entries.get(i))
+                .map_or(0, |e| e.size)
+        };
         match sort {
-            Some("size") => children.sort_by(|a, b| size_of(b).cmp(&size_of(a)).then_with(|| a.path.cmp(&b.path))),
+            Some("size") => children.sort_by(|a, b| {
+                size_of(b)
+                    .cmp(&size_of(a))
+                    .then_with(|| a.path.cmp(&b.path))
+            }),
             _ => children.sort_by(|a, b| a.path.cmp(&b.path)),
         }
         let total = children.len();
@@ -457,14 +493,16 @@ impl Session {
             }
             paths.push_str(&node.path.replace('\n', "\u{FFFD}"));
             kinds.push(node.kind);
-            let change = self
-                .analysis
-                .as_ref()
-                .map_or(0, |a| a.layer_flags(index, &node.path, node.kind == crate::tree::code::DELETED));
+            let change = self.analysis.as_ref().map_or(0, |a| {
+                a.layer_flags(index, &node.path, node.kind == crate::tree::code::DELETED)
+            });
             flags.push(node.flags | change);
             let size = match node.kind {
                 crate::tree::code::DELETED => 0,
-                _ => node.entry.and_then(|e| scan.entries.get(e)).map_or(0, |e| e.size),
+                _ => node
+                    .entry
+                    .and_then(|e| scan.entries.get(e))
+                    .map_or(0, |e| e.size),
             };
             sizes.push(size);
         }
@@ -506,7 +544,9 @@ impl Session {
             data_size: Option<u64>,
         }
         let data_size = match node.kind {
-            crate::tree::code::FILE | crate::tree::code::HARDLINK => resolve_file(scan, path).ok().map(|e| e.size),
+            crate::tree::code::FILE | crate::tree::code::HARDLINK => {
+                resolve_file(scan, path).ok().map(|e| e.size)
+            }
             _ => None,
         };
         to_js(&Details {
@@ -520,11 +560,21 @@ impl Session {
     /// links are followed within the layer), at most `max_bytes` bytes when
     /// given. Reads the layer blob again through the decoder.
     #[wasm_bindgen(js_name = readFile)]
-    pub fn read_file(&mut self, index: usize, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array, JsValue> {
+    pub fn read_file(
+        &mut self,
+        index: usize,
+        path: &str,
+        max_bytes: Option<f64>,
+    ) -> Result<Uint8Array, JsValue> {
         Ok(self.read_inner(index, path, max_bytes)?)
     }
 
-    fn read_inner(&mut self, index: usize, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array> {
+    fn read_inner(
+        &mut self,
+        index: usize,
+        path: &str,
+        max_bytes: Option<f64>,
+    ) -> Result<Uint8Array> {
         let path = path.trim_matches('/');
         let scan = self.scan(index)?;
         let entry = resolve_file(scan, path)?;
@@ -590,7 +640,11 @@ impl Session {
             self.analyze_inner()?;
         }
         let analysis = self.analysis.as_ref().ok_or(WasmError::NotOpen)?;
-        let rows: Vec<&layerscope::overlay::MergedEntry> = analysis.merged.iter().filter(|e| !e.path.is_empty()).collect();
+        let rows: Vec<&layerscope::overlay::MergedEntry> = analysis
+            .merged
+            .iter()
+            .filter(|e| !e.path.is_empty())
+            .collect();
         let mut paths = String::new();
         let mut kinds = Vec::with_capacity(rows.len());
         let mut flags = Vec::with_capacity(rows.len());
@@ -604,7 +658,12 @@ impl Session {
             kinds.push(Analysis::merged_kind(entry));
             flags.push(Analysis::merged_flags(entry));
             sizes.push(entry.size);
-            layers.push(entry.layer.and_then(|l| i32::try_from(l).ok()).unwrap_or(-1));
+            layers.push(
+                entry
+                    .layer
+                    .and_then(|l| i32::try_from(l).ok())
+                    .unwrap_or(-1),
+            );
         }
         let object = js_sys::Object::new();
         let set = |key: &str, value: JsValue| {
@@ -632,14 +691,22 @@ impl Session {
             .merged_index
             .get(path)
             .and_then(|&i| analysis.merged.get(i))
-            .ok_or_else(|| WasmError::from(Error::from(RequestError::NoSuchPath { path: path.to_owned() })))?;
+            .ok_or_else(|| {
+                WasmError::from(Error::from(RequestError::NoSuchPath {
+                    path: path.to_owned(),
+                }))
+            })?;
         Ok(to_js(entry)?)
     }
 
     /// The content of the regular file at `path` in the merged image (at
     /// most `max_bytes` when given), read from the layer that supplies it.
     #[wasm_bindgen(js_name = readMerged)]
-    pub fn read_merged(&mut self, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array, JsValue> {
+    pub fn read_merged(
+        &mut self,
+        path: &str,
+        max_bytes: Option<f64>,
+    ) -> Result<Uint8Array, JsValue> {
         Ok(self.read_merged_inner(path, max_bytes)?)
     }
 
@@ -653,9 +720,16 @@ impl Session {
             .merged_index
             .get(path)
             .and_then(|&i| analysis.merged.get(i))
-            .ok_or_else(|| Error::from(RequestError::NoSuchPath { path: path.to_owned() }))?;
+            .ok_or_else(|| {
+                Error::from(RequestError::NoSuchPath {
+                    path: path.to_owned(),
+                })
+            })?;
         let (Some(layer), EntryKind::File) = (entry.source_layer, entry.kind) else {
-            return Err(Error::from(RequestError::NotAFile { path: path.to_owned() }).into());
+            return Err(Error::from(RequestError::NotAFile {
+                path: path.to_owned(),
+            })
+            .into());
         };
         let want = match max_bytes {
             Some(max) if max >= 0.0 && max < entry.size as f64 => max as u64,
@@ -669,18 +743,27 @@ impl Session {
     /// root filesystem when `layer` is undefined, else layer `layer`'s own
     /// changes as one layer (with whiteouts). Returns the export summary.
     #[wasm_bindgen(js_name = exportTar)]
-    pub fn export_tar(&mut self, layer: Option<usize>, chunk: Function) -> Result<JsValue, JsValue> {
+    pub fn export_tar(
+        &mut self,
+        layer: Option<usize>,
+        chunk: Function,
+    ) -> Result<JsValue, JsValue> {
         Ok(self.export_inner(layer, chunk)?)
     }
 
     fn export_inner(&mut self, layer: Option<usize>, chunk: Function) -> Result<JsValue> {
         let opened = self.opened.as_ref().ok_or(WasmError::NotOpen)?;
-        let locations: Vec<Option<BlobLocation>> = opened.layers.iter().map(|p| p.location.clone()).collect();
+        let locations: Vec<Option<BlobLocation>> =
+            opened.layers.iter().map(|p| p.location.clone()).collect();
         let slices = self
             .scans
             .iter()
             .enumerate()
-            .map(|(i, s)| s.as_ref().map(|s| s.entries.as_slice()).ok_or(WasmError::NotScanned(i)))
+            .map(|(i, s)| {
+                s.as_ref()
+                    .map(|s| s.entries.as_slice())
+                    .ok_or(WasmError::NotScanned(i))
+            })
             .collect::<Result<Vec<_>>>()?;
         let overlay = match layer {
             None => Overlay::new(&slices),
@@ -708,11 +791,21 @@ impl Session {
     /// changed between the merged trees, config and history differences,
     /// shared base layers. Both sessions need every layer scanned. Lists
     /// are trimmed to `limit` rows each (default 5000); the counts are exact.
-    pub fn diff(&mut self, other: &mut Session, with_mtime: Option<bool>, limit: Option<usize>) -> Result<JsValue, JsValue> {
+    pub fn diff(
+        &mut self,
+        other: &mut Session,
+        with_mtime: Option<bool>,
+        limit: Option<usize>,
+    ) -> Result<JsValue, JsValue> {
         Ok(self.diff_inner(other, with_mtime.unwrap_or(false), limit.unwrap_or(5000))?)
     }
 
-    fn diff_inner(&mut self, other: &mut Session, with_mtime: bool, limit: usize) -> Result<JsValue> {
+    fn diff_inner(
+        &mut self,
+        other: &mut Session,
+        with_mtime: bool,
+        limit: usize,
+    ) -> Result<JsValue> {
         if self.analysis.is_none() {
             self.analyze_inner()?;
         }
@@ -809,12 +902,16 @@ impl Session {
                 source: e,
             })
         };
-        let skipped = io::copy(&mut (&mut stage).take(skip), &mut io::sink()).map_err(|e| failed(&mut stage, 0, e))?;
+        let skipped = io::copy(&mut (&mut stage).take(skip), &mut io::sink())
+            .map_err(|e| failed(&mut stage, 0, e))?;
         if skipped < skip {
             return Err(Error::LayerTar {
                 layer: index,
                 offset: skipped,
-                source: io::Error::new(io::ErrorKind::UnexpectedEof, "layer stream ends before the file's data"),
+                source: io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "layer stream ends before the file's data",
+                ),
             }
             .into());
         }
@@ -920,12 +1017,21 @@ fn describe(value: &JsValue) -> String {
     }
 }
 
-fn scan_range(input: JsValue, plan: &str, limits: Option<String>, progress: Option<Function>) -> Result<JsValue> {
+fn scan_range(
+    input: JsValue,
+    plan: &str,
+    limits: Option<String>,
+    progress: Option<Function>,
+) -> Result<JsValue> {
     let plan: LayerPlan = from_json("plan", plan)?;
     let limits = parse_limits(limits)?;
     let location = plan.location.clone().ok_or_else(|| Error::Missing {
         what: format!("layer {} blob", plan.index),
-        path: plan.digest.as_ref().map(|d| d.blob_path()).unwrap_or_default(),
+        path: plan
+            .digest
+            .as_ref()
+            .map(|d| d.blob_path())
+            .unwrap_or_default(),
     })?;
     let scan = match (&location, input.dyn_ref::<Map>()) {
         (BlobLocation::LayoutFile { .. }, Some(map)) => {
@@ -934,16 +1040,25 @@ fn scan_range(input: JsValue, plan: &str, limits: Option<String>, progress: Opti
             scan_layer(Progress::new(reader, progress), &plan, &limits)?
         }
         (BlobLocation::ArchiveRange { offset, size, .. }, None) => {
-            let mut reader = InputReader::from_js(&input).ok_or_else(|| WasmError::BadInput(describe(&input)))?;
-            io::Seek::seek(&mut reader, io::SeekFrom::Start(*offset)).map_err(|source| Error::Io {
-                what: location.path().to_owned(),
-                offset: 0,
-                source,
+            let mut reader = InputReader::from_js(&input)
+                .ok_or_else(|| WasmError::BadInput(describe(&input)))?;
+            io::Seek::seek(&mut reader, io::SeekFrom::Start(*offset)).map_err(|source| {
+                Error::Io {
+                    what: location.path().to_owned(),
+                    offset: 0,
+                    source,
+                }
             })?;
             let exact = ExactReader::new(reader.take(*size), *size);
             scan_layer(Progress::new(exact, progress), &plan, &limits)?
         }
-        _ => return Err(WasmError::BadInput(format!("{} for a {} location", describe(&input), location_kind(&location)))),
+        _ => {
+            return Err(WasmError::BadInput(format!(
+                "{} for a {} location",
+                describe(&input),
+                location_kind(&location)
+            )));
+        }
     };
     let bytes = serde_json::to_vec(&scan).map_err(|e| WasmError::Convert(e.to_string()))?;
     let summary = to_js(&RangeSummary {
@@ -958,7 +1073,11 @@ fn scan_range(input: JsValue, plan: &str, limits: Option<String>, progress: Opti
     })?;
     let object = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&object, &JsValue::from_str("summary"), &summary);
-    let _ = js_sys::Reflect::set(&object, &JsValue::from_str("scan"), &Uint8Array::from(bytes.as_slice()));
+    let _ = js_sys::Reflect::set(
+        &object,
+        &JsValue::from_str("scan"),
+        &Uint8Array::from(bytes.as_slice()),
+    );
     Ok(object.into())
 }
 

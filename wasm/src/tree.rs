@@ -164,7 +164,11 @@ impl DirIndex {
         if !dir.is_empty() && self.get(dir).is_none_or(|n| n.kind != code::DIR) {
             return None;
         }
-        let ids = self.children.get(dir).map(Vec::as_slice).unwrap_or_default();
+        let ids = self
+            .children
+            .get(dir)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         Some(ids.iter().filter_map(|&id| self.nodes.get(id)).collect())
     }
 
@@ -216,12 +220,20 @@ impl<'a> Listed<'a> {
             name,
             path: &node.path,
             kind: kind_name(node.kind),
-            size: if deleted { 0 } else { entry.map_or(0, |e| e.size) },
+            size: if deleted {
+                0
+            } else {
+                entry.map_or(0, |e| e.size)
+            },
             mode: entry.map(|e| e.mode),
             uid: entry.map(|e| e.uid),
             gid: entry.map(|e| e.gid),
             mtime: entry.map(|e| e.mtime),
-            link_target: if deleted { None } else { entry.and_then(|e| e.link_target.as_deref()) },
+            link_target: if deleted {
+                None
+            } else {
+                entry.and_then(|e| e.link_target.as_deref())
+            },
             whiteout: deleted,
             opaque: node.flags & flag::OPAQUE != 0,
             implicit: node.flags & flag::IMPLICIT != 0,
