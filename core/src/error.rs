@@ -267,5 +267,80 @@ impl Error {
     }
 }
 
+/// Where an error happened, as plain data (for JSON output and JS errors).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetails {
+    /// Layer index, when the error concerns a layer.
+    pub layer: Option<usize>,
+    /// Offset (in the archive, a member, or a layer's stream), when known.
+    pub offset: Option<u64>,
+    /// Member, blob or entry path, when known.
+    pub path: Option<String>,
+    /// The limit's name, for limit errors.
+    pub limit: Option<&'static str>,
+    /// The CLI flag that raises the limit, for limit errors.
+    pub flag: Option<&'static str>,
+}
+
+impl Error {
+    /// The structured location of the error.
+    pub fn details(&self) -> ErrorDetails {
+        let mut d = ErrorDetails::default();
+        match self {
+            Error::Io { what, offset, .. } => {
+                d.path = Some(what.clone());
+                d.offset = Some(*offset);
+            }
+            Error::ArchiveTar { offset, .. } => d.offset = Some(*offset),
+            Error::Truncated {
+                what, available, ..
+            } => {
+                d.path = Some(what.clone());
+                d.offset = Some(*available);
+            }
+            Error::Json { member, .. }
+            | Error::Schema { member, .. }
+            | Error::Digest { member, .. } => {
+                d.path = Some(member.clone());
+            }
+            Error::Missing { path, .. } => d.path = Some(path.clone()),
+            Error::UnsupportedCompression { layer, .. } => d.layer = Some(*layer),
+            Error::Decompress {
+                layer,
+                compressed_offset,
+                ..
+            } => {
+                d.layer = Some(*layer);
+                d.offset = Some(*compressed_offset);
+            }
+            Error::LayerTar { layer, offset, .. } => {
+                d.layer = Some(*layer);
+                d.offset = Some(*offset);
+            }
+            Error::Limit {
+                what, limit, flag, ..
+            } => {
+                d.path = Some(what.clone());
+                d.limit = Some(limit);
+                d.flag = Some(flag);
+            }
+            Error::ContentChanged { layer, path } => {
+                d.layer = Some(*layer);
+                d.path = Some(path.clone());
+            }
+            Error::Request(RequestError::NoSuchLayer { index, .. }) => d.layer = Some(*index),
+            Error::Request(RequestError::NoSuchPath { path } | RequestError::NotAFile { path }) => {
+                d.path = Some(path.clone());
+            }
+            Error::NotAnImage { .. }
+            | Error::NoSuchImage { .. }
+            | Error::NoImage { .. }
+            | Error::AmbiguousPlatform { .. } => {}
+        }
+        d
+    }
+}
+
 /// Result alias for the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bounds on what one image may make the core hold or do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct Limits {
     /// Largest JSON document (manifest.json, index, manifest, config) read into memory.
     pub max_json_bytes: u64,

@@ -252,7 +252,7 @@ pub fn report_error(failure: &Failure, json: bool) -> ExitCode {
     let error = &failure.error;
     if json {
         let value = serde_json::json!({
-            "error": { "kind": error.kind(), "message": error.to_string() }
+            "error": { "kind": error.kind(), "message": error.to_string(), "details": error.details() }
         });
         println!("{value}");
     }
