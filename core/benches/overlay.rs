@@ -4,13 +4,17 @@
 //! the merged-tree view built from it.
 //!
 //! Run: `cargo bench -p layerscope --bench overlay`.
+//!
+//! For load-independent comparisons, one merge (plus the tree view) of N
+//! entries without criterion:
+//! `LAYERSCOPE_OVERLAY_ONCE=100000 valgrind --tool=callgrind target/release/deps/overlay-*`.
 
 #![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use layerscope::model::{Entry, EntryKind, Whiteout};
 use layerscope::overlay::Overlay;
 
@@ -117,4 +121,44 @@ fn merge(c: &mut Criterion) {
 }
 
 criterion_group!(benches, merge);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(total) = std::env::var("LAYERSCOPE_OVERLAY_ONCE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let layers = synthetic(total);
+        let refs: Vec<&[Entry]> = layers.iter().map(Vec::as_slice).collect();
+        let start = std::time::Instant::now();
+        let overlay = Overlay::new(&refs);
+        let merged = start.elapsed();
+        let tree = overlay.entries();
+        let total_time = start.elapsed();
+        println!(
+            "{total} entries: merge {merged:?}, merge+tree {total_time:?} ({} paths, {} changes)",
+            tree.len(),
+            overlay
+                .changes()
+                .iter()
+                .map(|c| c.changes.len())
+                .sum::<usize>()
+        );
+        if std::env::var_os("LAYERSCOPE_OVERLAY_DIGEST").is_some() {
+            let json = serde_json::to_vec(&(
+                &tree,
+                overlay.changes(),
+                overlay.waste(),
+                overlay.warnings(),
+            ))
+            .unwrap_or_default();
+            println!(
+                "digest {:016x} ({} bytes)",
+                xxhash_rust::xxh3::xxh3_64(&json),
+                json.len()
+            );
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -120,15 +120,18 @@ fn tar_name(path: &str, dir: bool) -> String {
 fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
     let mut plan = Plan::default();
     let changed = |path: &str, node: &Node| base.get(path) != Some(*node);
+    let names = top.sorted();
     // Names of each inode that stay valid (unchanged in base and top).
     let mut anchor: HashMap<usize, String> = HashMap::new();
-    for (path, node) in &top.nodes {
+    for (id, node) in &names {
+        let path = top.path(*id);
         if !changed(path, node) {
-            anchor.entry(node.inode).or_insert_with(|| path.clone());
+            anchor.entry(node.inode).or_insert_with(|| path.to_owned());
         }
     }
     let mut emitted_dirs: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for (path, node) in &top.nodes {
+    for (id, node) in &names {
+        let path = top.path(*id);
         if !changed(path, node) {
             continue;
         }
@@ -137,7 +140,7 @@ fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
         };
         if inode.kind == EntryKind::Dir {
             plan.dirs.push(Item::Object {
-                path: path.clone(),
+                path: path.to_owned(),
                 inode: node.inode,
             });
             emitted_dirs.insert(path);
@@ -145,14 +148,14 @@ fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
         }
         if let Some(target) = anchor.get(&node.inode) {
             plan.links.push(Item::Link {
-                path: path.clone(),
+                path: path.to_owned(),
                 target: target.clone(),
             });
             continue;
         }
-        anchor.insert(node.inode, path.clone());
+        anchor.insert(node.inode, path.to_owned());
         let item = Item::Object {
-            path: path.clone(),
+            path: path.to_owned(),
             inode: node.inode,
         };
         let source = layers.get(inode.layer).and_then(|l| l.get(inode.entry));
@@ -164,7 +167,8 @@ fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
         }
     }
     // Whiteouts for base paths gone from top, top-most only.
-    for path in base.nodes.keys() {
+    for (id, _) in base.sorted() {
+        let path = base.path(id);
         if path.is_empty() || top.get(path).is_some() {
             continue;
         }

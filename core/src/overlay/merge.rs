@@ -20,29 +20,56 @@
 //!    target does not exist (or is a directory) is skipped with a warning.
 //! 5. A path listed twice in one layer: the last entry wins, with a warning.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use crate::model::{Entry, EntryKind, Warning, Whiteout};
 use crate::paths;
 
 use super::changes::{Change, ChangeAction, LayerChanges, Meta, RemovalCause, signed};
-use super::tree::{IMPLIED, Layers, Node, ResolveError, Tree, parent_of};
+use super::tree::{IMPLIED, Layers, Node, PathId, ResolveError, Tree, parent_of};
+
+/// [`Track::marks`] bit: the path's state before the layer is recorded.
+const TOUCHED: u8 = 1;
+/// [`Track::marks`] bit: one of this layer's entries placed the path.
+const PLACED: u8 = 2;
 
 /// Per-layer bookkeeping for the changeset.
-#[derive(Default)]
 struct Track {
+    /// Per path id: [`TOUCHED`] and [`PLACED`] bits.
+    marks: Vec<u8>,
     /// State of each touched path before the layer (first touch wins).
-    before: HashMap<String, Option<Node>>,
+    before: Vec<(PathId, Option<Node>)>,
     /// Top-most removed paths: cause, file bytes and names removed.
-    removed: HashMap<String, (RemovalCause, u64, u64)>,
-    /// Paths placed by this layer's entries (duplicate detection).
-    placed: HashSet<String>,
+    removed: HashMap<PathId, (RemovalCause, u64, u64)>,
 }
 
 impl Track {
-    fn touch(&mut self, tree: &Tree, path: &str) {
-        if !self.before.contains_key(path) {
-            self.before.insert(path.to_owned(), tree.get(path));
+    fn new(tree: &Tree) -> Track {
+        Track {
+            marks: vec![0; tree.slot_count()],
+            before: Vec::new(),
+            removed: HashMap::new(),
+        }
+    }
+
+    fn has(&self, id: PathId, bit: u8) -> bool {
+        self.marks.get(id).is_some_and(|m| m & bit != 0)
+    }
+
+    fn set(&mut self, id: PathId, bit: u8) {
+        if id >= self.marks.len() {
+            self.marks.resize(id + 1, 0);
+        }
+        if let Some(m) = self.marks.get_mut(id) {
+            *m |= bit;
+        }
+    }
+
+    fn touch(&mut self, tree: &Tree, id: PathId) {
+        if !self.has(id, TOUCHED) {
+            self.set(id, TOUCHED);
+            self.before.push((id, tree.node(id)));
         }
     }
 }
@@ -52,16 +79,28 @@ pub(crate) struct Engine<'a, 'l> {
     pub layers: &'l Layers<'a>,
     pub tree: Tree,
     pub changes: Vec<LayerChanges>,
+    /// Per layer, the path id of each of its changes.
+    pub change_ids: Vec<Vec<PathId>>,
     pub warnings: Vec<Warning>,
+    /// The directory the previous entry went into (entries of one
+    /// directory usually come together, so this saves most lookups).
+    last_dir: Option<PathId>,
 }
 
 impl<'a, 'l> Engine<'a, 'l> {
     pub fn new(layers: &'l Layers<'a>) -> Self {
+        let mut tree = Tree::new();
+        // Usually most entries name a new path; cap what untrusted counts
+        // can make us reserve up front.
+        let entries: usize = layers.iter().map(|l| l.len()).sum();
+        tree.reserve(entries.min(1 << 22));
         Engine {
             layers,
-            tree: Tree::new(),
+            tree,
             changes: Vec::with_capacity(layers.len()),
+            change_ids: Vec::with_capacity(layers.len()),
             warnings: Vec::new(),
+            last_dir: None,
         }
     }
 
@@ -76,7 +115,7 @@ impl<'a, 'l> Engine<'a, 'l> {
     /// Applies layer `layer` (its entries are `self.layers[layer]`).
     pub fn apply(&mut self, layer: usize) {
         let entries: &'a [Entry] = self.layers.get(layer).copied().unwrap_or_default();
-        let mut track = Track::default();
+        let mut track = Track::new(&self.tree);
         for entry in entries {
             if let Some(whiteout) = &entry.whiteout {
                 self.apply_whiteout(layer, entry, whiteout, &mut track);
@@ -92,12 +131,13 @@ impl<'a, 'l> Engine<'a, 'l> {
             .filter(|e| e.kind == EntryKind::File && e.whiteout.is_none())
             .map(|e| e.size)
             .fold(0u64, u64::saturating_add);
-        let mut changes = self.finish_layer(layer, track);
+        let (mut changes, ids) = self.finish_layer(layer, track);
         changes.shipped_bytes = shipped_bytes;
         self.changes.push(changes);
+        self.change_ids.push(ids);
     }
 
-    fn resolve(&mut self, layer: usize, entry: &Entry, dir: &str) -> Option<String> {
+    fn resolve<'d>(&mut self, layer: usize, entry: &Entry, dir: &'d str) -> Option<Cow<'d, str>> {
         match self.tree.resolve_dir(self.layers, dir) {
             Ok(resolved) => Some(resolved),
             Err(ResolveError::Loop) => {
@@ -115,11 +155,11 @@ impl<'a, 'l> Engine<'a, 'l> {
         }
     }
 
-    fn remove(&mut self, layer: usize, path: &str, cause: RemovalCause, track: &mut Track) {
-        track.touch(&self.tree, path);
-        let removed = self.tree.remove_subtree(path, layer, &cause);
+    fn remove(&mut self, layer: usize, id: PathId, cause: RemovalCause, track: &mut Track) {
+        track.touch(&self.tree, id);
+        let removed = self.tree.remove_subtree(id, layer, &cause);
         let mut bytes = 0u64;
-        for (_, node) in &removed {
+        for node in &removed {
             let is_file = self
                 .tree
                 .inode(*node)
@@ -134,7 +174,7 @@ impl<'a, 'l> Engine<'a, 'l> {
         }
         track
             .removed
-            .entry(path.to_owned())
+            .entry(id)
             .or_insert((cause, bytes, removed.len() as u64));
     }
 
@@ -152,10 +192,11 @@ impl<'a, 'l> Engine<'a, 'l> {
                     return;
                 };
                 let path = paths::join(&dir, name);
-                if self.tree.get(&path).is_some() && !path.is_empty() {
-                    self.remove(layer, &path, RemovalCause::Whiteout, track);
-                } else if !track.removed.contains_key(&path) {
-                    self.warn(
+                let id = self.tree.lookup(&path);
+                match id.filter(|id| self.tree.node(*id).is_some() && !path.is_empty()) {
+                    Some(id) => self.remove(layer, id, RemovalCause::Whiteout, track),
+                    None if id.is_some_and(|id| track.removed.contains_key(&id)) => {}
+                    None => self.warn(
                         layer,
                         entry,
                         "whiteout-without-target",
@@ -163,22 +204,25 @@ impl<'a, 'l> Engine<'a, 'l> {
                             "whiteout {:?} names {path:?}, which no lower layer provides",
                             entry.path
                         ),
-                    );
+                    ),
                 }
             }
             Whiteout::Opaque { dir } => {
                 let Some(resolved) = self.resolve(layer, entry, dir) else {
                     return;
                 };
-                if self.tree.kind_at(&resolved) != Some(EntryKind::Dir) {
+                let Some(id) = self.tree.lookup(&resolved) else {
+                    return;
+                };
+                if self.tree.kind_of(id) != Some(EntryKind::Dir) {
                     return;
                 }
-                for child in self.tree.children(&resolved) {
+                for child in self.tree.live_children(id) {
                     self.remove(
                         layer,
-                        &child,
+                        child,
                         RemovalCause::OpaqueDir {
-                            dir: resolved.clone(),
+                            dir: resolved.clone().into_owned(),
                         },
                         track,
                     );
@@ -205,6 +249,7 @@ impl<'a, 'l> Engine<'a, 'l> {
             match self.tree.kind_at(prefix) {
                 Some(EntryKind::Dir) => {}
                 found => {
+                    let id = self.tree.intern(prefix);
                     if let Some(kind) = found {
                         self.warn(
                             layer,
@@ -217,17 +262,17 @@ impl<'a, 'l> Engine<'a, 'l> {
                         );
                         self.remove(
                             layer,
-                            prefix,
+                            id,
                             RemovalCause::ReplacedByType {
                                 kind: EntryKind::Dir,
                             },
                             track,
                         );
                     } else {
-                        track.touch(&self.tree, prefix);
+                        track.touch(&self.tree, id);
                     }
                     let inode = self.tree.new_inode(EntryKind::Dir, layer, IMPLIED);
-                    self.tree.link(prefix.to_owned(), inode, layer, IMPLIED);
+                    self.tree.link_id(id, inode, layer, IMPLIED);
                 }
             }
             match next {
@@ -239,8 +284,20 @@ impl<'a, 'l> Engine<'a, 'l> {
 
     fn apply_entry(&mut self, layer: usize, index: usize, entry: &Entry, track: &mut Track) {
         let (parent, name) = paths::split_parent(&entry.path);
-        let path = if entry.path.is_empty() {
-            String::new()
+        // Same directory as the previous entry, still a directory: no
+        // resolving needed, and the path is `entry.path` itself.
+        let cached = self.last_dir.filter(|d| {
+            !name.is_empty()
+                && !parent.is_empty()
+                && self.tree.path(*d) == parent
+                && self.tree.kind_of(*d) == Some(EntryKind::Dir)
+        });
+        // `parent_ready`: the path's parent is known to be an existing
+        // directory (the resolver's fast path), so no implied parents.
+        let (path, parent_ready): (Cow<'_, str>, bool) = if cached.is_some() {
+            (Cow::Borrowed(entry.path.as_str()), true)
+        } else if entry.path.is_empty() {
+            (Cow::Borrowed(""), true)
         } else {
             let Some(dir) = self.resolve(layer, entry, parent) else {
                 return;
@@ -257,7 +314,16 @@ impl<'a, 'l> Engine<'a, 'l> {
                     ),
                 );
             }
-            paths::join(&dir, name)
+            let ready = matches!(dir, Cow::Borrowed(_)) && !name.is_empty();
+            // `entry.path` is exactly `dir/name` when nothing was resolved.
+            let verbatim = dir == parent
+                && !name.is_empty()
+                && (!parent.is_empty() || name.len() == entry.path.len());
+            if verbatim {
+                (Cow::Borrowed(entry.path.as_str()), ready)
+            } else {
+                (Cow::Owned(paths::join(&dir, name)), ready)
+            }
         };
         // A hard link's target must exist before anything is removed.
         let link_inode = if entry.kind == EntryKind::Hardlink {
@@ -307,10 +373,15 @@ impl<'a, 'l> Engine<'a, 'l> {
         } else {
             None
         };
-        if !path.is_empty() {
+        if !path.is_empty() && !parent_ready {
             self.ensure_dir(layer, entry, parent_of(&path), track);
         }
-        let duplicate = track.placed.contains(&path);
+        let id = match cached {
+            Some(dir) => self.tree.intern_child(dir, &path),
+            None => self.tree.intern(&path),
+        };
+        self.last_dir = Some(self.tree.parent(id));
+        let duplicate = track.has(id, PLACED);
         if duplicate {
             self.warn(
                 layer,
@@ -330,18 +401,18 @@ impl<'a, 'l> Engine<'a, 'l> {
                 .map_or(EntryKind::File, |i| i.kind),
             None => entry.kind,
         };
-        match self.tree.kind_at(&path) {
+        match self.tree.kind_of(id) {
             Some(EntryKind::Dir) if new_kind == EntryKind::Dir => {
                 // Attributes only: keep the children.
-                track.touch(&self.tree, &path);
-                let old = self.tree.get(&path).map(|n| n.inode);
-                if let Some(i) = old.and_then(|o| self.tree.inodes.get_mut(o)) {
-                    i.names = i.names.saturating_sub(1);
-                    if i.names == 0 {
-                        i.hidden = Some((layer, RemovalCause::Overwritten));
+                track.touch(&self.tree, id);
+                if let Some(old) = self.tree.unlink_id(id) {
+                    if let Some(i) = self.tree.inodes.get_mut(old.inode) {
+                        i.names = i.names.saturating_sub(1);
+                        if i.names == 0 {
+                            i.hidden = Some((layer, RemovalCause::Overwritten));
+                        }
                     }
                 }
-                self.tree.nodes.remove(&path);
             }
             Some(old_kind) => {
                 let cause = if duplicate {
@@ -351,16 +422,16 @@ impl<'a, 'l> Engine<'a, 'l> {
                 } else {
                     RemovalCause::Overwritten
                 };
-                self.remove(layer, &path, cause, track);
+                self.remove(layer, id, cause, track);
             }
-            None => track.touch(&self.tree, &path),
+            None => track.touch(&self.tree, id),
         }
         let inode = match link_inode {
             Some(inode) => inode,
             None => self.tree.new_inode(entry.kind, layer, index),
         };
-        self.tree.link(path.clone(), inode, layer, index);
-        track.placed.insert(path);
+        self.tree.link_id(id, inode, layer, index);
+        track.set(id, PLACED);
     }
 
     fn meta_of(&self, node: Node) -> Meta<'a> {
@@ -378,23 +449,33 @@ impl<'a, 'l> Engine<'a, 'l> {
         (node.entry != IMPLIED && node.layer != IMPLIED).then_some(node.layer)
     }
 
-    fn finish_layer(&self, layer: usize, track: Track) -> LayerChanges {
-        let mut touched: Vec<(String, Option<Node>)> = track.before.into_iter().collect();
-        touched.sort_by(|a, b| a.0.cmp(&b.0));
+    /// The layer's changes, sorted by path, and each change's path id.
+    fn finish_layer(&self, layer: usize, track: Track) -> (LayerChanges, Vec<PathId>) {
+        let Track {
+            before: touched,
+            removed,
+            ..
+        } = track;
+        let mut touched: Vec<(&str, PathId, Option<Node>)> = touched
+            .into_iter()
+            .map(|(id, before)| (self.tree.path(id), id, before))
+            .collect();
+        touched.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut out = LayerChanges {
             layer,
             ..LayerChanges::default()
         };
-        for (path, before) in touched {
-            let after = self.tree.get(&path);
-            let removal = track.removed.get(&path);
+        let mut ids = Vec::with_capacity(touched.len());
+        for (path, id, before) in touched {
+            let after = self.tree.node(id);
+            let removal = removed.get(&id);
             let deleted = |b: Node, meta: &Meta<'_>, cause: Option<RemovalCause>| {
                 let (cause, bytes, names) = match removal {
                     Some((c, bytes, names)) => (cause.unwrap_or_else(|| c.clone()), *bytes, *names),
                     None => (cause.unwrap_or(RemovalCause::Whiteout), meta.size, 1),
                 };
                 Change {
-                    path: path.clone(),
+                    path: path.to_owned(),
                     action: ChangeAction::Deleted,
                     kind: meta.kind,
                     size: 0,
@@ -407,7 +488,7 @@ impl<'a, 'l> Engine<'a, 'l> {
                 }
             };
             let added = |meta: &Meta<'_>| Change {
-                path: path.clone(),
+                path: path.to_owned(),
                 action: ChangeAction::Added,
                 kind: meta.kind,
                 size: meta.size,
@@ -438,7 +519,7 @@ impl<'a, 'l> Engine<'a, 'l> {
                             aspects.push(super::changes::Aspect::Inode);
                         }
                         out.changes.push(Change {
-                            path: path.clone(),
+                            path: path.to_owned(),
                             action: ChangeAction::Modified,
                             kind: ma.kind,
                             size: ma.size,
@@ -452,8 +533,9 @@ impl<'a, 'l> Engine<'a, 'l> {
                     }
                 }
             }
+            ids.resize(out.changes.len(), id);
         }
         out.tally();
-        out
+        (out, ids)
     }
 }

@@ -9,7 +9,7 @@ use crate::model::{Entry, EntryKind, Warning};
 use super::changes::LayerChanges;
 use super::export::{self, ExportSummary, LayerOpener};
 use super::merge::Engine;
-use super::tree::Tree;
+use super::tree::{PathId, Tree};
 use super::view::{self, MergedEntry};
 use super::waste::{self, WasteReport};
 
@@ -22,6 +22,8 @@ pub struct Overlay<'a> {
     base: Tree,
     first: usize,
     changes: Vec<LayerChanges>,
+    /// Per layer, the path id of each change (parallel to `changes`).
+    change_ids: Vec<Vec<PathId>>,
     warnings: Vec<Warning>,
 }
 
@@ -65,6 +67,7 @@ impl<'a> Overlay<'a> {
         let Engine {
             tree,
             changes,
+            change_ids,
             warnings,
             ..
         } = engine;
@@ -73,6 +76,7 @@ impl<'a> Overlay<'a> {
             tree,
             first,
             changes,
+            change_ids,
             warnings,
             layers: all,
         }
@@ -80,20 +84,28 @@ impl<'a> Overlay<'a> {
 
     /// The merged tree, sorted by path (parents before children).
     pub fn entries(&self) -> Vec<MergedEntry> {
-        view::build(&self.tree, &self.layers, &self.changes)
+        view::build(
+            &self.tree,
+            &self.tree.sorted(),
+            &self.layers,
+            &self.changes,
+            &self.change_ids,
+        )
     }
 
     /// One path of the merged tree.
     pub fn get(&self, path: &str) -> Option<MergedEntry> {
-        // Cheap enough: build a one-node view.
-        let mut single = Tree::new();
-        single.inodes = self.tree.inodes.clone();
-        single.nodes.clear();
-        let node = self.tree.get(path)?;
-        single.nodes.insert(path.to_owned(), node);
-        view::build(&single, &self.layers, &self.changes)
-            .into_iter()
-            .next()
+        let id = self.tree.lookup(path)?;
+        let node = self.tree.node(id)?;
+        view::build(
+            &self.tree,
+            &[(id, node)],
+            &self.layers,
+            &self.changes,
+            &self.change_ids,
+        )
+        .into_iter()
+        .next()
     }
 
     /// Each applied layer's own changes, bottom first.

@@ -4,9 +4,15 @@
 //! Paths are the normalized relative paths of [`Entry::path`]; the root is
 //! `""` and always exists as a directory. Invariant: every node's parent
 //! exists and is a directory, so no name lives "under" a file or symlink.
+//!
+//! Every path ever named is interned once as a [`PathId`] (a slot holding
+//! the path, its parent's id, its current node if any, and its children's
+//! ids): lookups are one hash of the path, subtree removal walks child
+//! lists, and nothing is kept sorted until a view asks for path order.
 
-use std::collections::BTreeMap;
-use std::ops::Bound;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::model::{Entry, EntryKind};
 
@@ -19,6 +25,12 @@ pub(crate) const MAX_SYMLINKS: usize = 255;
 
 /// The layers' entries, indexed by layer then entry.
 pub(crate) type Layers<'a> = [&'a [Entry]];
+
+/// An interned path: index into the tree's slots (the root is 0).
+pub(crate) type PathId = usize;
+
+/// The root's id.
+pub(crate) const ROOT: PathId = 0;
 
 /// One name in the tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,11 +66,28 @@ pub(crate) enum ResolveError {
     Loop,
 }
 
+/// One interned path.
+#[derive(Debug, Clone)]
+struct Slot {
+    /// The normalized path (shared with the index's key).
+    path: Arc<str>,
+    /// The parent's id (the root is its own parent).
+    parent: PathId,
+    /// What the name points at now, if it exists.
+    node: Option<Node>,
+    /// Ids of the interned paths directly below (existing or not).
+    children: Vec<PathId>,
+}
+
 /// The filesystem state.
 #[derive(Debug, Clone)]
 pub(crate) struct Tree {
-    /// Every name, sorted (parents sort before their children).
-    pub nodes: BTreeMap<String, Node>,
+    /// Every path ever named, by id.
+    slots: Vec<Slot>,
+    /// Path to id.
+    index: HashMap<Arc<str>, PathId>,
+    /// Number of slots holding a node.
+    live: usize,
     /// Every inode ever created (removed ones keep `names == 0`).
     pub inodes: Vec<Inode>,
 }
@@ -66,13 +95,30 @@ pub(crate) struct Tree {
 impl Tree {
     /// A tree holding only the (implied) root directory.
     pub fn new() -> Tree {
+        let root: Arc<str> = Arc::from("");
+        let mut index = HashMap::new();
+        index.insert(Arc::clone(&root), ROOT);
         let mut tree = Tree {
-            nodes: BTreeMap::new(),
+            slots: vec![Slot {
+                path: root,
+                parent: ROOT,
+                node: None,
+                children: Vec::new(),
+            }],
+            index,
+            live: 0,
             inodes: Vec::new(),
         };
         let inode = tree.new_inode(EntryKind::Dir, IMPLIED, IMPLIED);
-        tree.link(String::new(), inode, IMPLIED, IMPLIED);
+        tree.link_id(ROOT, inode, IMPLIED, IMPLIED);
         tree
+    }
+
+    /// Makes room for `paths` more names without rehashing.
+    pub fn reserve(&mut self, paths: usize) {
+        self.index.reserve(paths);
+        self.slots.reserve(paths);
+        self.inodes.reserve(paths);
     }
 
     /// Creates an inode with no names yet.
@@ -87,30 +133,129 @@ impl Tree {
         self.inodes.len() - 1
     }
 
-    /// Points `path` at `inode` (the path must be free).
-    pub fn link(&mut self, path: String, inode: usize, layer: usize, entry: usize) {
+    /// The id of `path`, if it was ever interned.
+    pub fn lookup(&self, path: &str) -> Option<PathId> {
+        self.index.get(path).copied()
+    }
+
+    /// The id of `path`, interning it (and its missing ancestors) first.
+    pub fn intern(&mut self, path: &str) -> PathId {
+        if let Some(id) = self.lookup(path) {
+            return id;
+        }
+        let parent = parent_of(path);
+        if let Some(parent_id) = self.lookup(parent) {
+            return self.create(parent_id, path);
+        }
+        // Walk up to the nearest interned ancestor, then create downwards.
+        let mut missing = vec![path, parent];
+        let mut parent_id = loop {
+            let above = parent_of(missing.last().copied().unwrap_or(""));
+            match self.lookup(above) {
+                Some(id) => break id,
+                None => missing.push(above),
+            }
+        };
+        while let Some(p) = missing.pop() {
+            parent_id = self.create(parent_id, p);
+        }
+        parent_id
+    }
+
+    /// The id of `path`, a name directly below `parent` (an interned id),
+    /// interning it first.
+    pub fn intern_child(&mut self, parent: PathId, path: &str) -> PathId {
+        match self.lookup(path) {
+            Some(id) => id,
+            None => self.create(parent, path),
+        }
+    }
+
+    /// Interns `path` (not yet interned) below `parent`.
+    fn create(&mut self, parent: PathId, path: &str) -> PathId {
+        let id = self.slots.len();
+        let key: Arc<str> = Arc::from(path);
+        self.index.insert(Arc::clone(&key), id);
+        self.slots.push(Slot {
+            path: key,
+            parent,
+            node: None,
+            children: Vec::new(),
+        });
+        if let Some(s) = self.slots.get_mut(parent) {
+            s.children.push(id);
+        }
+        id
+    }
+
+    /// The path of an id ("" for an unknown id).
+    pub fn path(&self, id: PathId) -> &str {
+        self.slots.get(id).map_or("", |s| &s.path)
+    }
+
+    /// The parent of an id (the root is its own parent).
+    pub fn parent(&self, id: PathId) -> PathId {
+        self.slots.get(id).map_or(ROOT, |s| s.parent)
+    }
+
+    /// Number of slots (ids are below this).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The node at an id.
+    pub fn node(&self, id: PathId) -> Option<Node> {
+        self.slots.get(id).and_then(|s| s.node)
+    }
+
+    /// Points the name `id` at `inode`, replacing whatever it pointed at
+    /// (callers free the name first).
+    pub fn link_id(&mut self, id: PathId, inode: usize, layer: usize, entry: usize) {
         if let Some(i) = self.inodes.get_mut(inode) {
             i.names = i.names.saturating_add(1);
             i.hidden = None;
         }
-        self.nodes.insert(
-            path,
-            Node {
+        if let Some(slot) = self.slots.get_mut(id) {
+            if slot.node.is_none() {
+                self.live += 1;
+            }
+            slot.node = Some(Node {
                 inode,
                 layer,
                 entry,
-            },
-        );
+            });
+        }
+    }
+
+    /// Points `path` at `inode` (the path must be free).
+    #[cfg(test)]
+    pub fn link(&mut self, path: &str, inode: usize, layer: usize, entry: usize) {
+        let id = self.intern(path);
+        self.link_id(id, inode, layer, entry);
+    }
+
+    /// Takes the node off a name (children are left alone).
+    pub fn unlink_id(&mut self, id: PathId) -> Option<Node> {
+        let node = self.slots.get_mut(id).and_then(|s| s.node.take());
+        if node.is_some() {
+            self.live -= 1;
+        }
+        node
     }
 
     /// The node at `path`.
     pub fn get(&self, path: &str) -> Option<Node> {
-        self.nodes.get(path).copied()
+        self.lookup(path).and_then(|id| self.node(id))
     }
 
     /// The inode of a node.
     pub fn inode(&self, node: Node) -> Option<&Inode> {
         self.inodes.get(node.inode)
+    }
+
+    /// The kind of the object at an id.
+    pub fn kind_of(&self, id: PathId) -> Option<EntryKind> {
+        self.node(id).and_then(|n| self.inode(n)).map(|i| i.kind)
     }
 
     /// The kind of the object at `path`.
@@ -124,28 +269,34 @@ impl Tree {
         layers.get(i.layer).and_then(|l| l.get(i.entry))
     }
 
-    /// Removes `path` and everything under it; returns the removed names
-    /// (top first). Inodes that lose their last name record `cause`.
+    /// Removes the name `id` and everything under it; returns the removed
+    /// nodes (top first). Inodes that lose their last name record `cause`.
     pub fn remove_subtree(
         &mut self,
-        path: &str,
+        id: PathId,
         layer: usize,
         cause: &super::changes::RemovalCause,
-    ) -> Vec<(String, Node)> {
+    ) -> Vec<Node> {
         let mut removed = Vec::new();
-        let mut is_dir = path.is_empty();
-        if let Some(node) = self.nodes.remove(path) {
+        let mut is_dir = id == ROOT;
+        if let Some(node) = self.unlink_id(id) {
             is_dir |= self
                 .inodes
                 .get(node.inode)
                 .is_some_and(|i| i.kind == EntryKind::Dir);
-            removed.push((path.to_owned(), node));
+            removed.push(node);
         }
         // Only directories have names below them (tree invariant).
         if is_dir {
-            removed.extend(self.take_descendants(path));
+            let mut stack = self.live_children(id);
+            while let Some(child) = stack.pop() {
+                if let Some(node) = self.unlink_id(child) {
+                    removed.push(node);
+                    stack.extend(self.live_children(child));
+                }
+            }
         }
-        for (_, node) in &removed {
+        for node in &removed {
             if let Some(i) = self.inodes.get_mut(node.inode) {
                 i.names = i.names.saturating_sub(1);
                 if i.names == 0 {
@@ -156,47 +307,43 @@ impl Tree {
         removed
     }
 
-    /// Names strictly below `dir`, in order.
-    pub fn descendants<'t>(
-        &'t self,
-        dir: &str,
-    ) -> Box<dyn Iterator<Item = (&'t String, &'t Node)> + 't> {
-        if dir.is_empty() {
-            return Box::new(
-                self.nodes
-                    .range::<str, _>((Bound::Excluded(""), Bound::Unbounded)),
-            );
-        }
-        let lo = format!("{dir}/");
-        let hi = format!("{dir}0");
-        Box::new(
-            self.nodes
-                .range::<str, _>((Bound::Included(lo.as_str()), Bound::Excluded(hi.as_str())))
-                .collect::<Vec<_>>()
-                .into_iter(),
-        )
+    /// Ids of the existing names directly below `id` (unordered).
+    pub fn live_children(&self, id: PathId) -> Vec<PathId> {
+        self.slots.get(id).map_or_else(Vec::new, |s| {
+            s.children
+                .iter()
+                .copied()
+                .filter(|c| self.node(*c).is_some())
+                .collect()
+        })
     }
 
-    /// Direct children of `dir`.
+    /// Every existing name with its node, sorted by path (parents before
+    /// their children).
+    pub fn sorted(&self) -> Vec<(PathId, Node)> {
+        let mut keyed: Vec<(&str, PathId, Node)> = Vec::with_capacity(self.live);
+        keyed.extend(
+            self.slots
+                .iter()
+                .enumerate()
+                .filter_map(|(id, s)| s.node.map(|n| (&*s.path, id, n))),
+        );
+        keyed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        keyed.into_iter().map(|(_, id, n)| (id, n)).collect()
+    }
+
+    /// Names directly below `dir`, sorted.
+    #[cfg(test)]
     pub fn children(&self, dir: &str) -> Vec<String> {
-        self.descendants(dir)
-            .filter(|(k, _)| {
-                let rest = if dir.is_empty() {
-                    k.as_str()
-                } else {
-                    k.get(dir.len() + 1..).unwrap_or("")
-                };
-                !rest.contains('/')
-            })
-            .map(|(k, _)| k.clone())
-            .collect()
-    }
-
-    fn take_descendants(&mut self, dir: &str) -> Vec<(String, Node)> {
-        let keys: Vec<String> = self.descendants(dir).map(|(k, _)| k.clone()).collect();
-        keys.into_iter()
-            .filter_map(|k| self.nodes.remove(&k).map(|n| (k, n)))
-            .collect()
+        let mut out: Vec<String> = self
+            .lookup(dir)
+            .map(|id| self.live_children(id))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| self.path(c).to_owned())
+            .collect();
+        out.sort();
+        out
     }
 
     /// Resolves a directory path the way a runtime does when it opens an
@@ -206,10 +353,14 @@ impl Tree {
     /// at the root, `..` stops at the root); missing components and
     /// non-directories are kept lexically. The result is a normalized path
     /// whose existing components are all non-symlinks.
-    pub fn resolve_dir(&self, layers: &Layers<'_>, dir: &str) -> Result<String, ResolveError> {
+    pub fn resolve_dir<'d>(
+        &self,
+        layers: &Layers<'_>,
+        dir: &'d str,
+    ) -> Result<Cow<'d, str>, ResolveError> {
         // Fast path: an existing directory has only directories above it.
         if self.kind_at(dir) == Some(EntryKind::Dir) {
-            return Ok(dir.to_owned());
+            return Ok(Cow::Borrowed(dir));
         }
         let mut pending: Vec<String> = dir
             .rsplit('/')
@@ -240,7 +391,7 @@ impl Tree {
                 resolved.push('/');
             }
             resolved.push_str(&component);
-            let node = self.nodes.get(resolved.as_str()).copied();
+            let node = self.get(&resolved);
             let symlink_target = node
                 .filter(|n| self.inode(*n).map(|i| i.kind) == Some(EntryKind::Symlink))
                 .and_then(|n| self.source(layers, n.inode))
@@ -266,7 +417,7 @@ impl Tree {
                 None => starts.push(start),
             }
         }
-        Ok(resolved)
+        Ok(Cow::Owned(resolved))
     }
 }
 
@@ -312,7 +463,7 @@ mod tests {
         let mut tree = Tree::new();
         for (i, e) in entries.iter().enumerate() {
             let ino = tree.new_inode(e.kind, 0, i);
-            tree.link(e.path.clone(), ino, 0, i);
+            tree.link(&e.path, ino, 0, i);
         }
         assert_eq!(tree.resolve_dir(&layers, "a").unwrap(), "etc");
         assert_eq!(tree.resolve_dir(&layers, "a/sub").unwrap(), "etc/sub");

@@ -1,14 +1,14 @@
 //! The merged tree as plain data: one record per surviving path with its
 //! metadata and provenance.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{EntryKind, Xattr};
 
-use super::changes::{ChangeAction, LayerChanges, Meta, RemovalCause};
-use super::tree::{IMPLIED, Layers, Tree};
+use super::changes::{Change, ChangeAction, LayerChanges, Meta, RemovalCause};
+use super::tree::{IMPLIED, Layers, Node, PathId, ROOT, Tree};
 
 /// One event in a path's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,31 +72,78 @@ pub struct MergedEntry {
     pub history: Vec<PathEvent>,
 }
 
-/// Builds the plain view of `tree`.
+/// One recorded change of a path: (path id, layer, change).
+type Event<'c> = (PathId, usize, &'c Change);
+
+/// Builds the plain view of `items` (names of `tree`, in path order);
+/// `change_ids` holds each change's path id, parallel to `changes`.
 pub(crate) fn build(
     tree: &Tree,
+    items: &[(PathId, Node)],
     layers: &Layers<'_>,
     changes: &[LayerChanges],
+    change_ids: &[Vec<PathId>],
 ) -> Vec<MergedEntry> {
-    let mut events: HashMap<&str, Vec<PathEvent>> = HashMap::new();
-    let mut deleted_paths: HashSet<&str> = HashSet::new();
-    for layer in changes {
-        for c in &layer.changes {
-            if c.action == ChangeAction::Deleted {
-                deleted_paths.insert(&c.path);
+    // Every change grouped by path id, oldest first: the ids' events are
+    // `events[start[id]..start[id + 1]]`.
+    let slots = tree.slot_count();
+    let mut events: Vec<Event<'_>> = changes
+        .iter()
+        .zip(change_ids)
+        .flat_map(|(l, ids)| {
+            l.changes
+                .iter()
+                .zip(ids)
+                .map(move |(c, id)| (*id, l.layer, c))
+        })
+        .filter(|e| e.0 < slots)
+        .collect();
+    events.sort_by_key(|e| e.0);
+    let mut start = vec![0usize; slots + 1];
+    let mut deleted = vec![false; slots];
+    let mut any_deleted = false;
+    for (id, _, c) in &events {
+        if let Some(n) = start.get_mut(id + 1) {
+            *n += 1;
+        }
+        if c.action == ChangeAction::Deleted {
+            if let Some(d) = deleted.get_mut(*id) {
+                *d = true;
+                any_deleted = true;
             }
-            events.entry(&c.path).or_default().push(PathEvent {
-                layer: layer.layer,
-                action: c.action,
-                cause: c.cause.clone(),
-                path: c.path.clone(),
-            });
         }
     }
+    let mut acc = 0usize;
+    for n in &mut start {
+        acc += *n;
+        *n = acc;
+    }
+    let of = |id: PathId| -> &[Event<'_>] {
+        let lo = start.get(id).copied().unwrap_or(0);
+        let hi = start.get(id + 1).copied().unwrap_or(lo);
+        events.get(lo..hi).unwrap_or_default()
+    };
+    let event = |(_, layer, c): &Event<'_>| PathEvent {
+        layer: *layer,
+        action: c.action,
+        cause: c.cause.clone(),
+        path: c.path.clone(),
+    };
+    let deletions = |list: &[Event<'_>], history: &mut Vec<PathEvent>| {
+        history.extend(
+            list.iter()
+                .filter(|e| e.2.action == ChangeAction::Deleted)
+                .map(event),
+        );
+    };
+    // The chain of ancestors of the current item (root first), with each
+    // one's events; items come in path order, so a parent is on the chain.
+    let mut chain: Vec<(PathId, &[Event<'_>])> = Vec::new();
     let mut first_name: HashMap<usize, &str> = HashMap::new();
-    let mut out = Vec::with_capacity(tree.nodes.len());
-    for (path, node) in &tree.nodes {
-        let Some(inode) = tree.inode(*node) else {
+    let mut out = Vec::with_capacity(items.len());
+    for &(id, node) in items {
+        let path = tree.path(id);
+        let Some(inode) = tree.inode(node) else {
             continue;
         };
         let source = layers.get(inode.layer).and_then(|l| l.get(inode.entry));
@@ -112,28 +159,38 @@ pub(crate) fn build(
         } else {
             (None, None)
         };
+        let parent = tree.parent(id);
+        while chain.last().is_some_and(|f| f.0 != parent) {
+            chain.pop();
+        }
+        let chained = id == ROOT
+            || (chain.first().is_some_and(|f| f.0 == ROOT)
+                && chain.last().is_some_and(|f| f.0 == parent));
+        let own = of(id);
         let mut history = Vec::new();
-        if !deleted_paths.is_empty() {
-            let mut ancestor = path.as_str();
-            while !ancestor.is_empty() {
-                ancestor = super::tree::parent_of(ancestor);
-                if deleted_paths.contains(ancestor) {
-                    if let Some(list) = events.get(ancestor) {
-                        history.extend(
-                            list.iter()
-                                .filter(|e| e.action == ChangeAction::Deleted)
-                                .cloned(),
-                        );
+        if any_deleted {
+            // Deletions of ancestors took this path with them (nearest first).
+            if chained {
+                for (ancestor, list) in chain.iter().rev() {
+                    if deleted.get(*ancestor).copied().unwrap_or(false) {
+                        deletions(list, &mut history);
+                    }
+                }
+            } else {
+                let mut ancestor = id;
+                while ancestor != ROOT {
+                    ancestor = tree.parent(ancestor);
+                    if deleted.get(ancestor).copied().unwrap_or(false) {
+                        deletions(of(ancestor), &mut history);
                     }
                 }
             }
         }
-        if let Some(list) = events.get(path.as_str()) {
-            history.extend(list.iter().cloned());
-        }
+        chain.push((id, own));
+        history.extend(own.iter().map(event));
         history.sort_by_key(|e| e.layer);
         out.push(MergedEntry {
-            path: path.clone(),
+            path: path.to_owned(),
             kind: meta.kind,
             size: meta.size,
             mode: meta.mode,
