@@ -860,6 +860,13 @@ def _():
     return header("PaxHeaders/x", size=2 << 20, typ=b"x") + b"9 a=b\n" + image[:4096], []
 
 
+@case("outer_member_long_name", "tar", "an outer archive member with a 20 KB GNU long name",
+      expect="error", error_kind="LimitError", exit_code=2)
+def _():
+    layer = simple_layer(*base_files())
+    return docker_archive([layer], extra=[("n" * 20000, b"x")]), [layer.raw]
+
+
 @case("outer_pax_size_desync", "tar",
       "outer archive: PAX size 0 on a member whose ustar size hides a fake manifest.json",
       exit_code=0)
