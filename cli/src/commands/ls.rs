@@ -1,12 +1,21 @@
-//! `layerscope ls`: the entry index of one layer.
+//! `layerscope ls`: the entry index of one layer, with what each entry
+//! changes relative to the tree below it; or, with `--merged`, the final
+//! (or cumulative) tree with each path's provenance.
 
+use std::collections::HashMap;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Args;
 use layerscope::error::RequestError;
 use layerscope::model::{Entry, EntryKind, Whiteout};
+use layerscope::overlay::{
+    Aspect, Change, ChangeAction, LayerChanges, MergedEntry, Overlay, RemovalCause,
+};
+use serde::Serialize;
 
 use super::common::{self, Failure, ImageArgs};
+use super::flatten::layer_entries;
 
 /// Arguments of `ls`.
 #[derive(Debug, Clone, Args)]
@@ -14,21 +23,139 @@ pub struct LsArgs {
     /// The image.
     #[command(flatten)]
     pub image: ImageArgs,
-    /// Layer index (0 = base).
+    /// Layer index (0 = base). Without --merged: list this layer's own
+    /// entries, each with what it changes (added, modified and which
+    /// attributes, deleted, unchanged) relative to the layers below.
+    /// With --merged: the cumulative tree up to and including this layer.
     #[arg(long)]
     pub layer: Option<usize>,
+    /// List the merged tree (all layers applied, or up to --layer) with the
+    /// layer that provides each path and its history (+N added, ~N
+    /// modified, -N deleted in layer N).
+    #[arg(long)]
+    pub merged: bool,
     /// Print entries as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
+/// What one layer entry does to the tree below it (the per-layer change
+/// column).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryChange {
+    /// `added`, `modified`, `deleted` or `unchanged`.
+    pub action: &'static str,
+    /// For `modified`: which attributes changed (`content`, `mode`,
+    /// `owner`, `mtime`, `xattrs`, `linkTarget`, `device`, `inode`, or
+    /// `type` when an object of another type was replaced).
+    pub aspects: Vec<String>,
+    /// The layer that provided the previous version, when known.
+    pub previous_layer: Option<usize>,
+}
+
+impl EntryChange {
+    fn new(action: &'static str) -> EntryChange {
+        EntryChange {
+            action,
+            aspects: Vec::new(),
+            previous_layer: None,
+        }
+    }
+
+    /// The text column: `added`, `modified(mode,mtime)`, `deleted`, `unchanged`.
+    pub fn column(&self) -> String {
+        if self.aspects.is_empty() {
+            self.action.to_owned()
+        } else {
+            format!("{}({})", self.action, self.aspects.join(","))
+        }
+    }
+}
+
+fn aspect_name(aspect: Aspect) -> String {
+    serde_json::to_value(aspect)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{aspect:?}"))
+}
+
+/// The change column of every entry of one layer, from that layer's
+/// changeset (entries in stream order).
+pub fn entry_changes(entries: &[Entry], changes: &LayerChanges) -> Vec<EntryChange> {
+    let mut by_path: HashMap<&str, Vec<&Change>> = HashMap::new();
+    for c in &changes.changes {
+        by_path.entry(c.path.as_str()).or_default().push(c);
+    }
+    entries
+        .iter()
+        .map(|e| match &e.whiteout {
+            Some(Whiteout::Remove { target }) => {
+                // The target existed below (deleted, or deleted and created
+                // again in this layer) or the whiteout did nothing.
+                let found = by_path
+                    .get(target.as_str())
+                    .and_then(|list| list.iter().find(|c| c.action != ChangeAction::Added));
+                match found {
+                    Some(c) => EntryChange {
+                        previous_layer: c.previous_layer,
+                        ..EntryChange::new("deleted")
+                    },
+                    None => EntryChange::new("unchanged"),
+                }
+            }
+            Some(Whiteout::Opaque { dir }) => {
+                let hid = changes.changes.iter().any(
+                    |c| matches!(&c.cause, Some(RemovalCause::OpaqueDir { dir: d }) if d == dir),
+                );
+                EntryChange::new(if hid { "deleted" } else { "unchanged" })
+            }
+            None => of_path(by_path.get(e.path.as_str()).map_or(&[][..], Vec::as_slice)),
+        })
+        .collect()
+}
+
+fn of_path(list: &[&Change]) -> EntryChange {
+    let added = list.iter().find(|c| c.action == ChangeAction::Added);
+    let deleted = list.iter().find(|c| c.action == ChangeAction::Deleted);
+    let modified = list.iter().find(|c| c.action == ChangeAction::Modified);
+    match (deleted, added, modified) {
+        // A type replacement is recorded as a deletion plus an addition.
+        (Some(d), Some(_), _) => EntryChange {
+            aspects: vec!["type".to_owned()],
+            previous_layer: d.previous_layer,
+            ..EntryChange::new("modified")
+        },
+        (None, Some(_), _) => EntryChange::new("added"),
+        (_, None, Some(m)) if !m.aspects.is_empty() => EntryChange {
+            aspects: m.aspects.iter().map(|a| aspect_name(*a)).collect(),
+            previous_layer: m.previous_layer,
+            ..EntryChange::new("modified")
+        },
+        // Listed again with the same attributes.
+        (_, None, Some(m)) => EntryChange {
+            previous_layer: m.previous_layer,
+            ..EntryChange::new("unchanged")
+        },
+        // Placed, then removed again by a later entry of the same layer.
+        (Some(d), None, None) => EntryChange {
+            previous_layer: d.previous_layer,
+            ..EntryChange::new("deleted")
+        },
+        (None, None, None) => EntryChange::new("unchanged"),
+    }
+}
+
 /// Runs `ls`.
 pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
+    if args.merged {
+        return run_merged(&args);
+    }
     let Some(layer) = args.layer else {
-        eprintln!("error: choose a layer with --layer N");
+        eprintln!("error: choose a layer with --layer N (or list the merged tree with --merged)");
         return Ok(ExitCode::from(common::EXIT_INVALID));
     };
-    let loaded = match common::load(&args.image, true, Some(layer)) {
+    let loaded = match common::load(&args.image, true, None) {
         Ok(l) => l,
         Err(f) => return Ok(common::report_error(&f, args.json)),
     };
@@ -51,24 +178,158 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
         };
         return Ok(common::report_error(&failure, args.json));
     };
+    // The change column needs every layer up to this one.
+    let below: Option<Vec<&[Entry]>> = loaded
+        .scans
+        .iter()
+        .take(layer + 1)
+        .map(|s| s.as_ref().map(|s| s.entries.as_slice()))
+        .collect();
+    let changes: Option<Vec<EntryChange>> = below.and_then(|layers| {
+        let overlay = Overlay::up_to(&layers, layer).ok()?;
+        let own = overlay.changes().get(layer)?;
+        Some(entry_changes(&scan.entries, own))
+    });
+    if changes.is_none() {
+        eprintln!("warning: a lower layer could not be read; the change column is unknown");
+    }
+    let change_at = |i: usize| changes.as_ref().and_then(|c| c.get(i));
     if args.json {
+        let entries: Vec<serde_json::Value> = scan
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let mut value = serde_json::to_value(e).unwrap_or_default();
+                if let Some(map) = value.as_object_mut() {
+                    map.insert(
+                        "change".into(),
+                        serde_json::to_value(change_at(i)).unwrap_or_default(),
+                    );
+                }
+                value
+            })
+            .collect();
         common::print_json(&serde_json::json!({
             "layer": layer,
             "diffId": scan.diff_id,
-            "entries": scan.entries,
+            "entries": entries,
             "warnings": scan.warnings,
         }))?;
     } else {
-        for entry in &scan.entries {
-            println!("{}", format_entry(entry));
+        let columns: Vec<String> = (0..scan.entries.len())
+            .map(|i| change_at(i).map_or_else(|| "?".to_owned(), EntryChange::column))
+            .collect();
+        let width = columns.iter().map(String::len).max().unwrap_or(0);
+        print_lines(scan.entries.iter().zip(&columns).map(|(entry, column)| {
+            format!(
+                "{} {column:<width$}  {}",
+                meta_columns(
+                    entry.kind,
+                    entry.mode,
+                    entry.uid,
+                    entry.gid,
+                    entry.size,
+                    entry.mtime
+                ),
+                path_and_suffix(entry)
+            )
+        }))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_merged(args: &LsArgs) -> anyhow::Result<ExitCode> {
+    let loaded = match common::load(&args.image, true, None) {
+        Ok(l) => l,
+        Err(f) => return Ok(common::report_error(&f, args.json)),
+    };
+    let layers = match layer_entries(&loaded) {
+        Ok(l) => l,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return Ok(ExitCode::from(common::EXIT_INVALID));
+        }
+    };
+    let overlay = match args.layer {
+        Some(last) => match Overlay::up_to(&layers, last) {
+            Ok(o) => o,
+            Err(error) => return Ok(common::report_error(&error.into(), args.json)),
+        },
+        None => Overlay::new(&layers),
+    };
+    let tree = overlay.entries();
+    if args.json {
+        common::print_json(&serde_json::json!({
+            "layer": args.layer,
+            "layers": layers.len(),
+            "entries": tree,
+            "warnings": overlay.warnings(),
+        }))?;
+    } else {
+        let rows: Vec<(String, String)> = tree.iter().map(|m| (provider(m), history(m))).collect();
+        let w1 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let w2 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+        print_lines(tree.iter().zip(&rows).map(|(m, (layer, hist))| {
+            format!(
+                "{} {layer:<w1$} {hist:<w2$}  {}",
+                meta_columns(m.kind, m.mode, m.uid, m.gid, m.size, m.mtime),
+                merged_path_and_suffix(m)
+            )
+        }))?;
+        for w in overlay.warnings() {
+            eprintln!("warning: {}", w.message);
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// One `ls -l`-style line.
-pub fn format_entry(entry: &Entry) -> String {
-    let type_char = match entry.kind {
+/// Writes lines to stdout; a closed pipe (`| head`) just ends the listing.
+fn print_lines(lines: impl Iterator<Item = String>) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut lines = lines;
+    let result = lines
+        .try_for_each(|line| writeln!(out, "{line}"))
+        .and_then(|()| out.flush());
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// The provenance column: `L3` (layer 3 placed it), `L3*` (an implied
+/// directory created for layer 3's entries), `-` (the implicit root).
+pub fn provider(m: &MergedEntry) -> String {
+    match (m.layer, m.implied) {
+        (Some(l), false) => format!("L{l}"),
+        (Some(l), true) => format!("L{l}*"),
+        (None, _) => "-".to_owned(),
+    }
+}
+
+/// The history column: `+0,~2,-4,+5` (added in 0, modified in 2, deleted
+/// in 4 — itself or with a parent —, added again in 5); `-` when empty.
+pub fn history(m: &MergedEntry) -> String {
+    if m.history.is_empty() {
+        return "-".to_owned();
+    }
+    m.history
+        .iter()
+        .map(|e| {
+            let sign = match e.action {
+                ChangeAction::Added => '+',
+                ChangeAction::Modified => '~',
+                ChangeAction::Deleted => '-',
+            };
+            format!("{sign}{}", e.layer)
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn type_char(kind: EntryKind) -> char {
+    match kind {
         EntryKind::File => '-',
         EntryKind::Dir => 'd',
         EntryKind::Symlink => 'l',
@@ -76,20 +337,27 @@ pub fn format_entry(entry: &Entry) -> String {
         EntryKind::CharDevice => 'c',
         EntryKind::BlockDevice => 'b',
         EntryKind::Fifo => 'p',
-    };
-    let mut line = format!(
-        "{type_char}{} {:>5}/{:<5} {:>12} {:>11} {}",
-        mode_string(entry.mode),
-        entry.uid,
-        entry.gid,
-        entry.size,
-        entry.mtime,
-        if entry.path.is_empty() {
-            "."
-        } else {
-            &entry.path
-        }
-    );
+    }
+}
+
+fn meta_columns(kind: EntryKind, mode: u32, uid: u64, gid: u64, size: u64, mtime: u64) -> String {
+    format!(
+        "{}{} {:>5}/{:<5} {:>12} {:>11}",
+        type_char(kind),
+        mode_string(mode),
+        uid,
+        gid,
+        size,
+        mtime
+    )
+}
+
+fn display_path(path: &str) -> &str {
+    if path.is_empty() { "." } else { path }
+}
+
+fn path_and_suffix(entry: &Entry) -> String {
+    let mut line = display_path(&entry.path).to_owned();
     match (&entry.whiteout, entry.kind, &entry.link_target) {
         (Some(Whiteout::Remove { target }), _, _) => {
             line.push_str(&format!("  [whiteout: deletes {target}]"))
@@ -103,6 +371,33 @@ pub fn format_entry(entry: &Entry) -> String {
         _ => {}
     }
     line
+}
+
+fn merged_path_and_suffix(m: &MergedEntry) -> String {
+    let mut line = display_path(&m.path).to_owned();
+    if let Some(t) = &m.link_target {
+        line.push_str(&format!(" -> {t}"));
+    }
+    if let Some(first) = &m.hardlink_to {
+        line.push_str(&format!(" link to {}", display_path(first)));
+    }
+    line
+}
+
+/// One `ls -l`-style line.
+pub fn format_entry(entry: &Entry) -> String {
+    format!(
+        "{} {}",
+        meta_columns(
+            entry.kind,
+            entry.mode,
+            entry.uid,
+            entry.gid,
+            entry.size,
+            entry.mtime
+        ),
+        path_and_suffix(entry)
+    )
 }
 
 fn mode_string(mode: u32) -> String {
