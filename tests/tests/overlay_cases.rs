@@ -214,6 +214,73 @@ fn resolve_flat<'a>(flat: &'a BTreeMap<String, Flat>, path: &str) -> Option<&'a 
     Some(f)
 }
 
+/// What must survive a squash: everything a runtime sees of a path.
+fn visible(overlay: &Overlay<'_>) -> BTreeMap<String, String> {
+    overlay
+        .entries()
+        .into_iter()
+        .map(|e| {
+            let what = format!(
+                "{:?} mode={:o} uid={} gid={} size={} hash={:?} link={:?} device={:?} hardlink-to={:?}",
+                e.kind,
+                e.mode,
+                e.uid,
+                e.gid,
+                e.size,
+                e.content_hash,
+                e.link_target,
+                e.device,
+                e.hardlink_to
+            );
+            (e.path, what)
+        })
+        .collect()
+}
+
+/// `flatten --layers A..B`: the squashed tar applied on top of layers
+/// `0..A` gives the same tree as layers `0..=B` (deletions travel as
+/// whiteouts), for every range with `A > 0`.
+fn check_squashes(file: &Path, layer_tars: &[Vec<u8>], layers: &[&[Entry]]) -> Result<(), String> {
+    for first in 1..layers.len() {
+        for last in first..layers.len() {
+            let want = visible(&Overlay::up_to(layers, last).map_err(|e| e.to_string())?);
+            let range = Overlay::range(layers, first, last).map_err(|e| e.to_string())?;
+            let mut tar = Vec::new();
+            range
+                .export(&mut Memory(layer_tars), &mut tar)
+                .map_err(|e| format!("{}: squash {first}..{last}: {e}", file.display()))?;
+            let squashed = index_stream(
+                Cursor::new(tar.as_slice()),
+                first,
+                Algorithm::Sha256,
+                &Limits::default(),
+            )
+            .map_err(|e| format!("{}: squash {first}..{last} rescan: {e}", file.display()))?;
+            let mut stacked: Vec<&[Entry]> = layers[..first].to_vec();
+            stacked.push(&squashed.entries);
+            let got = visible(&Overlay::new(&stacked));
+            if got != want {
+                let diff: Vec<String> = want
+                    .iter()
+                    .filter(|(p, w)| got.get(*p) != Some(*w))
+                    .map(|(p, w)| format!("want {p:?} {w} got {:?}", got.get(p)))
+                    .chain(
+                        got.keys()
+                            .filter(|p| !want.contains_key(*p))
+                            .map(|p| format!("unexpected {p:?}")),
+                    )
+                    .collect();
+                return Err(format!(
+                    "{}: squash {first}..{last} on top of 0..{first} differs:\n  {}",
+                    file.display(),
+                    diff.join("\n  ")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn run_case(file: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(file).unwrap();
     let case = parse(&text);
@@ -231,6 +298,7 @@ fn run_case(file: &Path) -> Result<(), String> {
         scans.push(s.entries);
     }
     let layers: Vec<&[Entry]> = scans.iter().map(Vec::as_slice).collect();
+    check_squashes(file, &case.layers, &layers)?;
     let overlay = Overlay::new(&layers);
     warnings.extend(overlay.warnings().iter().map(|w| w.code.clone()));
     let merged: BTreeMap<String, _> = overlay
