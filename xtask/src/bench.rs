@@ -144,7 +144,10 @@ pub fn run(runs: usize, with_dive: bool) -> Result<()> {
             backend.into(),
             largest.clone(),
         ];
-        let label = format!("gunzip largest layer, flate2 {backend}");
+        let label = match backend {
+            "miniz" => "gunzip largest layer, miniz_oxide".to_string(),
+            _ => format!("gunzip largest layer, flate2 {backend}"),
+        };
         rows.push(bench(&root, &work, &label, cmd, Some(largest_bytes), runs)?);
     }
     let gzip_cmd = vec!["gzip".to_string(), "-dc".into(), largest.clone()];
