@@ -366,6 +366,7 @@ fn cleanup_browser_leftovers(browser_tmp: &Path, since: SystemTime) {
     let _ = std::fs::remove_dir_all(browser_tmp);
     let patterns = [
         ".org.chromium.",
+        "org.chromium.",
         ".com.google.Chrome.",
         "rust_",
         "chromedriver",
