@@ -10,8 +10,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use layerscope::layer::scan::diff_algorithm;
-use layerscope::layer::{BlobStage, LayerScan, index_stream};
+use layerscope::layer::scan::{blob_algorithm, diff_algorithm};
+use layerscope::layer::{BlobStage, LayerScan, StreamIndex, hash_blob, index_stream};
 use layerscope::model::{Compression, LayerPlan};
 use layerscope::{Error, Limits};
 
@@ -99,13 +99,53 @@ pub fn scan_one(
             progress,
         },
     );
-    let mut blob = BlobStage::new(reader, plan, location.size())?;
-    if blob.compression() == Compression::None {
-        let stream = match index_stream(&mut blob, plan.index, diff_algorithm(plan), limits) {
-            Ok(s) => s,
-            Err(e) => return Err(blob.take_error().unwrap_or(e)),
+    // Stored bytes are hashed on a thread of their own (reading the blob a
+    // second time, from the page cache) so the decompressing thread only
+    // inflates; the uncompressed stream is hashed and indexed on a third.
+    let mut blob = BlobStage::with_stored_hash(reader, plan, location.size(), false)?;
+    let separate_hash =
+        blob.compression() != Compression::None || blob_algorithm(plan) != diff_algorithm(plan);
+    thread::scope(|scope| {
+        let stored = separate_hash.then(|| {
+            scope.spawn(|| {
+                let reader = input.open_blob(location).map_err(|source| Error::Io {
+                    what: location.path().to_owned(),
+                    offset: 0,
+                    source,
+                })?;
+                hash_blob(io::BufReader::with_capacity(256 * 1024, reader), plan)
+            })
+        });
+        let scanned = scan_stages(&mut blob, plan, limits);
+        let stored = match stored {
+            Some(handle) => Some(handle.join().map_err(|_| Error::Io {
+                what: format!("layer {} blob", plan.index),
+                offset: 0,
+                source: io::Error::other("hashing thread panicked"),
+            })??),
+            None => None,
         };
-        return Ok(LayerScan::combine(plan, blob.finish()?, stream));
+        let stream = scanned?;
+        let mut outcome = blob.finish()?;
+        if let Some((digest, _size)) = stored {
+            outcome.digest = Some(digest);
+        }
+        Ok(LayerScan::combine(plan, outcome, stream))
+    })
+}
+
+/// Runs the uncompressed-stream stage: on this thread for plain tar, or on a
+/// second thread fed through a chunk channel when the blob is compressed.
+fn scan_stages<R: Read>(
+    blob: &mut BlobStage<R>,
+    plan: &LayerPlan,
+    limits: &Limits,
+) -> Result<StreamIndex, Error> {
+    if blob.compression() == Compression::None {
+        return match index_stream(&mut *blob, plan.index, diff_algorithm(plan), limits) {
+            Ok(s) => Ok(s),
+            Err(e) => Err(blob.take_error().unwrap_or(e)),
+        };
     }
     let (sender, receiver) = sync_channel::<Chunk>(4);
     let (recycle_sender, recycle_receiver) = sync_channel::<Vec<u8>>(8);
@@ -122,7 +162,7 @@ pub fn scan_one(
             };
             index_stream(reader, index, algorithm, &limits_copy)
         });
-        let pumped = pump(&mut blob, &sender, &recycle_receiver);
+        let pumped = pump(&mut *blob, &sender, &recycle_receiver);
         drop(sender);
         let stream = indexer.join().map_err(|_| Error::Io {
             what: format!("layer {index}"),
@@ -136,8 +176,7 @@ pub fn scan_one(
                 source: e,
             }));
         }
-        let stream = stream?;
-        Ok(LayerScan::combine(plan, blob.finish()?, stream))
+        stream
     })
 }
 
