@@ -174,7 +174,7 @@ pub fn index_stream<R: Read>(
                     continue;
                 }
             };
-            if normalized.was_absolute {
+            if normalized.was_absolute && !normalized.path.is_empty() {
                 warnings.push(
                     Warning::new(
                         "absolute-path",
