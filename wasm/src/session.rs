@@ -72,14 +72,14 @@ fn parse_limits(json: Option<String>) -> Result<Limits> {
 }
 
 enum Source {
-    Archive(TarSource<InputReader>),
+    Archive(Box<TarSource<InputReader>>),
     Layout(LayoutDirSource<JsLayoutDir>),
 }
 
 impl Source {
     fn as_dyn(&mut self) -> &mut dyn ImageSource {
         match self {
-            Source::Archive(s) => s,
+            Source::Archive(s) => &mut **s,
             Source::Layout(s) => s,
         }
     }
@@ -237,7 +237,7 @@ impl Session {
         let mut source = if let Some(map) = input.dyn_ref::<Map>() {
             Source::Layout(LayoutDirSource::new(JsLayoutDir::new(map.clone())))
         } else if let Some(reader) = InputReader::from_js(&input) {
-            Source::Archive(TarSource::new(reader, &limits)?)
+            Source::Archive(Box::new(TarSource::new(reader, &limits)?))
         } else {
             return Err(WasmError::BadInput(describe(&input)));
         };
