@@ -19,7 +19,7 @@ use crate::layer::compression::{self, Decoder, Detected, SNIFF_LEN};
 use crate::model::{BlobLocation, Entry, EntryKind};
 
 use super::tarwrite::{self, Member};
-use super::tree::{Layers, Node, Tree};
+use super::tree::{Layers, Node, PathId, Tree};
 
 /// Opens a layer's *stored* blob (compressed or not) by layer index.
 pub trait LayerOpener {
@@ -117,10 +117,10 @@ fn tar_name(path: &str, dir: bool) -> String {
 
 /// Plans the members that turn `base` into `top` (base = an empty tree for
 /// a full flatten).
-fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
+fn plan(top: &Tree, order: &[PathId], base: &Tree, layers: &Layers<'_>) -> Plan {
     let mut plan = Plan::default();
     let changed = |path: &str, node: &Node| base.get(path) != Some(*node);
-    let names = top.sorted();
+    let names = top.live_in(order);
     // Names of each inode that stay valid (unchanged in base and top).
     let mut anchor: HashMap<usize, String> = HashMap::new();
     for (id, node) in &names {
@@ -167,7 +167,8 @@ fn plan(top: &Tree, base: &Tree, layers: &Layers<'_>) -> Plan {
         }
     }
     // Whiteouts for base paths gone from top, top-most only.
-    for (id, _) in base.sorted() {
+    // Base ids are top ids (the base is an earlier state of the same tree).
+    for (id, _) in base.live_in(order) {
         let path = base.path(id);
         if path.is_empty() || top.get(path).is_some() {
             continue;
@@ -251,12 +252,13 @@ fn write_err(source: io::Error) -> Error {
 /// Writes the tar that turns `base` into `top`.
 pub(crate) fn export<W: Write + ?Sized>(
     top: &Tree,
+    order: &[PathId],
     base: &Tree,
     layers: &Layers<'_>,
     opener: &mut dyn LayerOpener,
     out: &mut W,
 ) -> Result<ExportSummary> {
-    let plan = plan(top, base, layers);
+    let plan = plan(top, order, base, layers);
     let mut summary = ExportSummary::default();
     let object = |path: &str, inode: usize| {
         let i = top.inodes.get(inode);

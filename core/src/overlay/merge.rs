@@ -74,6 +74,15 @@ impl Track {
     }
 }
 
+/// A layer's bookkeeping kept until [`Engine::finish`]: each touched id
+/// with its node before and after the layer, the removals, shipped bytes.
+struct Pending {
+    layer: usize,
+    touched: Vec<(PathId, Option<Node>, Option<Node>)>,
+    removed: HashMap<PathId, (RemovalCause, u64, u64)>,
+    shipped_bytes: u64,
+}
+
 /// The merge engine's state after applying some layers.
 pub(crate) struct Engine<'a, 'l> {
     pub layers: &'l Layers<'a>,
@@ -82,6 +91,8 @@ pub(crate) struct Engine<'a, 'l> {
     /// Per layer, the path id of each of its changes.
     pub change_ids: Vec<Vec<PathId>>,
     pub warnings: Vec<Warning>,
+    /// Applied layers whose changesets are not built yet.
+    pending: Vec<Pending>,
     /// The directory the previous entry went into (entries of one
     /// directory usually come together, so this saves most lookups).
     last_dir: Option<PathId>,
@@ -101,6 +112,7 @@ impl<'a, 'l> Engine<'a, 'l> {
             change_ids: Vec::with_capacity(layers.len()),
             warnings: Vec::new(),
             last_dir: None,
+            pending: Vec::new(),
         }
     }
 
@@ -131,10 +143,37 @@ impl<'a, 'l> Engine<'a, 'l> {
             .filter(|e| e.kind == EntryKind::File && e.whiteout.is_none())
             .map(|e| e.size)
             .fold(0u64, u64::saturating_add);
-        let (mut changes, ids) = self.finish_layer(layer, track);
-        changes.shipped_bytes = shipped_bytes;
-        self.changes.push(changes);
-        self.change_ids.push(ids);
+        // Changes are built once every layer is in: sorting by a rank
+        // computed once is far cheaper than sorting paths per layer.
+        let touched = track
+            .before
+            .iter()
+            .map(|&(id, before)| (id, before, self.tree.node(id)))
+            .collect();
+        self.pending.push(Pending {
+            layer,
+            touched,
+            removed: track.removed,
+            shipped_bytes,
+        });
+    }
+
+    /// Builds every applied layer's changeset (sorted by path) and returns
+    /// the tree's ids in path order.
+    pub fn finish(&mut self) -> Vec<PathId> {
+        let order = self.tree.order();
+        let mut rank = vec![0usize; self.tree.slot_count()];
+        for (i, id) in order.iter().enumerate() {
+            if let Some(r) = rank.get_mut(*id) {
+                *r = i;
+            }
+        }
+        for pending in std::mem::take(&mut self.pending) {
+            let (changes, ids) = self.finish_layer(pending, &rank);
+            self.changes.push(changes);
+            self.change_ids.push(ids);
+        }
+        order
     }
 
     fn resolve<'d>(&mut self, layer: usize, entry: &Entry, dir: &'d str) -> Option<Cow<'d, str>> {
@@ -449,25 +488,24 @@ impl<'a, 'l> Engine<'a, 'l> {
         (node.entry != IMPLIED && node.layer != IMPLIED).then_some(node.layer)
     }
 
-    /// The layer's changes, sorted by path, and each change's path id.
-    fn finish_layer(&self, layer: usize, track: Track) -> (LayerChanges, Vec<PathId>) {
-        let Track {
-            before: touched,
+    /// The layer's changes, sorted by path, and each change's path id;
+    /// `rank` is each id's position in path order.
+    fn finish_layer(&self, pending: Pending, rank: &[usize]) -> (LayerChanges, Vec<PathId>) {
+        let Pending {
+            layer,
+            mut touched,
             removed,
-            ..
-        } = track;
-        let mut touched: Vec<(&str, PathId, Option<Node>)> = touched
-            .into_iter()
-            .map(|(id, before)| (self.tree.path(id), id, before))
-            .collect();
-        touched.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            shipped_bytes,
+        } = pending;
+        touched.sort_unstable_by_key(|t| rank.get(t.0).copied().unwrap_or(usize::MAX));
         let mut out = LayerChanges {
             layer,
+            shipped_bytes,
             ..LayerChanges::default()
         };
         let mut ids = Vec::with_capacity(touched.len());
-        for (path, id, before) in touched {
-            let after = self.tree.node(id);
+        for (id, before, after) in touched {
+            let path = self.tree.path(id);
             let removal = removed.get(&id);
             let deleted = |b: Node, meta: &Meta<'_>, cause: Option<RemovalCause>| {
                 let (cause, bytes, names) = match removal {

@@ -19,6 +19,8 @@ use super::waste::{self, WasteReport};
 pub struct Overlay<'a> {
     layers: Vec<&'a [Entry]>,
     tree: Tree,
+    /// Every id of `tree` in path order.
+    order: Vec<PathId>,
     base: Tree,
     first: usize,
     changes: Vec<LayerChanges>,
@@ -64,6 +66,7 @@ impl<'a> Overlay<'a> {
             }
             engine.apply(layer);
         }
+        let order = engine.finish();
         let Engine {
             tree,
             changes,
@@ -73,6 +76,7 @@ impl<'a> Overlay<'a> {
         } = engine;
         Overlay {
             base: base.unwrap_or_else(Tree::new),
+            order,
             tree,
             first,
             changes,
@@ -86,7 +90,7 @@ impl<'a> Overlay<'a> {
     pub fn entries(&self) -> Vec<MergedEntry> {
         view::build(
             &self.tree,
-            &self.tree.sorted(),
+            &self.tree.live_in(&self.order),
             &self.layers,
             &self.changes,
             &self.change_ids,
@@ -138,7 +142,7 @@ impl<'a> Overlay<'a> {
         } else {
             &self.base
         };
-        export::export(&self.tree, base, &self.layers, opener, out)
+        export::export(&self.tree, &self.order, base, &self.layers, opener, out)
     }
 
     /// Copies the data of the regular file at `path` (merged view) to `out`.

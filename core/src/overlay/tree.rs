@@ -318,18 +318,58 @@ impl Tree {
         })
     }
 
+    /// Every interned id in path (byte) order, without comparing whole
+    /// paths: each directory's children are sorted by name, where a child
+    /// sorts as `name` and its subtree as `name/` (so `a`, `a-b`, `a/c`
+    /// come out as byte order has them). Paths are normalized, so names
+    /// are non-empty and hold no `/`.
+    pub fn order(&self) -> Vec<PathId> {
+        let mut out = Vec::with_capacity(self.slots.len());
+        out.push(ROOT);
+        // (id, expand): emit the id, or lay out its children.
+        let mut work: Vec<(PathId, bool)> = vec![(ROOT, true)];
+        let mut keys: Vec<(&str, bool, PathId)> = Vec::new();
+        while let Some((id, expand)) = work.pop() {
+            if !expand {
+                out.push(id);
+                continue;
+            }
+            let Some(slot) = self.slots.get(id) else {
+                continue;
+            };
+            keys.clear();
+            for &child in &slot.children {
+                let Some(c) = self.slots.get(child) else {
+                    continue;
+                };
+                let name = crate::paths::split_parent(&c.path).1;
+                keys.push((name, false, child));
+                if !c.children.is_empty() {
+                    keys.push((name, true, child));
+                }
+            }
+            keys.sort_unstable_by(|x, y| sort_key_cmp(x.0, x.1, y.0, y.1).then(x.2.cmp(&y.2)));
+            work.extend(keys.iter().rev().map(|k| (k.2, k.1)));
+        }
+        out
+    }
+
     /// Every existing name with its node, sorted by path (parents before
     /// their children).
+    #[cfg(test)]
     pub fn sorted(&self) -> Vec<(PathId, Node)> {
-        let mut keyed: Vec<(&str, PathId, Node)> = Vec::with_capacity(self.live);
-        keyed.extend(
-            self.slots
+        self.live_in(&self.order())
+    }
+
+    /// The existing names among `order`, with their nodes, in that order.
+    pub fn live_in(&self, order: &[PathId]) -> Vec<(PathId, Node)> {
+        let mut out = Vec::with_capacity(self.live);
+        out.extend(
+            order
                 .iter()
-                .enumerate()
-                .filter_map(|(id, s)| s.node.map(|n| (&*s.path, id, n))),
+                .filter_map(|&id| self.node(id).map(|n| (id, n))),
         );
-        keyed.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        keyed.into_iter().map(|(_, id, n)| (id, n)).collect()
+        out
     }
 
     /// Names directly below `dir`, sorted.
@@ -421,6 +461,21 @@ impl Tree {
     }
 }
 
+/// Compares `x` (followed by `/` when `x_sub`) with `y` (likewise) as
+/// byte strings; names hold no `/`.
+fn sort_key_cmp(x: &str, x_sub: bool, y: &str, y_sub: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (x, y) = (x.as_bytes(), y.as_bytes());
+    let n = x.len().min(y.len());
+    let head = x.get(..n).cmp(&y.get(..n));
+    if head != Ordering::Equal {
+        return head;
+    }
+    // One name is a prefix of the other: the next byte decides.
+    let next = |s: &[u8], sub: bool| s.get(n).copied().or(sub.then_some(b'/'));
+    next(x, x_sub).cmp(&next(y, y_sub))
+}
+
 /// The parent directory of a normalized path.
 pub(crate) fn parent_of(path: &str) -> &str {
     crate::paths::split_parent(path).0
@@ -471,5 +526,23 @@ mod tests {
         assert_eq!(tree.resolve_dir(&layers, "loop/z"), Err(ResolveError::Loop));
         assert_eq!(tree.resolve_dir(&layers, "nope/x").unwrap(), "nope/x");
         assert_eq!(tree.children(""), vec!["a", "b", "etc", "loop"]);
+    }
+
+    #[test]
+    fn order_is_byte_order() {
+        let names = [
+            "a", "a-b", "a/c", "a/c/d", "a.b", "a.b/x", "a0", "b", " x", "a/ c", "a/c-d",
+            "a/c/d-e", "a/c/d/f", "ab", "ab/c", "é", "a\u{7f}", "a~",
+        ];
+        let mut tree = Tree::new();
+        for (i, p) in names.iter().enumerate() {
+            let ino = tree.new_inode(EntryKind::Dir, 0, i);
+            tree.link(p, ino, 0, i);
+        }
+        let got: Vec<&str> = tree.sorted().iter().map(|(id, _)| tree.path(*id)).collect();
+        let mut want: Vec<&str> = names.to_vec();
+        want.push("");
+        want.sort_unstable();
+        assert_eq!(got, want);
     }
 }

@@ -87,27 +87,30 @@ pub(crate) fn build(
     // Every change grouped by path id, oldest first: the ids' events are
     // `events[start[id]..start[id + 1]]`.
     let slots = tree.slot_count();
-    let mut events: Vec<Event<'_>> = changes
-        .iter()
-        .zip(change_ids)
-        .flat_map(|(l, ids)| {
-            l.changes
-                .iter()
-                .zip(ids)
-                .map(move |(c, id)| (*id, l.layer, c))
-        })
-        .filter(|e| e.0 < slots)
-        .collect();
-    events.sort_by_key(|e| e.0);
+    let all = || {
+        changes
+            .iter()
+            .zip(change_ids)
+            .flat_map(|(l, ids)| {
+                l.changes
+                    .iter()
+                    .zip(ids)
+                    .map(move |(c, id)| (*id, l.layer, c))
+            })
+            .filter(|e| e.0 < slots)
+    };
+    // Counting sort by id (stable: each id keeps its events in order).
     let mut start = vec![0usize; slots + 1];
     let mut deleted = vec![false; slots];
     let mut any_deleted = false;
-    for (id, _, c) in &events {
+    let mut total = 0usize;
+    for (id, _, c) in all() {
+        total += 1;
         if let Some(n) = start.get_mut(id + 1) {
             *n += 1;
         }
         if c.action == ChangeAction::Deleted {
-            if let Some(d) = deleted.get_mut(*id) {
+            if let Some(d) = deleted.get_mut(id) {
                 *d = true;
                 any_deleted = true;
             }
@@ -118,6 +121,17 @@ pub(crate) fn build(
         acc += *n;
         *n = acc;
     }
+    let mut events: Vec<Option<Event<'_>>> = vec![None; total];
+    let mut cursor = start.clone();
+    for e in all() {
+        if let Some(at) = cursor.get_mut(e.0) {
+            if let Some(cell) = events.get_mut(*at) {
+                *cell = Some(e);
+            }
+            *at += 1;
+        }
+    }
+    let events: Vec<Event<'_>> = events.into_iter().flatten().collect();
     let of = |id: PathId| -> &[Event<'_>] {
         let lo = start.get(id).copied().unwrap_or(0);
         let hi = start.get(id + 1).copied().unwrap_or(lo);
