@@ -14,3 +14,4 @@
 pub mod commands;
 pub mod input;
 pub mod parallel;
+pub mod prefetch;

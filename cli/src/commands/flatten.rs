@@ -102,7 +102,8 @@ pub fn run(args: FlattenArgs) -> anyhow::Result<ExitCode> {
     for w in overlay.warnings() {
         eprintln!("warning: {}", w.message);
     }
-    let mut open = opener(&loaded);
+    // Layers are decompressed on background threads, the next one ahead.
+    let mut open = crate::prefetch::PrefetchOpener::new(&loaded, (0..layers.len()).collect());
     let summary = if args.output == "-" {
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
