@@ -674,7 +674,9 @@ fn cli_case(bin: &Path, case: &Case, path: &Path) -> Vec<String> {
     // An image that does not open fails `ls` the same way: only run it
     // when `verify` got as far as the layers (and not on the exhaustion
     // cases, whose layer 0 `verify` has just streamed in full).
-    if code != 2 && case.category != "exhaustion" {
+    // `ls --layer N` merges the layers below N to show each entry's change,
+    // so it is skipped where the overlay has a known, documented issue.
+    if code != 2 && case.category != "exhaustion" && case.skip_overlay.is_none() {
         let (code, stderr) = run_cli(bin, case, &["ls", "--layer", "0", "--json"], path);
         let panicked = stderr.contains("panicked") || stderr.contains("internal error");
         if !matches!(code, 0..=2) || panicked {
