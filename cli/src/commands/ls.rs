@@ -173,7 +173,7 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
                 .failures()
                 .find_map(|c| c.detail.clone())
                 .unwrap_or_else(|| "the layer could not be read".into());
-            eprintln!("error: layer {layer}: {detail}");
+            eprintln!("error: {detail}");
             return Ok(ExitCode::from(common::EXIT_INVALID));
         };
         return Ok(common::report_error(&failure, args.json));
