@@ -3,6 +3,7 @@
 //! - `test`: installs what the gates need, then runs every gate (what CI runs).
 //! - `serve`: builds the wasm and serves `web/` on 127.0.0.1.
 //! - `bench`: generates the big benchmark image and times verify, dive and gunzip.
+//! - `bench-browser`: runs `web/tests/bench.mjs` (the page in headless Chromium).
 //! - `gen`: only generates the benchmark image (`bench-data/`).
 //! - `gunzip`: decodes a gzip file with one inflate backend and prints MB/s.
 
@@ -28,6 +29,9 @@ commands:
   serve  [--port N] [--no-build]     build the wasm, serve web/ on 127.0.0.1 (default port 8080)
   bench  [--runs N] [--no-dive]      generate bench-data/ if missing, time verify/dive/gunzip,
                                      write docs/benchmarks.md
+  bench-browser [--runs N] [--only open,verify,memory] [--json FILE]
+                                     time the page in headless Chromium (node web/tests/bench.mjs;
+                                     needs web/pkg, bench-data/, target/release/layerscope)
   gen    [--out DIR] [--force]       only generate the benchmark image
   gunzip [--backend zlib-rs|miniz] FILE
                                      inflate a gzip file to nowhere and print MB/s
@@ -74,6 +78,14 @@ fn run() -> Result<()> {
             let dive = !opts.flag("--no-dive");
             opts.done()?;
             bench::run(runs.unwrap_or(3).max(1), dive)
+        }
+        "bench-browser" => {
+            let rest = std::mem::take(&mut opts.args);
+            run_cmd(
+                Command::new("node")
+                    .arg(root().join("web/tests/bench.mjs"))
+                    .args(rest),
+            )
         }
         "gen" => {
             let out = opts.value("--out")?.map(PathBuf::from);
