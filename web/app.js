@@ -128,7 +128,9 @@ let helpers = [];
 
 function poolSize() {
   const cores = navigator.hardwareConcurrency || 2;
-  return Math.max(1, Math.min(MAX_HELPERS, cores - 1));
+  // The main worker only merges results while layers are scanned, so every
+  // core gets a scan worker.
+  return Math.max(1, Math.min(MAX_HELPERS, cores));
 }
 
 function ensureHelpers(n) {
