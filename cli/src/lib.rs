@@ -11,6 +11,7 @@
     )
 )]
 
+pub mod chunks;
 pub mod commands;
 pub mod input;
 pub mod parallel;

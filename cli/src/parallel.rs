@@ -6,7 +6,7 @@
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -15,10 +15,8 @@ use layerscope::layer::{BlobStage, LayerScan, StreamIndex, hash_blob, index_stre
 use layerscope::model::{Compression, LayerPlan};
 use layerscope::{Error, Limits};
 
+use crate::chunks::{ChunkReader, Message, pump};
 use crate::input::Input;
-
-/// Size of the chunks passed between the two threads of one layer.
-const CHUNK: usize = 1 << 20;
 
 /// Counts bytes read from a layer blob into a shared progress counter.
 struct Counting<R> {
@@ -30,43 +28,6 @@ impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.progress.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// Messages from the decompressing thread to the indexing thread.
-enum Chunk {
-    Data(Vec<u8>),
-    Failed(io::ErrorKind, String),
-}
-
-/// The receiving end of the chunk channel as a `Read`.
-struct ChannelReader {
-    receiver: Receiver<Chunk>,
-    recycle: SyncSender<Vec<u8>>,
-    current: Vec<u8>,
-    position: usize,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.position >= self.current.len() {
-            match self.receiver.recv() {
-                Ok(Chunk::Data(data)) => {
-                    let old = std::mem::replace(&mut self.current, data);
-                    let _ = self.recycle.try_send(old);
-                    self.position = 0;
-                }
-                Ok(Chunk::Failed(kind, message)) => return Err(io::Error::new(kind, message)),
-                Err(_) => return Ok(0),
-            }
-        }
-        let available = self.current.get(self.position..).unwrap_or_default();
-        let n = available.len().min(buf.len());
-        buf.get_mut(..n)
-            .unwrap_or_default()
-            .copy_from_slice(available.get(..n).unwrap_or_default());
-        self.position += n;
         Ok(n)
     }
 }
@@ -147,22 +108,17 @@ fn scan_stages<R: Read>(
             Err(e) => Err(blob.take_error().unwrap_or(e)),
         };
     }
-    let (sender, receiver) = sync_channel::<Chunk>(4);
+    let (sender, receiver) = sync_channel::<Message>(4);
     let (recycle_sender, recycle_receiver) = sync_channel::<Vec<u8>>(8);
     let index = plan.index;
     let algorithm = diff_algorithm(plan);
     let limits_copy = *limits;
     thread::scope(|scope| {
         let indexer = scope.spawn(move || {
-            let reader = ChannelReader {
-                receiver,
-                recycle: recycle_sender,
-                current: Vec::new(),
-                position: 0,
-            };
+            let reader = ChunkReader::new(receiver, Some(recycle_sender));
             index_stream(reader, index, algorithm, &limits_copy)
         });
-        let pumped = pump(&mut *blob, &sender, &recycle_receiver);
+        let pumped = pump(&mut *blob, &sender, Some(&recycle_receiver));
         drop(sender);
         let stream = indexer.join().map_err(|_| Error::Io {
             what: format!("layer {index}"),
@@ -178,39 +134,6 @@ fn scan_stages<R: Read>(
         }
         stream
     })
-}
-
-/// Reads decompressed chunks and sends them on; stops early (Ok) when the
-/// indexer hung up, which happens when it failed.
-fn pump<R: Read>(
-    blob: &mut R,
-    sender: &SyncSender<Chunk>,
-    recycled: &Receiver<Vec<u8>>,
-) -> io::Result<()> {
-    loop {
-        let mut chunk = recycled.try_recv().unwrap_or_default();
-        chunk.resize(CHUNK, 0);
-        let mut filled = 0;
-        while filled < CHUNK {
-            match blob.read(chunk.get_mut(filled..).unwrap_or_default()) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let _ = sender.send(Chunk::Failed(e.kind(), e.to_string()));
-                    return Err(e);
-                }
-            }
-        }
-        chunk.truncate(filled);
-        let done = filled < CHUNK;
-        if filled > 0 && sender.send(Chunk::Data(chunk)).is_err() {
-            return Ok(());
-        }
-        if done {
-            return Ok(());
-        }
-    }
 }
 
 /// Scans every layer with up to `workers` layers in flight, largest first.

@@ -12,12 +12,11 @@ use std::thread;
 use layerscope::layer::compression::{self, Decoder, Detected, SNIFF_LEN};
 use layerscope::overlay::LayerOpener;
 
+use crate::chunks::{ChunkReader, Message, pump};
 use crate::commands::common::Loaded;
 
 /// Chunks of decompressed bytes, or the error that ended the stream.
-type Chunks = Receiver<io::Result<Vec<u8>>>;
-
-const CHUNK: usize = 1 << 20;
+type Chunks = Receiver<Message>;
 
 /// Opens layers for export, decompressing on background threads.
 pub struct PrefetchOpener<'a> {
@@ -72,61 +71,15 @@ fn spawn_decoder(reader: Box<dyn Read + Send>) -> Chunks {
                     Decoder::new(layerscope::model::Compression::None, cursor.chain(rest))
                 }
             };
-            loop {
-                let mut chunk = vec![0u8; CHUNK];
-                let mut filled = 0;
-                while filled < CHUNK {
-                    match decoder.read(chunk.get_mut(filled..).unwrap_or_default()) {
-                        Ok(0) => break,
-                        Ok(n) => filled += n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                chunk.truncate(filled);
-                let done = filled < CHUNK;
-                if filled > 0 && sender.send(Ok(chunk)).is_err() {
-                    return Ok(());
-                }
-                if done {
-                    return Ok(());
-                }
-            }
+            // `pump` sends its own read errors on.
+            let _ = pump(&mut decoder, &sender, None);
+            Ok(())
         })();
         if let Err(e) = result {
             let _ = sender.send(Err(e));
         }
     });
     receiver
-}
-
-/// A reader over a chunk channel.
-struct ChunkReader {
-    chunks: Chunks,
-    current: Vec<u8>,
-    position: usize,
-}
-
-impl Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.position >= self.current.len() {
-            match self.chunks.recv() {
-                Ok(Ok(chunk)) => {
-                    self.current = chunk;
-                    self.position = 0;
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
-            }
-        }
-        let available = self.current.get(self.position..).unwrap_or_default();
-        let n = available.len().min(buf.len());
-        buf.get_mut(..n)
-            .unwrap_or_default()
-            .copy_from_slice(available.get(..n).unwrap_or_default());
-        self.position += n;
-        Ok(n)
-    }
 }
 
 impl LayerOpener for PrefetchOpener<'_> {
@@ -140,10 +93,6 @@ impl LayerOpener for PrefetchOpener<'_> {
             .started
             .remove(&layer)
             .ok_or_else(|| io::Error::other("layer decoder vanished"))?;
-        Ok(Box::new(ChunkReader {
-            chunks,
-            current: Vec::new(),
-            position: 0,
-        }))
+        Ok(Box::new(ChunkReader::new(chunks, None)))
     }
 }
