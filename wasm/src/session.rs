@@ -682,35 +682,12 @@ impl Session {
     /// One path of the merged tree with its provenance and history.
     #[wasm_bindgen(js_name = mergedEntry)]
     pub fn merged_entry(&mut self, path: &str) -> Result<JsValue, JsValue> {
-        let path = path.trim_matches('/');
-        if self.analysis.is_none() {
-            self.analyze_inner()?;
-        }
-        let analysis = self.analysis.as_ref().ok_or(WasmError::NotOpen)?;
-        let entry = analysis
-            .merged_index
-            .get(path)
-            .and_then(|&i| analysis.merged.get(i))
-            .ok_or_else(|| {
-                WasmError::from(Error::from(RequestError::NoSuchPath {
-                    path: path.to_owned(),
-                }))
-            })?;
+        let entry = self.merged_lookup(path)?;
         Ok(to_js(entry)?)
     }
 
-    /// The content of the regular file at `path` in the merged image (at
-    /// most `max_bytes` when given), read from the layer that supplies it.
-    #[wasm_bindgen(js_name = readMerged)]
-    pub fn read_merged(
-        &mut self,
-        path: &str,
-        max_bytes: Option<f64>,
-    ) -> Result<Uint8Array, JsValue> {
-        Ok(self.read_merged_inner(path, max_bytes)?)
-    }
-
-    fn read_merged_inner(&mut self, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array> {
+    /// The merged-tree entry at `path` (analysing the image first if needed).
+    fn merged_lookup(&mut self, path: &str) -> Result<&layerscope::overlay::MergedEntry> {
         let path = path.trim_matches('/');
         if self.analysis.is_none() {
             self.analyze_inner()?;
@@ -725,6 +702,23 @@ impl Session {
                     path: path.to_owned(),
                 })
             })?;
+        Ok(entry)
+    }
+
+    /// The content of the regular file at `path` in the merged image (at
+    /// most `max_bytes` when given), read from the layer that supplies it.
+    #[wasm_bindgen(js_name = readMerged)]
+    pub fn read_merged(
+        &mut self,
+        path: &str,
+        max_bytes: Option<f64>,
+    ) -> Result<Uint8Array, JsValue> {
+        Ok(self.read_merged_inner(path, max_bytes)?)
+    }
+
+    fn read_merged_inner(&mut self, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array> {
+        let entry = self.merged_lookup(path)?;
+        let path = path.trim_matches('/');
         let (Some(layer), EntryKind::File) = (entry.source_layer, entry.kind) else {
             return Err(Error::from(RequestError::NotAFile {
                 path: path.to_owned(),
