@@ -21,6 +21,9 @@ pub struct Limits {
     pub max_layer_bytes: u64,
     /// Deepest index → index nesting followed.
     pub max_index_depth: u64,
+    /// Most descriptors followed through indexes in total (a DAG of
+    /// indexes listing each other many times stays bounded).
+    pub max_index_descriptors: u64,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
             max_pax_bytes: 1 << 20,
             max_layer_bytes: 1 << 40,
             max_index_depth: 8,
+            max_index_descriptors: 100_000,
         }
     }
 }
@@ -54,4 +58,6 @@ pub mod flags {
     pub const MAX_LAYER_BYTES: &str = "--max-layer-bytes";
     /// Flag for [`super::Limits::max_index_depth`].
     pub const MAX_INDEX_DEPTH: &str = "--max-index-depth";
+    /// Flag for [`super::Limits::max_index_descriptors`].
+    pub const MAX_INDEX_DESCRIPTORS: &str = "--max-index-descriptors";
 }

@@ -20,6 +20,7 @@ pub fn limits() -> Limits {
         max_pax_bytes: 64 << 10,
         max_layer_bytes: 16 << 20,
         max_index_depth: 8,
+        max_index_descriptors: 100_000,
     }
 }
 

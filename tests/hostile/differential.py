@@ -60,7 +60,8 @@ def python_tarfile(raw):
 FLAGS = {"maxJsonBytes": "--max-json-bytes", "maxArchiveMembers": "--max-archive-members",
          "maxEntriesPerLayer": "--max-entries", "maxPathBytes": "--max-path-bytes",
          "maxPaxBytes": "--max-pax-bytes", "maxLayerBytes": "--max-layer-bytes",
-         "maxIndexDepth": "--max-index-depth"}
+         "maxIndexDepth": "--max-index-depth",
+         "maxIndexDescriptors": "--max-index-descriptors"}
 
 
 def layerscope(binary, image, layer, limits):

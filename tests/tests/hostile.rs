@@ -77,6 +77,7 @@ fn flag_for(key: &str) -> &'static str {
         "maxPaxBytes" => "--max-pax-bytes",
         "maxLayerBytes" => "--max-layer-bytes",
         "maxIndexDepth" => "--max-index-depth",
+        "maxIndexDescriptors" => "--max-index-descriptors",
         other => panic!("unknown limit {other}"),
     }
 }

@@ -67,6 +67,9 @@ pub struct LimitArgs {
     /// Deepest index nesting followed.
     #[arg(long = flags::MAX_INDEX_DEPTH.trim_start_matches('-'), value_name = "N")]
     pub max_index_depth: Option<u64>,
+    /// Most descriptors followed through indexes in total.
+    #[arg(long = flags::MAX_INDEX_DESCRIPTORS.trim_start_matches('-'), value_name = "N")]
+    pub max_index_descriptors: Option<u64>,
 }
 
 impl LimitArgs {
@@ -81,6 +84,9 @@ impl LimitArgs {
             max_pax_bytes: self.max_pax_bytes.unwrap_or(d.max_pax_bytes),
             max_layer_bytes: self.max_layer_bytes.unwrap_or(d.max_layer_bytes),
             max_index_depth: self.max_index_depth.unwrap_or(d.max_index_depth),
+            max_index_descriptors: self
+                .max_index_descriptors
+                .unwrap_or(d.max_index_descriptors),
         }
     }
 }

@@ -116,7 +116,8 @@ pub struct Walk {
     pub checks: Vec<Check>,
     /// Oddities.
     pub warnings: Vec<Warning>,
-    /// Descriptors visited so far (bounded by [`MAX_DESCRIPTORS`]).
+    /// Descriptors visited so far (bounded by
+    /// [`Limits::max_index_descriptors`]).
     pub visited_nodes: u64,
     /// Bytes of index and manifest blobs read so far (bounded by
     /// [`WALK_JSON_FACTOR`] × `max_json_bytes`).
@@ -130,10 +131,6 @@ pub struct Walk {
 /// How many times `max_json_bytes` the index walk may read in total: many
 /// descriptors naming one large manifest cannot multiply the work.
 pub const WALK_JSON_FACTOR: u64 = 4;
-
-/// Most descriptors followed through indexes: a DAG of indexes that refer
-/// to each other many times cannot make the walk exponential.
-pub const MAX_DESCRIPTORS: u64 = 100_000;
 
 /// What a JSON document is, by content (media types can lie).
 enum DocKind {
@@ -222,12 +219,12 @@ fn walk_index(
             tags = inherited_tags.to_vec();
         }
         walk.visited_nodes += 1;
-        if walk.visited_nodes > MAX_DESCRIPTORS {
+        if walk.visited_nodes > limits.max_index_descriptors {
             return Err(Error::Limit {
                 what: format!("{member}: descriptors reached through indexes"),
-                limit: "max_descriptors",
-                value: MAX_DESCRIPTORS,
-                flag: crate::limits::flags::MAX_INDEX_DEPTH,
+                limit: "max_index_descriptors",
+                value: limits.max_index_descriptors,
+                flag: crate::limits::flags::MAX_INDEX_DESCRIPTORS,
             });
         }
         let blob_name = descriptor.digest.to_string();
