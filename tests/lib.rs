@@ -55,7 +55,18 @@ pub fn inspect_path(path: &Path, options: &OpenOptions) -> Result<Inspection, In
     let mut source = input
         .source(&options.limits)
         .map_err(InspectFailure::Core)?;
-    inspect(&mut *source, options).map_err(InspectFailure::Core)
+    let inspection = inspect(&mut *source, options).map_err(InspectFailure::Core)?;
+    // The report is updated layer by layer; recomputing it from all checks
+    // at once must give the same statuses, totals and verdict.
+    let mut recomputed = inspection.report.clone();
+    recomputed.refresh();
+    assert_eq!(
+        recomputed,
+        inspection.report,
+        "{}: incremental report differs from a full refresh",
+        path.display()
+    );
+    Ok(inspection)
 }
 
 /// Like [`inspect_path`] with default options, panicking on failure.

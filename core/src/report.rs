@@ -43,6 +43,12 @@ pub struct Verification {
     /// True when every checkable object verified and nothing is missing,
     /// failed or pending.
     pub ok: bool,
+    /// Layers not yet checked.
+    #[serde(default)]
+    pub pending_layers: u64,
+    /// Checks that did not pass (mismatch, missing or failed).
+    #[serde(default)]
+    pub problems: u64,
     /// Every check, metadata first, then per layer.
     pub checks: Vec<Check>,
 }
@@ -93,28 +99,38 @@ impl InspectReport {
             layers,
             history: opened.history.clone(),
             config: opened.summary.config.clone(),
-            verification: Verification { ok: false, checks },
+            verification: Verification {
+                ok: false,
+                pending_layers: 0,
+                problems: 0,
+                checks,
+            },
             warnings: opened.warnings.clone(),
         };
         report.refresh();
         report
     }
 
-    /// Records one layer's scan.
+    /// Records one layer's scan. Costs the scan's own checks, not the
+    /// report's: applying N layers one by one stays linear in N.
     pub fn apply_scan(&mut self, scan: &LayerScan) {
         let index = scan.index;
-        self.verification.checks.extend(scan.checks.iter().cloned());
         self.warnings.extend(scan.warnings.iter().cloned());
         if let Some(layer) = self.layers.get_mut(index) {
             layer.digest = layer
                 .digest
                 .clone()
                 .or_else(|| Some(scan.blob_digest.clone()));
-            layer.uncompressed_size = Some(scan.uncompressed_size);
+            let before = layer.uncompressed_size.replace(scan.uncompressed_size);
             layer.compression = Some(scan.compression);
             layer.entries = Some(scan.entries.len() as u64);
+            self.image.uncompressed_size = self
+                .image
+                .uncompressed_size
+                .saturating_sub(before.unwrap_or(0))
+                .saturating_add(scan.uncompressed_size);
         }
-        self.refresh();
+        self.add_layer_checks(index, scan.checks.iter().cloned());
     }
 
     /// Records a layer whose scan failed.
@@ -124,7 +140,7 @@ impl InspectReport {
             _ => CheckStatusKind::Failed,
         };
         let expected = self.layers.get(index).and_then(|l| l.digest.clone());
-        self.verification.checks.push(Check {
+        let check = Check {
             object: CheckedObject::LayerBlob { layer: index },
             status,
             expected,
@@ -132,23 +148,42 @@ impl InspectReport {
             expected_size: None,
             actual_size: None,
             detail: Some(error.to_string()),
-        });
-        self.refresh();
+        };
+        self.add_layer_checks(index, std::iter::once(check));
     }
 
-    /// Recomputes per-layer status, totals and the overall verdict.
+    /// Appends checks about layer `index` and folds them into that layer's
+    /// status and the verdict without revisiting earlier checks.
+    fn add_layer_checks(&mut self, index: usize, checks: impl IntoIterator<Item = Check>) {
+        let start = self.verification.checks.len();
+        self.verification.checks.extend(checks);
+        let added = self.verification.checks.get(start..).unwrap_or(&[]);
+        let problems = added.iter().filter(|c| is_problem(c.status)).count() as u64;
+        self.verification.problems = self.verification.problems.saturating_add(problems);
+        let by_layer = added.iter().filter(|c| check_layer(c) == Some(index));
+        if let Some(layer) = self.layers.get_mut(index) {
+            let was_pending = layer.status == CheckStatusKind::Pending;
+            layer.status = fold_status(layer.status, by_layer.map(|c| c.status));
+            layer.verified = verified_flag(layer.status);
+            if was_pending && layer.status != CheckStatusKind::Pending {
+                self.verification.pending_layers =
+                    self.verification.pending_layers.saturating_sub(1);
+            }
+        }
+        self.verification.ok =
+            self.verification.pending_layers == 0 && self.verification.problems == 0;
+    }
+
+    /// Recomputes per-layer status, totals and the overall verdict from
+    /// all checks (after editing `verification.checks` directly).
     pub fn refresh(&mut self) {
         // Group the checks by layer once: filtering all checks for every
         // layer made a scan of N layers cost O(N^3) (an image listing one
         // layer 1,000 times took 20 s to verify).
         let mut by_layer: Vec<Vec<&Check>> = vec![Vec::new(); self.layers.len()];
         for check in &self.verification.checks {
-            if let CheckedObject::LayerBlob { layer } | CheckedObject::LayerDiffId { layer } =
-                check.object
-            {
-                if let Some(group) = by_layer.get_mut(layer) {
-                    group.push(check);
-                }
+            if let Some(group) = check_layer(check).and_then(|l| by_layer.get_mut(l)) {
+                group.push(check);
             }
         }
         for layer in &mut self.layers {
@@ -162,26 +197,22 @@ impl InspectReport {
                 CheckStatusKind::NotCheckable if any_verified => CheckStatusKind::Verified,
                 w => w,
             };
-            layer.verified = match layer.status {
-                CheckStatusKind::Verified => Some(true),
-                CheckStatusKind::Mismatch | CheckStatusKind::Missing | CheckStatusKind::Failed => {
-                    Some(false)
-                }
-                CheckStatusKind::Pending | CheckStatusKind::NotCheckable => None,
-            };
+            layer.verified = verified_flag(layer.status);
         }
         self.image.uncompressed_size = self.layers.iter().filter_map(|l| l.uncompressed_size).sum();
-        let pending = self
+        self.verification.pending_layers = self
             .layers
             .iter()
-            .any(|l| l.status == CheckStatusKind::Pending);
-        self.verification.ok = !pending
-            && self.verification.checks.iter().all(|c| {
-                matches!(
-                    c.status,
-                    CheckStatusKind::Verified | CheckStatusKind::NotCheckable
-                )
-            });
+            .filter(|l| l.status == CheckStatusKind::Pending)
+            .count() as u64;
+        self.verification.problems = self
+            .verification
+            .checks
+            .iter()
+            .filter(|c| is_problem(c.status))
+            .count() as u64;
+        self.verification.ok =
+            self.verification.pending_layers == 0 && self.verification.problems == 0;
     }
 
     /// Checks that failed (mismatch, missing, failed), for messages.
@@ -192,5 +223,95 @@ impl InspectReport {
                 CheckStatusKind::Mismatch | CheckStatusKind::Missing | CheckStatusKind::Failed
             )
         })
+    }
+}
+
+/// The layer a check is about, if any.
+fn check_layer(check: &Check) -> Option<usize> {
+    match check.object {
+        CheckedObject::LayerBlob { layer } | CheckedObject::LayerDiffId { layer } => Some(layer),
+        _ => None,
+    }
+}
+
+/// Whether a check keeps the image from verifying.
+fn is_problem(status: CheckStatusKind) -> bool {
+    !matches!(
+        status,
+        CheckStatusKind::Verified | CheckStatusKind::NotCheckable
+    )
+}
+
+/// `LayerInfo::verified` for a layer status.
+fn verified_flag(status: CheckStatusKind) -> Option<bool> {
+    match status {
+        CheckStatusKind::Verified => Some(true),
+        CheckStatusKind::Mismatch | CheckStatusKind::Missing | CheckStatusKind::Failed => {
+            Some(false)
+        }
+        CheckStatusKind::Pending | CheckStatusKind::NotCheckable => None,
+    }
+}
+
+/// A layer's status after more checks, from its status so far: the worst
+/// check wins, except that "not checkable" beside a verified digest counts
+/// as verified. `Pending` means "no checks yet" (checks are never pending),
+/// so folding checks in any grouping gives what [`InspectReport::refresh`]
+/// computes from all of them at once.
+fn fold_status(
+    current: CheckStatusKind,
+    added: impl IntoIterator<Item = CheckStatusKind>,
+) -> CheckStatusKind {
+    let mut worst = (current != CheckStatusKind::Pending).then_some(current);
+    let mut any_verified = current == CheckStatusKind::Verified;
+    for status in added {
+        any_verified |= status == CheckStatusKind::Verified;
+        worst = Some(worst.map_or(status, |w| w.max(status)));
+    }
+    match worst {
+        None => CheckStatusKind::Pending,
+        Some(CheckStatusKind::NotCheckable) if any_verified => CheckStatusKind::Verified,
+        Some(w) => w,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn status() -> impl Strategy<Value = CheckStatusKind> {
+        prop_oneof![
+            Just(CheckStatusKind::Verified),
+            Just(CheckStatusKind::NotCheckable),
+            Just(CheckStatusKind::Missing),
+            Just(CheckStatusKind::Failed),
+            Just(CheckStatusKind::Mismatch),
+        ]
+    }
+
+    /// Status from all checks at once, as `refresh` computes it.
+    fn all_at_once(statuses: &[CheckStatusKind]) -> CheckStatusKind {
+        let worst = statuses.iter().copied().max();
+        let any_verified = statuses.contains(&CheckStatusKind::Verified);
+        match worst {
+            None => CheckStatusKind::Pending,
+            Some(CheckStatusKind::NotCheckable) if any_verified => CheckStatusKind::Verified,
+            Some(w) => w,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn folding_in_groups_equals_all_at_once(
+            groups in proptest::collection::vec(proptest::collection::vec(status(), 0..4), 0..6)
+        ) {
+            let mut folded = CheckStatusKind::Pending;
+            for group in &groups {
+                folded = fold_status(folded, group.iter().copied());
+            }
+            let flat: Vec<_> = groups.concat();
+            prop_assert_eq!(folded, all_at_once(&flat));
+        }
     }
 }
