@@ -159,6 +159,7 @@ pub fn run(install_tools: bool, keep_going: bool) -> Result<()> {
     run.gate("wasm-build", || build_wasm().map(|()| None));
     run.gate("wasm-test", || wasm_test(&root, &browser_tmp));
     run.gate("e2e", || e2e(&root, &browser_tmp));
+    run.gate("hostile-wasm", || hostile_wasm(&root, &browser_tmp));
 
     cleanup_browser_leftovers(&browser_tmp, since);
     let failed = run.failed();
@@ -350,6 +351,29 @@ fn e2e(root: &Path, browser_tmp: &Path) -> GateResult {
     let mut cmd = Command::new("node");
     cmd.arg(&script)
         .env("LAYERSCOPE_URL", &url)
+        .env("TMPDIR", browser_tmp)
+        .current_dir(root);
+    if let Some(chromium) = find_on_path("chromium") {
+        cmd.env("LAYERSCOPE_CHROMIUM", chromium);
+    }
+    run_cmd(&mut cmd)?;
+    Ok(None)
+}
+
+/// `node web/tests/hostile.mjs`: the hostile-input corpus (tests/hostile/)
+/// through web/worker.js and the wasm build in headless Chromium. The
+/// script serves web/ and the corpus itself.
+fn hostile_wasm(root: &Path, browser_tmp: &Path) -> GateResult {
+    let script = root.join("web/tests/hostile.mjs");
+    if !script.exists() {
+        return Ok(Some("web/tests/hostile.mjs does not exist yet".into()));
+    }
+    if !root.join("web/node_modules").exists() {
+        bail!("web/node_modules is missing: the setup step runs npm ci in web/");
+    }
+    std::fs::create_dir_all(browser_tmp)?;
+    let mut cmd = Command::new("node");
+    cmd.arg(&script)
         .env("TMPDIR", browser_tmp)
         .current_dir(root);
     if let Some(chromium) = find_on_path("chromium") {
