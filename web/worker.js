@@ -1,12 +1,24 @@
 // Module worker: runs the layerscope core (WebAssembly) off the main thread.
-// Protocol: {id, op, args} in; {id, ok, result} / {id, ok:false, error} out,
-// plus {id, progress: bytesDone} while scanning. A trap (RuntimeError) is
-// reported with `trap: true`; the page then replaces this worker.
+// Protocol: the first message is {init: WebAssembly.Module | null} (the page
+// compiles the module once and shares it; null = fetch and compile here).
+// Then {id, op, args} in; {id, ok, result, ms} / {id, ok:false, error} out,
+// plus {id, progress} while scanning, hashing or exporting. A trap
+// (RuntimeError) is reported with `trap: true`; the page then replaces this
+// worker.
 import init, { Session } from './pkg/layerscope_wasm.js';
 
-const ready = init();
+let gotModule;
+const ready = new Promise((resolve) => { gotModule = resolve; })
+  .then((module) => init(module ? { module_or_path: module } : undefined));
+// The benchmark and tests wait on this before reading the wasm memory.
+self.layerscopeReady = ready;
 // Slot "a" is the inspected image; slot "b" the one it is compared with.
 const sessions = { a: null, b: null };
+
+/** Stored blobs up to this size are hashed with `crypto.subtle` (read whole). */
+const SUBTLE_MAX = 64 << 20;
+/** Export file in the origin-private file system (see `exportTar`). */
+const EXPORT_FILE = 'layerscope-export.tar';
 
 function plainError(e) {
   if (e && typeof e === 'object') {
@@ -19,6 +31,43 @@ function needSession(slot = 'a') {
   const session = sessions[slot];
   if (!session) throw Object.assign(new Error(`no image is open in slot ${slot}`), { name: 'StateError' });
   return session;
+}
+
+/** The stored blob of `plan` as a Blob, or null when the location does not fit the input. */
+function blobOf(input, location) {
+  if (!location) return null;
+  if (input instanceof Map) return location.type === 'layoutFile' ? input.get(location.path) ?? null : null;
+  if (input instanceof Blob && location.type === 'archiveRange') {
+    return input.slice(Number(location.offset), Number(location.offset) + Number(location.size));
+  }
+  return null;
+}
+
+/**
+ * The WebCrypto name of the algorithm the core would hash `plan`'s stored
+ * blob with (the declared digest's, sha256 when none is declared), or null.
+ */
+function subtleAlgorithm(plan) {
+  const declared = plan.digest || plan.nameDigest;
+  const name = declared ? String(declared).split(':')[0] : 'sha256';
+  return { sha256: 'SHA-256', sha512: 'SHA-512' }[name] || null;
+}
+
+/**
+ * Hashes a small stored blob with the browser's own SHA (several times
+ * faster than SHA-256 in wasm). Null when the blob is too big, the
+ * algorithm is not a WebCrypto one, or the bytes read are not the expected
+ * length (the wasm path then reports the typed error).
+ */
+async function subtleHash(input, plan) {
+  const size = Number(plan.location?.size ?? -1);
+  const algorithm = subtleAlgorithm(plan);
+  const blob = blobOf(input, plan.location);
+  if (!self.crypto?.subtle || !algorithm || !blob || size < 0 || size > SUBTLE_MAX) return null;
+  const bytes = await blob.arrayBuffer();
+  if (bytes.byteLength !== size) return null;
+  const hex = Array.from(new Uint8Array(await crypto.subtle.digest(algorithm, bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return { digest: `${algorithm.replace('SHA-', 'sha')}:${hex}`, size, subtle: true };
 }
 
 const ops = {
@@ -38,12 +87,17 @@ const ops = {
   scan({ index }, id) {
     return { result: needSession().scanLayer(index, (done) => postMessage({ id, progress: done })) };
   },
-  scanRange({ input, plan, limits }, id) {
-    const r = Session.scanLayerRange(input, plan, limits, (done) => postMessage({ id, progress: done }));
+  scanRange({ input, plan, limits, hashStored = true }, id) {
+    const r = Session.scanLayerRange(input, plan, limits, (done) => postMessage({ id, progress: done }), hashStored);
     return { result: r, transfer: [r.scan.buffer] };
   },
-  addScan({ bytes, slot }) {
-    return { result: needSession(slot).addScan(bytes) };
+  async hashBlob({ input, plan, planJson }, id) {
+    const quick = await subtleHash(input, plan);
+    if (quick) return { result: quick };
+    return { result: Session.hashBlobRange(input, planJson, (done) => postMessage({ id, progress: done })) };
+  },
+  addScan({ bytes, slot, storedDigest }) {
+    return { result: needSession(slot).addScan(bytes, storedDigest ?? undefined) };
   },
   scanIn({ index, slot }, id) {
     return { result: needSession(slot).scanLayer(index, (done) => postMessage({ id, progress: done })) };
@@ -87,23 +141,57 @@ const ops = {
     const bytes = needSession().readMerged(path, maxBytes ?? undefined);
     return { result: bytes, transfer: [bytes.buffer] };
   },
-  exportTar({ layer }, id) {
-    const summary = needSession().exportTar(layer ?? undefined, (chunk) => postMessage({ id, progress: chunk }, [chunk.buffer]));
-    return { result: summary };
+  /**
+   * Exports a tar. With `toFile`, the tar is written synchronously to a file
+   * of the origin-private file system (`createSyncAccessHandle`): each
+   * chunk is on disk before the core produces the next, so memory stays at
+   * one chunk whatever the size, and the page then streams that file to the
+   * user's file (or downloads it) and deletes it. Progress messages carry
+   * only byte counts. Without it (no OPFS), chunks are posted to the page.
+   */
+  async exportTar({ layer, toFile }, id) {
+    const session = needSession();
+    if (toFile) {
+      const dir = await navigator.storage.getDirectory();
+      const handle = await dir.getFileHandle(EXPORT_FILE, { create: true });
+      if (typeof handle.createSyncAccessHandle !== 'function') {
+        throw Object.assign(new Error('no synchronous file access in this browser'), { name: 'NotSupportedError' });
+      }
+      const access = await handle.createSyncAccessHandle();
+      try {
+        access.truncate(0);
+        let at = 0;
+        const summary = session.exportTar(layer ?? undefined, (chunk) => {
+          at += access.write(chunk, { at });
+          postMessage({ id, progress: at });
+        });
+        access.flush();
+        return { result: { summary, file: EXPORT_FILE, bytes: at } };
+      } finally {
+        access.close();
+      }
+    }
+    const summary = session.exportTar(layer ?? undefined, (chunk) => postMessage({ id, progress: chunk }, [chunk.buffer]));
+    return { result: { summary } };
   },
   report() {
     return { result: needSession().report() };
   },
 };
 
+// For the end-to-end tests (e.g. to make an operation trap) and the console.
+self.layerscopeOps = ops;
+
 self.onmessage = async (event) => {
+  if ('init' in event.data) { gotModule(event.data.init); return; }
   const { id, op, args } = event.data;
   try {
     await ready;
     const fn = ops[op];
     if (!fn) throw new Error(`unknown operation ${op}`);
-    const { result, transfer = [] } = fn(args || {}, id);
-    postMessage({ id, ok: true, result }, transfer);
+    const started = performance.now();
+    const { result, transfer = [] } = await fn(args || {}, id);
+    postMessage({ id, ok: true, result, ms: performance.now() - started }, transfer);
   } catch (e) {
     const trap = e instanceof WebAssembly.RuntimeError;
     postMessage({ id, ok: false, trap, error: plainError(e) });

@@ -9,8 +9,15 @@ use layerscope::LayoutDir;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, FileReaderSync};
 
-/// Read-ahead chunk: each JS round trip fetches this many bytes.
+/// Largest read-ahead: a sequential reader (a layer scan) fetches this many
+/// bytes per JS round trip.
 const CHUNK: u64 = 2 << 20;
+
+/// First read-ahead after a jump: opening an archive reads one 512-byte tar
+/// header per member and seeks past its data, so fetching 2 MiB at every
+/// header would read tens of MB to list a few members. The read-ahead
+/// doubles on each sequential refill, back up to [`CHUNK`].
+const FIRST_CHUNK: u64 = 16 << 10;
 
 enum Backing {
     Blob {
@@ -28,6 +35,8 @@ pub struct InputReader {
     pos: u64,
     buf: Vec<u8>,
     buf_start: u64,
+    /// Bytes the next refill fetches if it continues the current buffer.
+    ahead: u64,
 }
 
 impl std::fmt::Debug for InputReader {
@@ -58,6 +67,7 @@ impl InputReader {
             pos: 0,
             buf: Vec::new(),
             buf_start: 0,
+            ahead: FIRST_CHUNK,
         }
     }
 
@@ -70,6 +80,7 @@ impl InputReader {
             pos: 0,
             buf: Vec::new(),
             buf_start: 0,
+            ahead: FIRST_CHUNK,
         }
     }
 
@@ -96,7 +107,13 @@ impl InputReader {
 
     fn fill(&mut self) -> io::Result<()> {
         let start = self.pos;
-        let end = start.saturating_add(CHUNK).min(self.len);
+        let sequential = !self.buf.is_empty() && start == self.buf_start + self.buf.len() as u64;
+        self.ahead = if sequential {
+            self.ahead.saturating_mul(2).min(CHUNK)
+        } else {
+            FIRST_CHUNK
+        };
+        let end = start.saturating_add(self.ahead).min(self.len);
         match &mut self.backing {
             Backing::Bytes(bytes) => {
                 let view = bytes.subarray(start as u32, end as u32);

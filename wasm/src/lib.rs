@@ -23,6 +23,7 @@ mod analysis;
 mod convert;
 mod error;
 mod input;
+mod range;
 mod session;
 mod tree;
 

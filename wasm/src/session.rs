@@ -4,7 +4,6 @@
 use std::io::{self, Read};
 
 use js_sys::{BigUint64Array, Function, Map, Uint8Array};
-use layerscope::archive::source::ExactReader;
 use layerscope::error::RequestError;
 use layerscope::layer::{BlobStage, LayerScan, scan_layer};
 use layerscope::model::{BlobLocation, Check, CheckedObject, EntryKind, LayerPlan};
@@ -64,7 +63,7 @@ fn limits_from(value: Option<serde_json::Value>) -> Result<Limits> {
     })
 }
 
-fn parse_limits(json: Option<String>) -> Result<Limits> {
+pub(crate) fn parse_limits(json: Option<String>) -> Result<Limits> {
     match json.as_deref().map(str::trim) {
         None | Some("") => Ok(Limits::default()),
         Some(text) => limits_from(Some(from_json("limits", text)?)),
@@ -87,7 +86,7 @@ impl Source {
 
 /// Counts stored bytes and reports them to a JS callback every
 /// [`PROGRESS_STEP`] bytes and at the end.
-struct Progress<R> {
+pub(crate) struct Progress<R> {
     inner: R,
     done: u64,
     next: u64,
@@ -96,7 +95,7 @@ struct Progress<R> {
 }
 
 impl<R: Read> Progress<R> {
-    fn new(inner: R, callback: Option<Function>) -> Self {
+    pub(crate) fn new(inner: R, callback: Option<Function>) -> Self {
         Progress {
             inner,
             done: 0,
@@ -157,20 +156,6 @@ struct LayerView<'a> {
     warnings: Vec<&'a layerscope::model::Warning>,
     /// Whether the whole chain verified so far.
     image_ok: bool,
-}
-
-/// What [`Session::scan_layer_range`] returns besides the scan bytes.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RangeSummary<'a> {
-    index: usize,
-    compression: layerscope::model::Compression,
-    blob_digest: &'a layerscope::Digest,
-    blob_size: u64,
-    diff_id: &'a layerscope::Digest,
-    uncompressed_size: u64,
-    entry_count: usize,
-    checks: &'a [Check],
 }
 
 /// An opened image and what is known about its layers.
@@ -320,15 +305,30 @@ impl Session {
     }
 
     /// Records a scan made elsewhere by [`Session::scan_layer_range`]
-    /// (`bytes` is its `scan` field). Returns the layer's view.
+    /// (`bytes` is its `scan` field). `storedDigest` is the stored blob's
+    /// digest when another worker hashed it (a scan made with `hashStored`
+    /// false); the checks are then made again with it. Returns the layer's
+    /// view.
     #[wasm_bindgen(js_name = addScan)]
-    pub fn add_scan(&mut self, bytes: &[u8]) -> Result<JsValue, JsValue> {
+    pub fn add_scan(
+        &mut self,
+        bytes: &[u8],
+        stored_digest: Option<String>,
+    ) -> Result<JsValue, JsValue> {
         let scan: LayerScan =
             serde_json::from_slice(bytes).map_err(|source| WasmError::BadJson {
                 what: "scan",
                 source,
             })?;
-        self.plan(scan.index)?;
+        let scan = match stored_digest {
+            Some(digest) => {
+                crate::range::with_stored_digest(self.plan(scan.index)?, scan, &digest)?
+            }
+            None => {
+                self.plan(scan.index)?;
+                scan
+            }
+        };
         Ok(self.store(scan)?)
     }
 
@@ -381,15 +381,40 @@ impl Session {
     /// layout `Map`; `plan` and `limits` are JSON as found in `open`'s
     /// `plans` and `limits`. Returns `{summary, scan}` where `scan` is a
     /// `Uint8Array` to hand to [`Session::add_scan`] (transferable).
+    ///
+    /// With `hashStored` false the stored bytes of a compressed blob are not
+    /// hashed: another worker hashes them at the same time
+    /// ([`Session::hash_blob_range`]) and the page passes that digest to
+    /// `addScan`.
     #[wasm_bindgen(js_name = scanLayerRange)]
     pub fn scan_layer_range(
         input: JsValue,
         plan: String,
         limits: Option<String>,
         progress: Option<Function>,
+        hash_stored: Option<bool>,
     ) -> Result<JsValue, JsValue> {
         console_error_panic_hook::set_once();
-        Ok(scan_range(input, &plan, limits, progress)?)
+        Ok(crate::range::scan_range(
+            input,
+            &plan,
+            limits,
+            progress,
+            hash_stored.unwrap_or(true),
+        )?)
+    }
+
+    /// Hashes one layer's stored blob knowing only its plan (JSON as in
+    /// `open`'s `plans`), calling `progress(bytesDone)` every ~4 MiB.
+    /// Returns `{digest, size}`; the digest goes to [`Session::add_scan`].
+    #[wasm_bindgen(js_name = hashBlobRange)]
+    pub fn hash_blob_range(
+        input: JsValue,
+        plan: String,
+        progress: Option<Function>,
+    ) -> Result<JsValue, JsValue> {
+        console_error_panic_hook::set_once();
+        Ok(crate::range::hash_range(input, &plan, progress)?)
     }
 
     /// Children of directory `dir` ("" = root) in layer `index`, sorted by
@@ -999,7 +1024,7 @@ fn resolve_file<'a>(scan: &'a LayerScan, path: &str) -> Result<&'a layerscope::m
     Ok(entry)
 }
 
-fn describe(value: &JsValue) -> String {
+pub(crate) fn describe(value: &JsValue) -> String {
     if value.is_undefined() {
         "undefined".into()
     } else if value.is_null() {
@@ -1009,70 +1034,6 @@ fn describe(value: &JsValue) -> String {
     } else {
         "an unknown value".into()
     }
-}
-
-fn scan_range(
-    input: JsValue,
-    plan: &str,
-    limits: Option<String>,
-    progress: Option<Function>,
-) -> Result<JsValue> {
-    let plan: LayerPlan = from_json("plan", plan)?;
-    let limits = parse_limits(limits)?;
-    let location = plan.location.clone().ok_or_else(|| Error::Missing {
-        what: format!("layer {} blob", plan.index),
-        path: plan
-            .digest
-            .as_ref()
-            .map(|d| d.blob_path())
-            .unwrap_or_default(),
-    })?;
-    let scan = match (&location, input.dyn_ref::<Map>()) {
-        (BlobLocation::LayoutFile { .. }, Some(map)) => {
-            let mut source = LayoutDirSource::new(JsLayoutDir::new(map.clone()));
-            let reader = source.open(&location)?;
-            scan_layer(Progress::new(reader, progress), &plan, &limits)?
-        }
-        (BlobLocation::ArchiveRange { offset, size, .. }, None) => {
-            let mut reader = InputReader::from_js(&input)
-                .ok_or_else(|| WasmError::BadInput(describe(&input)))?;
-            io::Seek::seek(&mut reader, io::SeekFrom::Start(*offset)).map_err(|source| {
-                Error::Io {
-                    what: location.path().to_owned(),
-                    offset: 0,
-                    source,
-                }
-            })?;
-            let exact = ExactReader::new(reader.take(*size), *size);
-            scan_layer(Progress::new(exact, progress), &plan, &limits)?
-        }
-        _ => {
-            return Err(WasmError::BadInput(format!(
-                "{} for a {} location",
-                describe(&input),
-                location_kind(&location)
-            )));
-        }
-    };
-    let bytes = serde_json::to_vec(&scan).map_err(|e| WasmError::Convert(e.to_string()))?;
-    let summary = to_js(&RangeSummary {
-        index: scan.index,
-        compression: scan.compression,
-        blob_digest: &scan.blob_digest,
-        blob_size: scan.blob_size,
-        diff_id: &scan.diff_id,
-        uncompressed_size: scan.uncompressed_size,
-        entry_count: scan.entries.len(),
-        checks: &scan.checks,
-    })?;
-    let object = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&object, &JsValue::from_str("summary"), &summary);
-    let _ = js_sys::Reflect::set(
-        &object,
-        &JsValue::from_str("scan"),
-        &Uint8Array::from(bytes.as_slice()),
-    );
-    Ok(object.into())
 }
 
 /// Buffers export output and hands it to JavaScript in chunks.
@@ -1109,7 +1070,7 @@ impl io::Write for ChunkWriter {
     }
 }
 
-fn location_kind(location: &BlobLocation) -> &'static str {
+pub(crate) fn location_kind(location: &BlobLocation) -> &'static str {
     match location {
         BlobLocation::ArchiveRange { .. } => "archive range",
         BlobLocation::LayoutFile { .. } => "layout file",

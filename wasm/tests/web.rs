@@ -272,6 +272,32 @@ fn bad_archives_are_named_errors() {
 }
 
 #[wasm_bindgen_test]
+fn splits_a_compressed_layer_between_a_hashing_and_a_scanning_worker() {
+    let mut session = Session::new();
+    let opened = session.open(blob(OCI_GZIP), None).unwrap();
+    let plan = js_sys::JSON::stringify(&get(&opened, "plans.0"))
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let scanned =
+        Session::scan_layer_range(blob(OCI_GZIP), plan.clone(), None, None, Some(false)).unwrap();
+    assert_eq!(get(&scanned, "summary.storedHashed"), JsValue::FALSE);
+    let hashed = Session::hash_blob_range(blob(OCI_GZIP), plan, None).unwrap();
+    let digest = str_at(&hashed, "digest");
+    assert_eq!(digest, str_at(&opened, "plans.0.digest"));
+    let bytes = get(&scanned, "scan")
+        .dyn_into::<Uint8Array>()
+        .unwrap()
+        .to_vec();
+    let view = session.add_scan(&bytes, Some(digest)).unwrap();
+    assert_eq!(str_at(&view, "layer.status"), "verified");
+    // A wrong stored digest fails the blob check.
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let view = session.add_scan(&bytes, Some(wrong)).unwrap();
+    assert_eq!(str_at(&view, "layer.status"), "mismatch");
+}
+
+#[wasm_bindgen_test]
 fn scans_in_another_worker_from_the_plan_alone() {
     let mut session = Session::new();
     let opened = session.open(blob(DOCKER), None).unwrap();
@@ -283,13 +309,13 @@ fn scans_in_another_worker_from_the_plan_alone() {
         .unwrap()
         .as_string()
         .unwrap();
-    let result = Session::scan_layer_range(blob(DOCKER), plan, Some(limits), None).unwrap();
+    let result = Session::scan_layer_range(blob(DOCKER), plan, Some(limits), None, None).unwrap();
     assert_eq!(num_at(&result, "summary.entryCount"), 415.0);
     let bytes = get(&result, "scan")
         .dyn_into::<Uint8Array>()
         .unwrap()
         .to_vec();
-    let view = session.add_scan(&bytes).unwrap();
+    let view = session.add_scan(&bytes, None).unwrap();
     assert_eq!(str_at(&view, "layer.status"), "verified");
     assert!(
         num_at(
@@ -447,7 +473,7 @@ fn opens_a_layout_folder_from_a_map_of_files() {
         .unwrap()
         .as_string()
         .unwrap();
-    let result = Session::scan_layer_range(map.clone().into(), plan, None, None).unwrap();
+    let result = Session::scan_layer_range(map.clone().into(), plan, None, None, None).unwrap();
     assert!(num_at(&result, "summary.entryCount") >= 0.0);
     // A missing blob is a missing layer.
     map.delete(&JsValue::from_str(

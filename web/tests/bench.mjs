@@ -165,6 +165,7 @@ async function hookWorkers(page) {
   for (const w of page.workers()) {
     await w.evaluate(async () => {
       if (self.__lsMem) return;
+      await self.layerscopeReady; // the page's module, instantiated
       const mod = await import(new URL('./pkg/layerscope_wasm.js', self.location.href).href);
       self.__lsMem = (await mod.default()).memory;
     });
@@ -220,7 +221,7 @@ async function verifyRun(path) {
     const scan = await page.evaluate(() => {
       const ps = window.layerscope.state.progress.filter(Boolean);
       return { sum: ps.reduce((a, p) => a + (p.end - p.start), 0), first: Math.min(...ps.map((p) => p.start)), last: Math.max(...ps.map((p) => p.end)),
-        helpers: Math.min(4, Math.max(1, (navigator.hardwareConcurrency || 2) - 1)), cores: navigator.hardwareConcurrency };
+        helpers: Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2)), cores: navigator.hardwareConcurrency };
     });
     return {
       badgeMs: b.badge - b.t0,
@@ -293,14 +294,18 @@ async function main() {
             await openImage(page, path);
             await waitFor(page, 'listed', 120_000);
             const b = await waitFor(page, 'painted', 120_000);
-            runs.push({ listedMs: b.listed - b.t0, paintedMs: b.painted - b.t0, layers: b.layers, history: b.history, load: load() });
+            // Where the time went: change event → open posted, the worker's open call, round trip, rendering.
+            const t = await page.evaluate(() => window.layerscope.state.timing);
+            runs.push({ listedMs: b.listed - b.t0, paintedMs: b.painted - b.t0, layers: b.layers, history: b.history, load: load(),
+              toOpenMs: t.start - b.t0, workerOpenMs: t.workerMs, openRoundTripMs: t.opened - t.start, renderMs: t.rendered - t.opened });
           } finally { await context.close(); }
         }
         results.open[name] = {
           size: statSync(path).size, runs,
           listedMs: median(runs.map((r) => r.listedMs)), paintedMs: median(runs.map((r) => r.paintedMs)),
         };
-        log(`open ${name}: listed ${fmt(results.open[name].listedMs)} ms, painted ${fmt(results.open[name].paintedMs)} ms`, runs.map((r) => fmt(r.paintedMs)).join(' '));
+        log(`open ${name}: listed ${fmt(results.open[name].listedMs)} ms, painted ${fmt(results.open[name].paintedMs)} ms`, runs.map((r) => fmt(r.paintedMs)).join(' '),
+          `(median: worker open ${fmt(median(runs.map((r) => r.workerOpenMs)))} ms, round trip ${fmt(median(runs.map((r) => r.openRoundTripMs)))} ms, render ${fmt(median(runs.map((r) => r.renderMs)))} ms)`);
       }
     }
 
