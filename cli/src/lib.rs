@@ -16,3 +16,4 @@ pub mod commands;
 pub mod input;
 pub mod parallel;
 pub mod prefetch;
+pub mod section;

@@ -11,12 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use layerscope::layer::scan::{blob_algorithm, diff_algorithm};
-use layerscope::layer::{BlobStage, LayerScan, StreamIndex, hash_blob, index_stream};
+use layerscope::layer::{
+    BlobStage, EntryIndex, LayerScan, StreamIndex, hash_blob, index_layer, index_stream,
+};
 use layerscope::model::{Compression, LayerPlan};
 use layerscope::{Error, Limits};
 
 use crate::chunks::{ChunkReader, Message, pump};
 use crate::input::Input;
+use crate::section::Section;
 
 /// Counts bytes read from a layer blob into a shared progress counter.
 struct Counting<R> {
@@ -136,6 +139,41 @@ fn scan_stages<R: Read>(
     })
 }
 
+/// Indexes one layer without checking anything (`flatten` without
+/// `--verify`): plain tar is indexed by seeking over file data.
+pub fn index_one(input: &Input, plan: &LayerPlan, limits: &Limits) -> Result<EntryIndex, Error> {
+    let location = plan.location.as_ref().ok_or_else(|| Error::Missing {
+        what: format!("layer {} blob", plan.index),
+        path: plan
+            .digest
+            .as_ref()
+            .map(|d| d.blob_path())
+            .unwrap_or_default(),
+    })?;
+    let reader = Section::open(input, location).map_err(|source| Error::Io {
+        what: location.path().to_owned(),
+        offset: 0,
+        source,
+    })?;
+    index_layer(reader, plan, limits)
+}
+
+/// Indexes every layer (see [`index_one`]), up to `workers` at once,
+/// largest first.
+pub fn index_all(
+    input: &Input,
+    plans: &[LayerPlan],
+    limits: &Limits,
+    workers: usize,
+) -> Vec<Option<Result<EntryIndex, Error>>> {
+    run_all(
+        plans,
+        workers,
+        &|plan| index_one(input, plan, limits),
+        &|_| {},
+    )
+}
+
 /// Scans every layer with up to `workers` layers in flight, largest first.
 /// `on_done` is called as each layer finishes.
 pub fn scan_all(
@@ -146,6 +184,18 @@ pub fn scan_all(
     progress: Arc<AtomicU64>,
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Vec<Option<Result<LayerScan, Error>>> {
+    let scan = |plan: &LayerPlan| scan_one(input, plan, limits, Arc::clone(&progress));
+    run_all(plans, workers, &scan, on_done)
+}
+
+/// Runs `work` on every plan with up to `workers` threads, largest blob
+/// first; results in plan order.
+fn run_all<T: Send>(
+    plans: &[LayerPlan],
+    workers: usize,
+    work: &(dyn Fn(&LayerPlan) -> T + Sync),
+    on_done: &(dyn Fn(usize) + Sync),
+) -> Vec<Option<T>> {
     let mut order: Vec<usize> = (0..plans.len()).collect();
     order.sort_by_key(|&i| {
         std::cmp::Reverse(
@@ -155,8 +205,7 @@ pub fn scan_all(
                 .map_or(0, |l| l.size()),
         )
     });
-    let results: Mutex<Vec<Option<Result<LayerScan, Error>>>> =
-        Mutex::new((0..plans.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..plans.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     thread::scope(|scope| {
         for _ in 0..workers.max(1).min(plans.len().max(1)) {
@@ -165,7 +214,7 @@ pub fn scan_all(
                     let slot = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&index) = order.get(slot) else { break };
                     let Some(plan) = plans.get(index) else { break };
-                    let result = scan_one(input, plan, limits, Arc::clone(&progress));
+                    let result = work(plan);
                     if let Ok(mut guard) = results.lock() {
                         if let Some(cell) = guard.get_mut(index) {
                             *cell = Some(result);

@@ -1,14 +1,16 @@
-//! `flatten --layers A..B` on real images: the squashed layer applied on
-//! top of layers `0..A` gives the same tree as the original layers `0..=B`,
-//! deletions included (as whiteouts in the squashed tar).
+//! `flatten --layers A..B` on real images and synthetic layers: the
+//! squashed layer applied on top of layers `0..A` gives the same tree as
+//! the original layers `0..=B`, deletions included (as whiteouts in the
+//! squashed tar, and one opaque marker for a directory made opaque or
+//! replaced in the range).
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
 use layerscope::digest::Algorithm;
 use layerscope::layer::index_stream;
-use layerscope::model::Entry;
-use layerscope::overlay::Overlay;
+use layerscope::model::{Entry, Whiteout};
+use layerscope::overlay::{LayerOpener, Overlay};
 use layerscope::{Limits, OpenOptions};
 use layerscope_cli::input::Input;
 use layerscope_tests::{inspect_path, shared};
@@ -27,6 +29,50 @@ fn visible(overlay: &Overlay<'_>) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Squashes `first..=last`, checks the result stacks to the same tree,
+/// and returns the squashed layer's entries.
+fn squash(
+    what: &str,
+    layers: &[&[Entry]],
+    open: &mut dyn LayerOpener,
+    first: usize,
+    last: usize,
+) -> Vec<Entry> {
+    let range = Overlay::range(layers, first, last).unwrap();
+    let mut tar = Vec::new();
+    let summary = range.export(open, &mut tar).unwrap();
+    let squashed = index_stream(
+        Cursor::new(tar.as_slice()),
+        first,
+        Algorithm::Sha256,
+        &Limits::default(),
+    )
+    .unwrap();
+    let whiteouts = squashed
+        .entries
+        .iter()
+        .filter(|e| e.whiteout.is_some())
+        .count();
+    assert_eq!(
+        whiteouts as u64, summary.whiteouts,
+        "{what} {first}..{last}"
+    );
+    let mut stacked: Vec<&[Entry]> = layers[..first].to_vec();
+    stacked.push(&squashed.entries);
+    let want = visible(&Overlay::up_to(layers, last).unwrap());
+    let got = visible(&Overlay::new(&stacked));
+    for (p, w) in &want {
+        assert_eq!(got.get(p), Some(w), "{what} squash {first}..{last}: {p:?}");
+    }
+    for p in got.keys() {
+        assert!(
+            want.contains_key(p),
+            "{what} squash {first}..{last}: unexpected {p:?}"
+        );
+    }
+    squashed.entries
+}
+
 fn check(rel: &str, ranges: &[(usize, usize)]) {
     let path = shared(rel);
     let inspection = inspect_path(&path, &OpenOptions::default()).unwrap();
@@ -42,35 +88,7 @@ fn check(rel: &str, ranges: &[(usize, usize)]) {
         Ok(reader)
     };
     for &(first, last) in ranges {
-        let range = Overlay::range(&layers, first, last).unwrap();
-        let mut tar = Vec::new();
-        let summary = range.export(&mut open, &mut tar).unwrap();
-        let squashed = index_stream(
-            Cursor::new(tar.as_slice()),
-            first,
-            Algorithm::Sha256,
-            &Limits::default(),
-        )
-        .unwrap();
-        let whiteouts = squashed
-            .entries
-            .iter()
-            .filter(|e| e.whiteout.is_some())
-            .count();
-        assert_eq!(whiteouts as u64, summary.whiteouts, "{rel} {first}..{last}");
-        let mut stacked: Vec<&[Entry]> = layers[..first].to_vec();
-        stacked.push(&squashed.entries);
-        let want = visible(&Overlay::up_to(&layers, last).unwrap());
-        let got = visible(&Overlay::new(&stacked));
-        for (p, w) in &want {
-            assert_eq!(got.get(p), Some(w), "{rel} squash {first}..{last}: {p:?}");
-        }
-        for p in got.keys() {
-            assert!(
-                want.contains_key(p),
-                "{rel} squash {first}..{last}: unexpected {p:?}"
-            );
-        }
+        squash(rel, &layers, &mut open, first, last);
     }
 }
 
@@ -89,4 +107,99 @@ fn gcr_whiteout_dir_squashes() {
         "go-containerregistry/mutate-whiteout_dir.tar",
         &[(1, 2), (2, 3), (1, 3)],
     );
+}
+
+// ---- opaque directories ----------------------------------------------
+
+fn member(b: &mut tar::Builder<Vec<u8>>, path: &str, kind: tar::EntryType, data: &[u8]) {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_size(data.len() as u64);
+    h.set_mode(if kind == tar::EntryType::Directory {
+        0o755
+    } else {
+        0o644
+    });
+    h.set_mtime(1_700_000_000);
+    b.append_data(&mut h, path, data).unwrap();
+}
+
+fn layer(members: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, data) in members {
+        match path.strip_suffix('/') {
+            Some(dir) => member(&mut b, dir, tar::EntryType::Directory, b""),
+            None => member(&mut b, path, tar::EntryType::Regular, data.as_bytes()),
+        }
+    }
+    b.into_inner().unwrap()
+}
+
+fn opaque_dirs(entries: &[Entry]) -> Vec<String> {
+    entries
+        .iter()
+        .filter_map(|e| match &e.whiteout {
+            Some(Whiteout::Opaque { dir }) => Some(dir.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn removed(entries: &[Entry]) -> Vec<String> {
+    entries
+        .iter()
+        .filter_map(|e| match &e.whiteout {
+            Some(Whiteout::Remove { target }) => Some(target.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn opaque_and_replaced_directories_squash_to_opaque_markers() {
+    let blobs = [
+        layer(&[
+            ("d/", ""),
+            ("d/a", "a"),
+            ("d/sub/", ""),
+            ("d/sub/x", "x"),
+            ("e/", ""),
+            ("e/keep", "k"),
+            ("e/drop", "d"),
+            ("f/", ""),
+            ("f/old", "o"),
+            ("top", "t"),
+        ]),
+        // d made opaque.
+        layer(&[("d/", ""), ("d/.wh..wh..opq", ""), ("d/b", "b")]),
+        // f replaced by a file ...
+        layer(&[("f", "now a file")]),
+        // ... and by a directory again; one file of e deleted.
+        layer(&[("f/", ""), ("f/new", "n"), ("e/.wh.drop", "")]),
+    ];
+    let entries: Vec<Vec<Entry>> = blobs
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            index_stream(Cursor::new(b), i, Algorithm::Sha256, &Limits::default())
+                .unwrap()
+                .entries
+        })
+        .collect();
+    let layers: Vec<&[Entry]> = entries.iter().map(Vec::as_slice).collect();
+    let mut open = |layer: usize| -> std::io::Result<Box<dyn Read>> {
+        Ok(Box::new(Cursor::new(blobs[layer].clone())))
+    };
+    let s = squash("opaque", &layers, &mut open, 1, 1);
+    assert_eq!(opaque_dirs(&s), ["d"]);
+    assert!(removed(&s).is_empty(), "{:?}", removed(&s));
+    let s = squash("opaque", &layers, &mut open, 1, 3);
+    assert_eq!(opaque_dirs(&s), ["d", "f"]);
+    assert_eq!(removed(&s), ["e/drop"]);
+    let s = squash("opaque", &layers, &mut open, 2, 3);
+    assert_eq!(opaque_dirs(&s), ["f"]);
+    // Below layer 3, f is a file: the directory is new, nothing to hide.
+    let s = squash("opaque", &layers, &mut open, 3, 3);
+    assert!(opaque_dirs(&s).is_empty());
+    assert_eq!(removed(&s), ["e/drop"]);
 }

@@ -17,5 +17,5 @@ pub mod zstd;
 
 pub use compression::{Decoder, detect};
 pub use hashing::HashingReader;
-pub use scan::{BlobOutcome, BlobStage, LayerScan, hash_blob, scan_layer};
-pub use stream::{StreamIndex, index_stream};
+pub use scan::{BlobOutcome, BlobStage, LayerScan, hash_blob, index_layer, scan_layer};
+pub use stream::{EntryIndex, StreamIndex, index_entries, index_entries_seekable, index_stream};

@@ -1,13 +1,16 @@
-//! Stage one of a scan ([`BlobStage`]: stored bytes → uncompressed bytes)
-//! and the single-threaded composition of both stages ([`scan_layer`]).
+//! Stage one of a scan ([`BlobStage`]: stored bytes → uncompressed bytes),
+//! the single-threaded composition of both stages ([`scan_layer`]), and the
+//! index-only pass that checks nothing ([`index_layer`]).
 
-use std::io::{self, Cursor, Read};
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
 
 use crate::digest::{Algorithm, Digest};
 use crate::error::{Error, Result};
 use crate::layer::compression::{self, Decoder, Detected, SNIFF_LEN};
 use crate::layer::hashing::HashingReader;
-use crate::layer::stream::{StreamIndex, index_stream};
+use crate::layer::stream::{
+    EntryIndex, StreamIndex, index_entries, index_entries_seekable, index_stream,
+};
 use crate::limits::Limits;
 use crate::model::{Check, CheckedObject, Compression, Entry, LayerPlan, Warning};
 use crate::verify;
@@ -348,4 +351,47 @@ pub fn scan_layer<R: Read>(reader: R, plan: &LayerPlan, limits: &Limits) -> Resu
     };
     let outcome = blob.finish()?;
     Ok(LayerScan::combine(plan, outcome, stream))
+}
+
+/// Indexes one layer without checking anything: no digest of the stored
+/// or uncompressed bytes and no content hashes (see
+/// [`index_entries`](crate::layer::stream::index_entries)). `reader` yields
+/// the stored blob from its first byte; a plain tar blob is indexed by
+/// seeking over file data, a compressed one is decompressed and parsed.
+/// This is what `flatten` needs to plan its output; it proves nothing.
+pub fn index_layer<R: Read + Seek>(
+    mut reader: R,
+    plan: &LayerPlan,
+    limits: &Limits,
+) -> Result<EntryIndex> {
+    let expected_size = plan.location.as_ref().map_or(0, |l| l.size());
+    let io_error = |source: io::Error| Error::Io {
+        what: format!("layer {} blob", plan.index),
+        offset: 0,
+        source,
+    };
+    let mut head = [0u8; SNIFF_LEN];
+    let mut filled = 0;
+    while filled < head.len() {
+        match reader.read(head.get_mut(filled..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(e)),
+        }
+    }
+    reader.seek(SeekFrom::Start(0)).map_err(io_error)?;
+    if compression::detect(head.get(..filled).unwrap_or_default())
+        == Detected::Supported(Compression::None)
+    {
+        return index_entries_seekable(reader, plan.index, limits);
+    }
+    let buffered = io::BufReader::with_capacity(256 * 1024, reader);
+    let mut blob = BlobStage::with_stored_hash(buffered, plan, expected_size, false)?;
+    let index = match index_entries(&mut blob, plan.index, limits) {
+        Ok(index) => index,
+        Err(e) => return Err(blob.take_error().unwrap_or(e)),
+    };
+    blob.finish()?;
+    Ok(index)
 }

@@ -2,7 +2,7 @@
 //! (`diff_id`, over every byte including anything after the tar end marker)
 //! and the index of its entries.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 
 use xxhash_rust::xxh3::Xxh3;
 
@@ -32,6 +32,22 @@ pub struct StreamIndex {
     pub warnings: Vec<Warning>,
 }
 
+/// What an index-only pass over a layer stream found: the entries without
+/// digests or content hashes (see [`index_entries`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryIndex {
+    /// Length of the uncompressed stream.
+    pub size: u64,
+    /// Entries in stream order, `content_hash` None.
+    pub entries: Vec<Entry>,
+    /// Bytes after the tar end-of-archive header.
+    pub trailing_bytes: u64,
+    /// Whether any of those trailing bytes is non-zero.
+    pub trailing_data: bool,
+    /// Oddities.
+    pub warnings: Vec<Warning>,
+}
+
 /// Reads a whole uncompressed layer stream, hashing it with `algorithm` and
 /// indexing its entries. Regular files' data is read once to compute their
 /// XXH3 content hash.
@@ -45,6 +61,199 @@ pub fn index_stream<R: Read>(
         LimitReader::new(reader, limits.max_layer_bytes),
         Some(algorithm),
     );
+    let walked = {
+        let mut archive = tar::Archive::new(TarGuard::new(&mut hashing, limits.max_pax_bytes));
+        let iter = archive
+            .entries()
+            .map_err(|e| tar_error(layer, limits, 0, e))?;
+        walk(iter, layer, limits, true)?
+    };
+    let end_of_tar = hashing.count();
+    let (trailing_bytes, trailing_data) = trailing(&mut hashing, end_of_tar, layer, limits)?;
+    let (digest, size) = hashing.finish();
+    let digest = digest.ok_or(Error::Io {
+        what: format!("layer {layer}"),
+        offset: size,
+        source: io::Error::other("hasher missing"),
+    })?;
+    let warnings = finish_warnings(
+        walked.warnings,
+        trailing_data,
+        trailing_bytes,
+        end_of_tar,
+        layer,
+    );
+    Ok(StreamIndex {
+        digest,
+        size,
+        entries: walked.entries,
+        trailing_bytes,
+        trailing_data,
+        warnings,
+    })
+}
+
+/// Indexes an uncompressed layer stream without hashing anything: the
+/// stream is not digested and file data is passed over, not hashed (the
+/// entries' `content_hash` stays None). This is what `flatten` needs to
+/// plan its output; it proves nothing about integrity.
+pub fn index_entries<R: Read>(reader: R, layer: usize, limits: &Limits) -> Result<EntryIndex> {
+    let mut counting = HashingReader::new(LimitReader::new(reader, limits.max_layer_bytes), None);
+    let walked = {
+        let mut archive = tar::Archive::new(TarGuard::new(&mut counting, limits.max_pax_bytes));
+        let iter = archive
+            .entries()
+            .map_err(|e| tar_error(layer, limits, 0, e))?;
+        walk(iter, layer, limits, false)?
+    };
+    let end_of_tar = counting.count();
+    let (trailing_bytes, trailing_data) = trailing(&mut counting, end_of_tar, layer, limits)?;
+    let size = counting.count();
+    Ok(EntryIndex {
+        size,
+        warnings: finish_warnings(
+            walked.warnings,
+            trailing_data,
+            trailing_bytes,
+            end_of_tar,
+            layer,
+        ),
+        entries: walked.entries,
+        trailing_bytes,
+        trailing_data,
+    })
+}
+
+/// Like [`index_entries`] for a seekable *plain tar* stream: file data is
+/// skipped by seeking, so indexing costs one header read per entry.
+pub fn index_entries_seekable<R: Read + Seek>(
+    reader: R,
+    layer: usize,
+    limits: &Limits,
+) -> Result<EntryIndex> {
+    let mut limited = LimitReader::new(reader, limits.max_layer_bytes);
+    let walked = {
+        let mut archive = tar::Archive::new(TarGuard::new(&mut limited, limits.max_pax_bytes));
+        let iter = archive
+            .entries_with_seek()
+            .map_err(|e| tar_error(layer, limits, 0, e))?;
+        walk(iter, layer, limits, false)?
+    };
+    let end_of_tar = limited.position;
+    let (trailing_bytes, trailing_data) = trailing(&mut limited, end_of_tar, layer, limits)?;
+    Ok(EntryIndex {
+        size: limited.position,
+        warnings: finish_warnings(
+            walked.warnings,
+            trailing_data,
+            trailing_bytes,
+            end_of_tar,
+            layer,
+        ),
+        entries: walked.entries,
+        trailing_bytes,
+        trailing_data,
+    })
+}
+
+/// The error for a failed tar read: a limit the guard or the size cap
+/// enforced, or a format error at `offset`.
+fn tar_error(layer: usize, limits: &Limits, offset: u64, source: io::Error) -> Error {
+    let limit_error =
+        |what: &str, limit: &'static str, value: u64, flag: &'static str| Error::Limit {
+            what: format!("layer {layer}: {what}"),
+            limit,
+            value,
+            flag,
+        };
+    if let Some(violation) = guard::violation(&source) {
+        limit_error(
+            &violation.to_string(),
+            "max_pax_bytes",
+            limits.max_pax_bytes,
+            flags::MAX_PAX_BYTES,
+        )
+    } else if source.kind() == io::ErrorKind::Other
+        && source
+            .to_string()
+            .contains(LimitReader::<io::Empty>::MESSAGE)
+    {
+        limit_error(
+            "uncompressed size",
+            "max_layer_bytes",
+            limits.max_layer_bytes,
+            flags::MAX_LAYER_BYTES,
+        )
+    } else {
+        Error::LayerTar {
+            layer,
+            offset,
+            source,
+        }
+    }
+}
+
+/// Reads what follows the end-of-archive header: its length and whether
+/// any of it is non-zero.
+fn trailing<R: Read>(
+    reader: &mut R,
+    end_of_tar: u64,
+    layer: usize,
+    limits: &Limits,
+) -> Result<(u64, bool)> {
+    let mut trailing_data = false;
+    let mut trailing_bytes = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| tar_error(layer, limits, end_of_tar.saturating_add(trailing_bytes), e))?;
+        if n == 0 {
+            break;
+        }
+        trailing_data |= buf.get(..n).unwrap_or_default().iter().any(|&b| b != 0);
+        trailing_bytes += n as u64;
+    }
+    Ok((trailing_bytes, trailing_data))
+}
+
+/// The walk's warnings plus the trailing-data one, capped per code.
+fn finish_warnings(
+    mut warnings: Vec<Warning>,
+    trailing_data: bool,
+    trailing_bytes: u64,
+    end_of_tar: u64,
+    layer: usize,
+) -> Vec<Warning> {
+    if trailing_data {
+        warnings.push(
+            Warning::new(
+                "data-after-end",
+                format!(
+                    "{trailing_bytes} bytes follow the tar end marker (included in the diff_id)"
+                ),
+            )
+            .in_layer(layer)
+            .at(end_of_tar),
+        );
+    }
+    cap_repeats(warnings, layer)
+}
+
+/// Entries and warnings of one pass over the tar headers.
+struct Walked {
+    entries: Vec<Entry>,
+    warnings: Vec<Warning>,
+}
+
+/// Indexes every entry of `iter`; with `content_hashes` each regular file's
+/// data is read and hashed (XXH3), otherwise the tar reader passes over it.
+fn walk<R: Read>(
+    iter: tar::Entries<'_, R>,
+    layer: usize,
+    limits: &Limits,
+    content_hashes: bool,
+) -> Result<Walked> {
     let mut warnings = Vec::new();
     let mut entries = Vec::new();
     let limit_error =
@@ -54,36 +263,8 @@ pub fn index_stream<R: Read>(
             value,
             flag,
         };
-    let tar_error = |offset: u64, source: io::Error| {
-        if let Some(violation) = guard::violation(&source) {
-            limit_error(
-                &violation.to_string(),
-                "max_pax_bytes",
-                limits.max_pax_bytes,
-                flags::MAX_PAX_BYTES,
-            )
-        } else if source.kind() == io::ErrorKind::Other
-            && source
-                .to_string()
-                .contains(LimitReader::<io::Empty>::MESSAGE)
-        {
-            limit_error(
-                "uncompressed size",
-                "max_layer_bytes",
-                limits.max_layer_bytes,
-                flags::MAX_LAYER_BYTES,
-            )
-        } else {
-            Error::LayerTar {
-                layer,
-                offset,
-                source,
-            }
-        }
-    };
+    let tar_error = |offset: u64, source: io::Error| tar_error(layer, limits, offset, source);
     {
-        let mut archive = tar::Archive::new(TarGuard::new(&mut hashing, limits.max_pax_bytes));
-        let iter = archive.entries().map_err(|e| tar_error(0, e))?;
         let mut next_offset = 0u64;
         let mut content = Xxh3::new();
         let mut buf = vec![0u8; 64 * 1024];
@@ -223,7 +404,7 @@ pub fn index_stream<R: Read>(
                     continue;
                 }
             };
-            if kind == EntryKind::File {
+            if kind == EntryKind::File && content_hashes {
                 content.reset();
                 let mut remaining = record.size;
                 while remaining > 0 {
@@ -247,46 +428,7 @@ pub fn index_stream<R: Read>(
             entries.push(record);
         }
     }
-    let end_of_tar = hashing.count();
-    let mut trailing_data = false;
-    let mut trailing_bytes = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = hashing
-            .read(&mut buf)
-            .map_err(|e| tar_error(end_of_tar.saturating_add(trailing_bytes), e))?;
-        if n == 0 {
-            break;
-        }
-        trailing_data |= buf.get(..n).unwrap_or_default().iter().any(|&b| b != 0);
-        trailing_bytes += n as u64;
-    }
-    if trailing_data {
-        warnings.push(
-            Warning::new(
-                "data-after-end",
-                format!(
-                    "{trailing_bytes} bytes follow the tar end marker (included in the diff_id)"
-                ),
-            )
-            .in_layer(layer)
-            .at(end_of_tar),
-        );
-    }
-    let (digest, size) = hashing.finish();
-    let digest = digest.ok_or(Error::Io {
-        what: format!("layer {layer}"),
-        offset: size,
-        source: io::Error::other("hasher missing"),
-    })?;
-    Ok(StreamIndex {
-        digest,
-        size,
-        entries,
-        trailing_bytes,
-        trailing_data,
-        warnings: cap_repeats(warnings, layer),
-    })
+    Ok(Walked { entries, warnings })
 }
 
 /// Most warnings of one code kept per layer; the rest are summarized.
@@ -337,10 +479,12 @@ fn skip_warning(skip: &Skipped, shown: &str, layer: usize, offset: u64) -> Warni
         .at(offset)
 }
 
-/// Fails reads once more than `limit` bytes have passed.
+/// Fails reads once more than `limit` bytes have passed; tracks the
+/// position (seeking moves it, so a seekable stream is capped by offset).
 struct LimitReader<R> {
     inner: R,
-    remaining: u64,
+    limit: u64,
+    position: u64,
 }
 
 impl<R> LimitReader<R> {
@@ -349,7 +493,8 @@ impl<R> LimitReader<R> {
     fn new(inner: R, limit: u64) -> Self {
         LimitReader {
             inner,
-            remaining: limit,
+            limit,
+            position: 0,
         }
     }
 }
@@ -357,10 +502,18 @@ impl<R> LimitReader<R> {
 impl<R: Read> Read for LimitReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if n as u64 > self.remaining {
+        let position = self.position.saturating_add(n as u64);
+        if position > self.limit {
             return Err(io::Error::other(Self::MESSAGE));
         }
-        self.remaining -= n as u64;
+        self.position = position;
         Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for LimitReader<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.position = self.inner.seek(to)?;
+        Ok(self.position)
     }
 }

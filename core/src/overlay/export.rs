@@ -1,14 +1,23 @@
-//! Flatten and squash: stream a tree (or the difference between two trees)
-//! as a tar through a driver's `Write`, reading each layer blob at most
-//! once, in order, and only as far as needed.
+//! Flatten and squash: turn a tree (or the difference between two trees)
+//! into a tar, reading each layer blob at most once, in order, and only as
+//! far as needed.
 //!
-//! Member order: directories (path order, so parents come first), then
-//! whiteouts (squash only), then members without data (symlinks, devices,
-//! fifos, empty files), then per source layer the files with data in stream
-//! order, then hard links (after all their targets). Memory is proportional
-//! to the number of members, never to file sizes.
+//! Export is planned first ([`ExportLayout`]): every member and its exact
+//! byte offset in the output (headers, PAX records and padding included),
+//! since every size is known from the index. Member order: directories
+//! (path order, so parents come first), then whiteouts and opaque markers
+//! (squash only), then members without data (symlinks, devices, fifos,
+//! empty files), then per source layer the files with data in stream order,
+//! then hard links (after all their targets). Each layer's files therefore
+//! fill one contiguous range of the output, so a driver with a positioned
+//! output ([`PositionedSink`]) can write the layers in parallel, while a
+//! plain `Write` gets the same bytes in order ([`ExportLayout::write_to`]).
+//! Memory is proportional to the number of members, never to file sizes.
+//!
+//! GNU sparse files (old GNU format, type `S`) are written expanded, as
+//! regular files whose holes read as zeros.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Write};
 
 use xxhash_rust::xxh3::Xxh3;
@@ -19,7 +28,7 @@ use crate::layer::compression::{self, Decoder, Detected, SNIFF_LEN};
 use crate::model::{BlobLocation, Entry, EntryKind};
 
 use super::tarwrite::{self, Member};
-use super::tree::{Layers, Node, PathId, Tree};
+use super::tree::{Layers, Node, PathId, Tree, parent_of};
 
 /// Opens a layer's *stored* blob (compressed or not) by layer index.
 pub trait LayerOpener {
@@ -90,21 +99,86 @@ pub struct ExportSummary {
     pub layers_read: Vec<usize>,
 }
 
+/// A positioned output: the parallel export writes each member at its
+/// planned offset. Drivers implement it on a file (`pwrite`).
+pub trait PositionedSink {
+    /// Writes all of `bytes` at byte `offset` of the output.
+    fn write_all_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()>;
+}
+
+/// One layer's share of an export: the layer's files fill output bytes
+/// `offset..offset + bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerPart {
+    /// Layer index.
+    pub layer: usize,
+    /// Where its members start in the output.
+    pub offset: u64,
+    /// Output bytes of its members (headers, data, padding).
+    pub bytes: u64,
+}
+
+/// What one planned member is.
 #[derive(Debug, Clone)]
-enum Item {
-    Object { path: String, inode: usize },
-    Whiteout { path: String },
-    Link { path: String, target: String },
+enum What<'a> {
+    /// A directory, symlink, device, fifo or empty file (no data copied).
+    Object {
+        kind: EntryKind,
+        source: Option<&'a Entry>,
+    },
+    /// A regular file whose data is copied from `layer`.
+    Data { layer: usize, source: &'a Entry },
+    /// A whiteout or opaque-directory marker (squash only).
+    Whiteout,
+    /// A hard link to an earlier member (or a path kept from the base).
+    Link {
+        target: String,
+        kind: EntryKind,
+        source: Option<&'a Entry>,
+    },
+}
+
+/// One member at its place in the output.
+#[derive(Debug, Clone)]
+struct Placed<'a> {
+    /// Offset of its first header block.
+    offset: u64,
+    /// Normalized path ("" for the root).
+    path: String,
+    what: What<'a>,
+}
+
+/// The members of one source layer's range of the output.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    layer: usize,
+    /// Member indices `first..end`.
+    first: usize,
+    end: usize,
+    /// Output range.
+    start: u64,
+    stop: u64,
+}
+
+/// A planned export: every member and its offset in the output tar.
+/// Produced by [`Overlay::export_layout`](super::Overlay::export_layout).
+#[derive(Debug, Clone)]
+pub struct ExportLayout<'a> {
+    members: Vec<Placed<'a>>,
+    segments: Vec<Segment>,
+    /// Offset of the end-of-archive blocks.
+    end: u64,
+    summary: ExportSummary,
 }
 
 /// The members to write, grouped by phase.
 #[derive(Debug, Default)]
-struct Plan {
-    dirs: Vec<Item>,
-    whiteouts: Vec<Item>,
-    plain: Vec<Item>,
-    data: Vec<(usize, u64, Item)>,
-    links: Vec<Item>,
+struct Plan<'a> {
+    dirs: Vec<(String, What<'a>)>,
+    whiteouts: Vec<String>,
+    plain: Vec<(String, What<'a>)>,
+    data: Vec<(String, usize, &'a Entry)>,
+    links: Vec<(String, What<'a>)>,
 }
 
 fn tar_name(path: &str, dir: bool) -> String {
@@ -115,112 +189,161 @@ fn tar_name(path: &str, dir: bool) -> String {
     }
 }
 
+/// The ancestors of `path`, nearest first, ending with the root "".
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    let mut next = (!path.is_empty()).then(|| parent_of(path));
+    std::iter::from_fn(move || {
+        let current = next?;
+        next = (!current.is_empty()).then(|| parent_of(current));
+        Some(current)
+    })
+}
+
 /// Plans the members that turn `base` into `top` (base = an empty tree for
 /// a full flatten).
-fn plan(top: &Tree, order: &[PathId], base: &Tree, layers: &Layers<'_>) -> Plan {
+fn plan<'a>(top: &Tree, order: &[PathId], base: &Tree, layers: &Layers<'a>) -> Plan<'a> {
     let mut plan = Plan::default();
     let changed = |path: &str, node: &Node| base.get(path) != Some(*node);
-    let names = top.live_in(order);
-    // Names of each inode that stay valid (unchanged in base and top).
+    let source = |node: &Node| {
+        top.inode(*node)
+            .and_then(|i| layers.get(i.layer).and_then(|l| l.get(i.entry)))
+    };
+    let names: Vec<(String, Node)> = top
+        .live_in(order)
+        .into_iter()
+        .map(|(id, node)| (top.path(id).to_owned(), node))
+        .collect();
+    // Names of each inode that stay valid (unchanged in base and top), and
+    // the directories with an unchanged entry somewhere below them.
     let mut anchor: HashMap<usize, String> = HashMap::new();
-    for (id, node) in &names {
-        let path = top.path(*id);
+    let mut keeps_lower: HashSet<&str> = HashSet::new();
+    for (path, node) in &names {
         if !changed(path, node) {
-            anchor.entry(node.inode).or_insert_with(|| path.to_owned());
+            anchor.entry(node.inode).or_insert_with(|| path.clone());
+            for dir in ancestors(path) {
+                if !keeps_lower.insert(dir) {
+                    break;
+                }
+            }
         }
     }
-    let mut emitted_dirs: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for (id, node) in &names {
-        let path = top.path(*id);
+    let mut emitted_dirs: HashSet<&str> = HashSet::new();
+    for (path, node) in &names {
         if !changed(path, node) {
             continue;
         }
         let Some(inode) = top.inode(*node) else {
             continue;
         };
+        let entry = source(node);
         if inode.kind == EntryKind::Dir {
-            plan.dirs.push(Item::Object {
-                path: path.to_owned(),
-                inode: node.inode,
-            });
-            emitted_dirs.insert(path);
+            plan.dirs.push((
+                path.clone(),
+                What::Object {
+                    kind: EntryKind::Dir,
+                    source: entry,
+                },
+            ));
+            emitted_dirs.insert(path.as_str());
             continue;
         }
         if let Some(target) = anchor.get(&node.inode) {
-            plan.links.push(Item::Link {
-                path: path.to_owned(),
-                target: target.clone(),
-            });
+            plan.links.push((
+                path.clone(),
+                What::Link {
+                    target: target.clone(),
+                    kind: inode.kind,
+                    source: entry,
+                },
+            ));
             continue;
         }
-        anchor.insert(node.inode, path.to_owned());
-        let item = Item::Object {
-            path: path.to_owned(),
-            inode: node.inode,
-        };
-        let source = layers.get(inode.layer).and_then(|l| l.get(inode.entry));
-        match source {
+        anchor.insert(node.inode, path.clone());
+        match entry {
             Some(e) if inode.kind == EntryKind::File && e.size > 0 => {
-                plan.data.push((inode.layer, e.data_offset, item));
+                plan.data.push((path.clone(), inode.layer, e));
             }
-            _ => plan.plain.push(item),
+            _ => plan.plain.push((
+                path.clone(),
+                What::Object {
+                    kind: inode.kind,
+                    source: entry,
+                },
+            )),
         }
     }
-    // Whiteouts for base paths gone from top, top-most only.
+    // Base paths gone from top. A directory (in both trees) that lost lower
+    // entries and keeps none of them (every entry below it is written
+    // here: it was made opaque or replaced in the range) gets one opaque
+    // marker; other removals get a whiteout, top-most only.
     // Base ids are top ids (the base is an earlier state of the same tree).
+    let dir_in_both = |dir: &str| {
+        top.kind_at(dir) == Some(EntryKind::Dir) && base.kind_at(dir) == Some(EntryKind::Dir)
+    };
+    let mut opaque: Vec<String> = Vec::new();
+    let mut opaque_set: HashSet<String> = HashSet::new();
     for (id, _) in base.live_in(order) {
-        let path = base.path(id);
-        if path.is_empty() || top.get(path).is_some() {
+        let path = base.path(id).to_owned();
+        if path.is_empty() || top.get(&path).is_some() {
             continue;
         }
-        let parent = super::tree::parent_of(path);
-        if top.kind_at(parent) == Some(EntryKind::Dir)
-            && base.kind_at(parent) == Some(EntryKind::Dir)
-        {
-            let (dir, name) = crate::paths::split_parent(path);
-            plan.whiteouts.push(Item::Whiteout {
-                path: crate::paths::join(dir, &format!(".wh.{name}")),
-            });
+        let fresh = ancestors(&path)
+            .filter(|dir| !keeps_lower.contains(dir) && dir_in_both(dir))
+            .last();
+        if let Some(dir) = fresh {
+            if opaque_set.insert(dir.to_owned()) {
+                opaque.push(dir.to_owned());
+            }
+            continue;
+        }
+        if dir_in_both(parent_of(&path)) {
+            let (dir, name) = crate::paths::split_parent(&path);
+            plan.whiteouts
+                .push(crate::paths::join(dir, &format!(".wh.{name}")));
         }
     }
+    // A whiteout under an opaque directory is redundant (kept out).
+    plan.whiteouts
+        .retain(|w| !ancestors(w).any(|dir| opaque_set.contains(dir)));
+    for dir in opaque {
+        plan.whiteouts
+            .push(crate::paths::join(&dir, crate::layer::entry::OPAQUE_MARKER));
+    }
+    plan.whiteouts.sort();
     // Unchanged parents of written members, so the layer is self-describing.
     let mut extra: Vec<String> = Vec::new();
     let all = plan
         .whiteouts
         .iter()
-        .chain(&plan.plain)
-        .chain(plan.data.iter().map(|(_, _, i)| i))
-        .chain(&plan.links)
-        .chain(&plan.dirs);
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for item in all {
-        let path = match item {
-            Item::Object { path, .. } | Item::Whiteout { path } | Item::Link { path, .. } => path,
-        };
-        let mut parent = super::tree::parent_of(path);
-        while !parent.is_empty() && !emitted_dirs.contains(parent) && seen.insert(parent.to_owned())
-        {
+        .chain(plan.plain.iter().map(|(p, _)| p))
+        .chain(plan.data.iter().map(|(p, _, _)| p))
+        .chain(plan.links.iter().map(|(p, _)| p))
+        .chain(plan.dirs.iter().map(|(p, _)| p));
+    let mut seen: HashSet<&str> = HashSet::new();
+    for path in all {
+        for parent in ancestors(path) {
+            if parent.is_empty() || emitted_dirs.contains(parent) || !seen.insert(parent) {
+                break;
+            }
             extra.push(parent.to_owned());
-            parent = super::tree::parent_of(parent);
         }
     }
     for path in extra {
         if let Some(node) = top.get(&path) {
-            plan.dirs.push(Item::Object {
+            let entry = source(&node);
+            plan.dirs.push((
                 path,
-                inode: node.inode,
-            });
+                What::Object {
+                    kind: EntryKind::Dir,
+                    source: entry,
+                },
+            ));
         }
     }
-    plan.dirs.sort_by(|a, b| item_path(a).cmp(item_path(b)));
-    plan.data.sort_by_key(|a| (a.0, a.1));
+    plan.dirs.sort_by(|a, b| a.0.cmp(&b.0));
+    plan.data
+        .sort_by_key(|(_, layer, e)| (*layer, e.data_offset));
     plan
-}
-
-fn item_path(item: &Item) -> &str {
-    match item {
-        Item::Object { path, .. } | Item::Whiteout { path } | Item::Link { path, .. } => path,
-    }
 }
 
 fn member<'e>(path: &str, kind: EntryKind, source: Option<&'e Entry>) -> Member<'e> {
@@ -241,11 +364,291 @@ fn member<'e>(path: &str, kind: EntryKind, source: Option<&'e Entry>) -> Member<
     }
 }
 
+impl<'a> Placed<'a> {
+    /// The member's header fields.
+    fn header(&self) -> Member<'_> {
+        match &self.what {
+            What::Object { kind, source } => member(&self.path, *kind, *source),
+            What::Data { source, .. } => member(&self.path, EntryKind::File, Some(source)),
+            What::Whiteout => Member {
+                name: self.path.clone(),
+                kind: Some(EntryKind::File),
+                mode: 0o644,
+                ..Member::default()
+            },
+            What::Link {
+                target,
+                kind,
+                source,
+            } => Member {
+                kind: Some(EntryKind::Hardlink),
+                link: Some(target),
+                size: 0,
+                ..member(&self.path, *kind, *source)
+            },
+        }
+    }
+
+    /// Data bytes that follow the header.
+    fn data_size(&self) -> u64 {
+        match &self.what {
+            What::Data { source, .. } => source.size,
+            _ => 0,
+        }
+    }
+}
+
 fn write_err(source: io::Error) -> Error {
     Error::Io {
         what: "output".into(),
         offset: 0,
         source,
+    }
+}
+
+/// Bytes of a tar member's data once padded to whole blocks.
+fn padded(size: u64) -> u64 {
+    size.saturating_add(511) & !511
+}
+
+impl<'a> ExportLayout<'a> {
+    /// Plans the tar that turns `base` into `top`.
+    pub(crate) fn new(
+        top: &Tree,
+        order: &[PathId],
+        base: &Tree,
+        layers: &Layers<'a>,
+    ) -> ExportLayout<'a> {
+        let plan = plan(top, order, base, layers);
+        let mut summary = ExportSummary::default();
+        let mut members: Vec<Placed<'a>> = Vec::new();
+        let mut segments: Vec<Segment> = Vec::new();
+        let mut offset = 0u64;
+        let mut scratch = Vec::new();
+        let mut place = |members: &mut Vec<Placed<'a>>, path: String, what: What<'a>| {
+            let placed = Placed { offset, path, what };
+            scratch.clear();
+            // Writing to a Vec cannot fail.
+            let _ = tarwrite::write_header(&mut scratch, &placed.header());
+            offset = offset
+                .saturating_add(scratch.len() as u64)
+                .saturating_add(padded(placed.data_size()));
+            members.push(placed);
+        };
+        for (path, what) in plan.dirs {
+            summary.dirs += 1;
+            place(&mut members, path, what);
+        }
+        for path in plan.whiteouts {
+            summary.whiteouts += 1;
+            place(&mut members, path, What::Whiteout);
+        }
+        for (path, what) in plan.plain {
+            place(&mut members, path, what);
+        }
+        for (path, layer, source) in plan.data {
+            if segments.last().is_none_or(|s| s.layer != layer) {
+                segments.push(Segment {
+                    layer,
+                    first: members.len(),
+                    end: members.len(),
+                    start: 0,
+                    stop: 0,
+                });
+                summary.layers_read.push(layer);
+            }
+            summary.files += 1;
+            summary.data_bytes = summary.data_bytes.saturating_add(source.size);
+            place(&mut members, path, What::Data { layer, source });
+            if let Some(segment) = segments.last_mut() {
+                segment.end = members.len();
+            }
+        }
+        for (path, what) in plan.links {
+            summary.hardlinks += 1;
+            place(&mut members, path, what);
+        }
+        let end = offset;
+        // Each segment runs from its first member to the next one.
+        for s in &mut segments {
+            s.start = members.get(s.first).map_or(end, |m| m.offset);
+            s.stop = members.get(s.end).map_or(end, |m| m.offset);
+        }
+        summary.members = members.len() as u64;
+        ExportLayout {
+            members,
+            segments,
+            end,
+            summary,
+        }
+    }
+
+    /// Total size of the output tar in bytes.
+    pub fn size(&self) -> u64 {
+        self.end.saturating_add(tarwrite::END_LEN)
+    }
+
+    /// What the export writes (known before anything is written).
+    pub fn summary(&self) -> &ExportSummary {
+        &self.summary
+    }
+
+    /// The layers whose blobs must be read, each with its output range.
+    pub fn parts(&self) -> Vec<LayerPart> {
+        self.segments
+            .iter()
+            .map(|s| LayerPart {
+                layer: s.layer,
+                offset: s.start,
+                bytes: s.stop.saturating_sub(s.start),
+            })
+            .collect()
+    }
+
+    /// Writes the whole tar to `out` in order, reading each needed layer
+    /// blob once through `opener`.
+    pub fn write_to<W: Write + ?Sized>(
+        &self,
+        opener: &mut dyn LayerOpener,
+        out: &mut W,
+    ) -> Result<ExportSummary> {
+        let mut next = 0usize;
+        for segment in &self.segments {
+            self.write_headers(next..segment.first, out)?;
+            let mut stream = open_decoded(opener, segment.layer)?;
+            self.write_segment(segment, &mut stream, out)?;
+            next = segment.end;
+        }
+        self.write_headers(next..self.members.len(), out)?;
+        tarwrite::finish(out).map_err(write_err)?;
+        Ok(self.summary.clone())
+    }
+
+    /// Writes every member that carries no layer data (directories,
+    /// whiteouts, symlinks, hard links, …) and the end-of-archive blocks,
+    /// each at its planned offset. With [`ExportLayout::write_layer`] for
+    /// every [`ExportLayout::parts`] entry, in any order or concurrently,
+    /// this writes exactly the bytes of [`ExportLayout::write_to`].
+    pub fn write_metadata(&self, sink: &dyn PositionedSink) -> Result<()> {
+        let mut next = 0usize;
+        let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+        for segment in &self.segments {
+            runs.push(next..segment.first);
+            next = segment.end;
+        }
+        runs.push(next..self.members.len());
+        for run in runs {
+            let at = self.members.get(run.start).map_or(self.end, |m| m.offset);
+            let mut out = SinkWriter::new(sink, at);
+            self.write_headers(run, &mut out)?;
+            out.flush().map_err(write_err)?;
+        }
+        let mut out = SinkWriter::new(sink, self.end);
+        tarwrite::finish(&mut out).map_err(write_err)?;
+        out.flush().map_err(write_err)
+    }
+
+    /// Reads layer `layer`'s stored blob (compressed or not) and writes
+    /// its members at their planned offsets.
+    pub fn write_layer<R: Read>(
+        &self,
+        layer: usize,
+        blob: R,
+        sink: &dyn PositionedSink,
+    ) -> Result<()> {
+        let Some(segment) = self.segments.iter().find(|s| s.layer == layer) else {
+            return Ok(());
+        };
+        let mut stream = decode(blob, layer)?;
+        let mut out = SinkWriter::new(sink, segment.start);
+        self.write_segment(segment, &mut stream, &mut out)?;
+        out.flush().map_err(write_err)?;
+        if out.offset != segment.stop {
+            return Err(write_err(io::Error::other(format!(
+                "layer {layer} wrote up to offset {} instead of {}",
+                out.offset, segment.stop
+            ))));
+        }
+        Ok(())
+    }
+
+    fn write_headers<W: Write + ?Sized>(
+        &self,
+        range: std::ops::Range<usize>,
+        out: &mut W,
+    ) -> Result<()> {
+        for placed in self.members.get(range).unwrap_or_default() {
+            tarwrite::write_header(out, &placed.header()).map_err(write_err)?;
+        }
+        Ok(())
+    }
+
+    fn write_segment<R: Read + ?Sized, W: Write + ?Sized>(
+        &self,
+        segment: &Segment,
+        stream: &mut R,
+        out: &mut W,
+    ) -> Result<()> {
+        let mut pos = 0u64;
+        for placed in self
+            .members
+            .get(segment.first..segment.end)
+            .unwrap_or_default()
+        {
+            let What::Data { layer, source } = &placed.what else {
+                continue;
+            };
+            tarwrite::write_header(out, &placed.header()).map_err(write_err)?;
+            let hash = copy_file(stream, &mut pos, source, *layer, out)?;
+            tarwrite::pad(out, source.size).map_err(write_err)?;
+            if let Some(expected) = source.content_hash {
+                if expected != hash {
+                    return Err(Error::ContentChanged {
+                        layer: *layer,
+                        path: placed.path.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A buffered `Write` over a [`PositionedSink`], from `offset` on.
+struct SinkWriter<'s> {
+    sink: &'s dyn PositionedSink,
+    offset: u64,
+    buf: Vec<u8>,
+}
+
+impl<'s> SinkWriter<'s> {
+    const CAPACITY: usize = 1 << 20;
+
+    fn new(sink: &'s dyn PositionedSink, offset: u64) -> Self {
+        SinkWriter {
+            sink,
+            offset,
+            buf: Vec::with_capacity(Self::CAPACITY),
+        }
+    }
+}
+
+impl Write for SinkWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= Self::CAPACITY {
+            self.flush()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.sink.write_all_at(self.offset, &self.buf)?;
+            self.offset = self.offset.saturating_add(self.buf.len() as u64);
+            self.buf.clear();
+        }
+        Ok(())
     }
 }
 
@@ -258,81 +661,30 @@ pub(crate) fn export<W: Write + ?Sized>(
     opener: &mut dyn LayerOpener,
     out: &mut W,
 ) -> Result<ExportSummary> {
-    let plan = plan(top, order, base, layers);
-    let mut summary = ExportSummary::default();
-    let object = |path: &str, inode: usize| {
-        let i = top.inodes.get(inode);
-        let kind = i.map_or(EntryKind::Dir, |i| i.kind);
-        let source = i.and_then(|i| layers.get(i.layer).and_then(|l| l.get(i.entry)));
-        member(path, kind, source)
-    };
-    for item in plan.dirs.iter().chain(&plan.whiteouts).chain(&plan.plain) {
-        let m = match item {
-            Item::Object { path, inode } => object(path, *inode),
-            Item::Whiteout { path } => {
-                summary.whiteouts += 1;
-                Member {
-                    name: path.clone(),
-                    kind: Some(EntryKind::File),
-                    mode: 0o644,
-                    ..Member::default()
-                }
-            }
-            Item::Link { .. } => continue,
-        };
-        if m.kind == Some(EntryKind::Dir) {
-            summary.dirs += 1;
-        }
-        tarwrite::write_header(out, &m).map_err(write_err)?;
-        summary.members += 1;
-    }
-    let mut i = 0;
-    while let Some((layer, _, _)) = plan.data.get(i) {
-        let layer = *layer;
-        let end = plan
-            .data
-            .iter()
-            .skip(i)
-            .take_while(|(l, _, _)| *l == layer)
-            .count()
-            + i;
-        let group = plan.data.get(i..end).unwrap_or_default();
-        copy_layer(top, layers, opener, layer, group, out, &mut summary)?;
-        summary.layers_read.push(layer);
-        i = end;
-    }
-    for item in &plan.links {
-        if let Item::Link { path, target } = item {
-            let m = Member {
-                name: path.clone(),
-                kind: Some(EntryKind::Hardlink),
-                link: Some(target),
-                ..object(path, top.get(path).map_or(usize::MAX, |n| n.inode))
-            };
-            let m = Member { size: 0, ..m };
-            tarwrite::write_header(out, &m).map_err(write_err)?;
-            summary.members += 1;
-            summary.hardlinks += 1;
-        }
-    }
-    tarwrite::finish(out).map_err(write_err)?;
-    Ok(summary)
+    ExportLayout::new(top, order, base, layers).write_to(opener, out)
 }
+
+/// A decoded stored blob: the sniffed head, then the rest.
+pub(crate) type Decoded<R> = Decoder<io::Chain<io::Cursor<Vec<u8>>, R>>;
 
 /// Opens layer `layer`'s blob and undoes its compression.
 pub(crate) fn open_decoded<'o>(
     opener: &'o mut dyn LayerOpener,
     layer: usize,
-) -> Result<Decoder<Box<dyn Read + 'o>>> {
-    let what = format!("layer {layer} blob");
+) -> Result<Decoded<Box<dyn Read + 'o>>> {
     let reader = opener.open_layer(layer).map_err(|source| Error::Io {
-        what: what.clone(),
+        what: format!("layer {layer} blob"),
         offset: 0,
         source,
     })?;
+    decode(reader, layer)
+}
+
+/// Detects a stored blob's compression from its first bytes and undoes it.
+fn decode<R: Read>(reader: R, layer: usize) -> Result<Decoded<R>> {
     let (head, cursor, rest) =
         compression::peek(reader, SNIFF_LEN).map_err(|source| Error::Io {
-            what: what.clone(),
+            what: format!("layer {layer} blob"),
             offset: 0,
             source,
         })?;
@@ -345,94 +697,227 @@ pub(crate) fn open_decoded<'o>(
             });
         }
     };
-    let chained: Box<dyn Read + 'o> = Box::new(cursor.chain(rest));
-    Ok(Decoder::new(kind, chained))
+    Ok(Decoder::new(kind, cursor.chain(rest)))
 }
 
-/// Copies `size` bytes at `offset` of a decoded stream positioned at `pos`.
-pub(crate) fn copy_range<R: Read + ?Sized, W: Write + ?Sized>(
-    stream: &mut R,
-    pos: &mut u64,
-    offset: u64,
-    size: u64,
-    layer: usize,
-    out: &mut W,
-) -> Result<u64> {
-    let read_err = |at: u64, source: io::Error| Error::LayerTar {
+fn read_error(layer: usize, at: u64, source: io::Error) -> Error {
+    Error::LayerTar {
         layer,
         offset: at,
         source,
-    };
+    }
+}
+
+/// Reads and drops bytes of a decoded stream up to `offset`.
+fn skip_to<R: Read + ?Sized>(
+    stream: &mut R,
+    pos: &mut u64,
+    offset: u64,
+    layer: usize,
+) -> Result<()> {
     if offset < *pos {
-        return Err(read_err(
+        return Err(read_error(
+            layer,
             *pos,
             io::Error::new(io::ErrorKind::InvalidInput, "data ranges out of order"),
         ));
     }
     let skip = offset - *pos;
-    let skipped =
-        io::copy(&mut (&mut *stream).take(skip), &mut io::sink()).map_err(|e| read_err(*pos, e))?;
+    let skipped = io::copy(&mut (&mut *stream).take(skip), &mut io::sink())
+        .map_err(|e| read_error(layer, *pos, e))?;
     *pos += skipped;
     if skipped < skip {
-        return Err(read_err(
+        return Err(read_error(
+            layer,
             *pos,
             io::Error::new(io::ErrorKind::UnexpectedEof, "layer ends early"),
         ));
     }
-    let mut hasher = Xxh3::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    Ok(())
+}
+
+/// Copies `size` bytes from the stream's position to `out`, hashing them.
+fn copy_bytes<R: Read + ?Sized, W: Write + ?Sized>(
+    stream: &mut R,
+    pos: &mut u64,
+    size: u64,
+    layer: usize,
+    out: &mut W,
+    hasher: &mut Option<Xxh3>,
+    buf: &mut [u8],
+) -> Result<()> {
     let mut left = size;
     while left > 0 {
         let want = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
         let slot = buf.get_mut(..want).unwrap_or_default();
-        let n = stream.read(slot).map_err(|e| read_err(*pos, e))?;
+        let n = stream.read(slot).map_err(|e| read_error(layer, *pos, e))?;
         if n == 0 {
-            return Err(read_err(
+            return Err(read_error(
+                layer,
                 *pos,
                 io::Error::new(io::ErrorKind::UnexpectedEof, "file data ends early"),
             ));
         }
         let chunk = buf.get(..n).unwrap_or_default();
-        hasher.update(chunk);
+        if let Some(h) = hasher.as_mut() {
+            h.update(chunk);
+        }
         out.write_all(chunk).map_err(write_err)?;
         left -= n as u64;
         *pos += n as u64;
     }
-    Ok(hasher.digest())
+    Ok(())
 }
 
-fn copy_layer<W: Write + ?Sized>(
-    top: &Tree,
-    layers: &Layers<'_>,
-    opener: &mut dyn LayerOpener,
-    layer: usize,
-    group: &[(usize, u64, Item)],
+/// Writes `size` zero bytes (a hole of a sparse file), hashing them.
+fn write_zeros<W: Write + ?Sized>(
+    size: u64,
     out: &mut W,
-    summary: &mut ExportSummary,
+    hasher: &mut Option<Xxh3>,
+    zeros: &[u8],
 ) -> Result<()> {
-    let mut stream = open_decoded(opener, layer)?;
-    let mut pos = 0u64;
-    for (_, offset, item) in group {
-        let Item::Object { path, inode } = item else {
-            continue;
-        };
-        let i = top.inodes.get(*inode);
-        let source = i.and_then(|i| layers.get(i.layer).and_then(|l| l.get(i.entry)));
-        let m = member(path, EntryKind::File, source);
-        tarwrite::write_header(out, &m).map_err(write_err)?;
-        let hash = copy_range(&mut stream, &mut pos, *offset, m.size, layer, out)?;
-        tarwrite::pad(out, m.size).map_err(write_err)?;
-        if let Some(expected) = source.and_then(|e| e.content_hash) {
-            if expected != hash {
-                return Err(Error::ContentChanged {
-                    layer,
-                    path: path.clone(),
-                });
-            }
+    let mut left = size;
+    while left > 0 {
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(zeros.len());
+        let chunk = zeros.get(..n).unwrap_or_default();
+        if let Some(h) = hasher.as_mut() {
+            h.update(chunk);
         }
-        summary.members += 1;
-        summary.files += 1;
-        summary.data_bytes = summary.data_bytes.saturating_add(m.size);
+        out.write_all(chunk).map_err(write_err)?;
+        left -= n as u64;
     }
     Ok(())
+}
+
+/// Copies `size` bytes at `offset` of a decoded stream positioned at `pos`;
+/// returns their XXH3 when `hash` (else 0).
+fn copy_range<R: Read + ?Sized, W: Write + ?Sized>(
+    stream: &mut R,
+    pos: &mut u64,
+    (offset, size): (u64, u64),
+    layer: usize,
+    out: &mut W,
+    hash: bool,
+) -> Result<u64> {
+    skip_to(stream, pos, offset, layer)?;
+    let mut hasher = hash.then(Xxh3::new);
+    let mut buf = vec![0u8; 64 * 1024];
+    copy_bytes(stream, pos, size, layer, out, &mut hasher, &mut buf)?;
+    Ok(hasher.map_or(0, |h| h.digest()))
+}
+
+/// Most GNU sparse extension blocks followed (21 map entries each); the
+/// scan refuses larger maps earlier (`--max-pax-bytes`).
+const MAX_SPARSE_BLOCKS: u64 = 1 << 14;
+
+/// Copies a regular file entry's data (its expanded content for a GNU
+/// sparse file) from a decoded stream positioned at `pos`; returns the XXH3
+/// of what was written when the entry has a content hash to compare it
+/// with (0 otherwise: hashing is skipped).
+pub(crate) fn copy_file<R: Read + ?Sized, W: Write + ?Sized>(
+    stream: &mut R,
+    pos: &mut u64,
+    entry: &Entry,
+    layer: usize,
+    out: &mut W,
+) -> Result<u64> {
+    // The entry's own header block precedes its data: read it to learn
+    // whether the data is a packed sparse file.
+    let hash = entry.content_hash.is_some();
+    let range = (entry.data_offset, entry.size);
+    let own_header = entry.header_offset >= *pos
+        && entry.header_offset.checked_add(512) == Some(entry.data_offset);
+    if !own_header {
+        return copy_range(stream, pos, range, layer, out, hash);
+    }
+    skip_to(stream, pos, entry.header_offset, layer)?;
+    let mut header = tar::Header::new_old();
+    read_block(stream, pos, header.as_mut_bytes(), layer)?;
+    if !header.entry_type().is_gnu_sparse() {
+        return copy_range(stream, pos, range, layer, out, hash);
+    }
+    copy_sparse(stream, pos, &header, entry, layer, out, hash)
+}
+
+fn read_block<R: Read + ?Sized>(
+    stream: &mut R,
+    pos: &mut u64,
+    block: &mut [u8],
+    layer: usize,
+) -> Result<()> {
+    stream
+        .read_exact(block)
+        .map_err(|e| read_error(layer, *pos, e))?;
+    *pos += block.len() as u64;
+    Ok(())
+}
+
+/// Expands an old-GNU sparse file: its map (in the header and the
+/// extension blocks after it) lists the data chunks, stored back to back;
+/// everything else is a hole of zeros.
+fn copy_sparse<R: Read + ?Sized, W: Write + ?Sized>(
+    stream: &mut R,
+    pos: &mut u64,
+    header: &tar::Header,
+    entry: &Entry,
+    layer: usize,
+    out: &mut W,
+    hash: bool,
+) -> Result<u64> {
+    let bad = |at: u64, why: &str| {
+        read_error(
+            layer,
+            at,
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{:?}: {why}", entry.path),
+            ),
+        )
+    };
+    let gnu = header
+        .as_gnu()
+        .ok_or_else(|| bad(entry.header_offset, "sparse entry without a GNU header"))?;
+    let mut map: Vec<(u64, u64)> = Vec::new();
+    let mut add = |block: &tar::GnuSparseHeader, at: u64| -> Result<()> {
+        if block.is_empty() {
+            return Ok(());
+        }
+        let offset = block.offset().map_err(|e| read_error(layer, at, e))?;
+        let length = block.length().map_err(|e| read_error(layer, at, e))?;
+        map.push((offset, length));
+        Ok(())
+    };
+    for block in &gnu.sparse {
+        add(block, entry.header_offset)?;
+    }
+    let mut extended = gnu.is_extended();
+    let mut blocks = 0u64;
+    while extended {
+        blocks += 1;
+        if blocks > MAX_SPARSE_BLOCKS {
+            return Err(bad(*pos, "sparse map too long"));
+        }
+        let at = *pos;
+        let mut ext = tar::GnuExtSparseHeader::new();
+        read_block(stream, pos, ext.as_mut_bytes(), layer)?;
+        for block in &ext.sparse {
+            add(block, at)?;
+        }
+        extended = ext.is_extended();
+    }
+    let mut hasher = hash.then(Xxh3::new);
+    let mut buf = vec![0u8; 64 * 1024];
+    let zeros = vec![0u8; 64 * 1024];
+    let mut written = 0u64;
+    for (offset, length) in map {
+        let end = offset
+            .checked_add(length)
+            .filter(|end| offset >= written && *end <= entry.size)
+            .ok_or_else(|| bad(*pos, "sparse map out of order or past the file size"))?;
+        write_zeros(offset - written, out, &mut hasher, &zeros)?;
+        copy_bytes(stream, pos, length, layer, out, &mut hasher, &mut buf)?;
+        written = end;
+    }
+    write_zeros(entry.size - written, out, &mut hasher, &zeros)?;
+    Ok(hasher.map_or(0, |h| h.digest()))
 }

@@ -29,7 +29,9 @@ pub mod waste;
 
 pub use changes::{Aspect, Change, ChangeAction, LayerChanges, RemovalCause};
 pub use dive::{DiveEfficiency, dive_efficiency};
-pub use export::{ExportSummary, LayerOpener, SourceOpener};
+pub use export::{
+    ExportLayout, ExportSummary, LayerOpener, LayerPart, PositionedSink, SourceOpener,
+};
 pub use stack::{Overlay, cat_layer_entry};
 pub use view::{MergedEntry, PathEvent};
 pub use waste::WasteReport;

@@ -7,7 +7,7 @@ use crate::error::{Error, RequestError, Result};
 use crate::model::{Entry, EntryKind, Warning};
 
 use super::changes::LayerChanges;
-use super::export::{self, ExportSummary, LayerOpener};
+use super::export::{self, ExportLayout, ExportSummary, LayerOpener};
 use super::merge::Engine;
 use super::tree::{PathId, Tree};
 use super::view::{self, MergedEntry};
@@ -145,6 +145,19 @@ impl<'a> Overlay<'a> {
         export::export(&self.tree, &self.order, base, &self.layers, opener, out)
     }
 
+    /// Plans the tar [`Overlay::export`] writes, member by member with
+    /// every byte offset, for drivers that write layers in parallel.
+    pub fn export_layout(&self) -> ExportLayout<'a> {
+        let empty;
+        let base = if self.first == 0 {
+            empty = Tree::new();
+            &empty
+        } else {
+            &self.base
+        };
+        ExportLayout::new(&self.tree, &self.order, base, &self.layers)
+    }
+
     /// Copies the data of the regular file at `path` (merged view) to `out`.
     pub fn cat<W: Write + ?Sized>(
         &self,
@@ -205,14 +218,7 @@ fn copy_entry<W: Write + ?Sized>(
 ) -> Result<u64> {
     let mut stream = export::open_decoded(opener, layer)?;
     let mut pos = 0u64;
-    let hash = export::copy_range(
-        &mut stream as &mut dyn Read,
-        &mut pos,
-        entry.data_offset,
-        entry.size,
-        layer,
-        out,
-    )?;
+    let hash = export::copy_file(&mut stream as &mut dyn Read, &mut pos, entry, layer, out)?;
     if entry.content_hash.is_some_and(|h| h != hash) {
         return Err(Error::ContentChanged {
             layer,

@@ -178,9 +178,12 @@ pub(crate) fn pad<W: Write + ?Sized>(out: &mut W, size: u64) -> io::Result<()> {
     out.write_all([0u8; 512].get(..padding(size)).unwrap_or_default())
 }
 
+/// Length of the end-of-archive marker (two zero blocks).
+pub(crate) const END_LEN: u64 = 1024;
+
 /// Writes the end-of-archive marker.
 pub(crate) fn finish<W: Write + ?Sized>(out: &mut W) -> io::Result<()> {
-    out.write_all(&[0u8; 1024])
+    out.write_all(&[0u8; END_LEN as usize])
 }
 
 #[cfg(test)]
