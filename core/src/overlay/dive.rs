@@ -130,18 +130,6 @@ impl DTree {
         Some(node)
     }
 
-    fn remove(&mut self, path: &str) {
-        if let Some(id) = self.get(path).filter(|id| *id != 0) {
-            let (parent, name) = match self.nodes.get(id) {
-                Some(n) => (n.parent, n.name.clone()),
-                None => return,
-            };
-            if let Some(p) = self.nodes.get_mut(parent) {
-                p.children.remove(&name);
-            }
-        }
-    }
-
     /// dive's `Path()`: names joined, the leaf's `.wh.` prefix stripped.
     fn path(&self, id: usize) -> String {
         let mut names = Vec::new();
@@ -192,18 +180,117 @@ impl DTree {
             .fold(0i64, |acc, n| acc.saturating_add(n.size))
     }
 
+    /// Lays `upper` over this tree the way dive's `Stack` does: every node
+    /// of `upper` (children first, in name order) adds its path with its
+    /// size, or, for a `.wh.NAME` node, removes `NAME`. Walks both trees
+    /// together so each node costs one child lookup, not a path walk from
+    /// the root (paths can be thousands of components deep).
     fn stack(&mut self, upper: &DTree) {
-        for id in upper.visit_all() {
+        // The upper nodes on the way to the current one (root first), each
+        // with its counterpart here (None: not here, or not yet created).
+        // Invariant: the Nones are a suffix of the chain.
+        let mut chain: Vec<(usize, Option<usize>)> = vec![(0, Some(0))];
+        let mut work: Vec<(usize, bool)> = Vec::new();
+        if let Some(root) = upper.nodes.first() {
+            work.extend(root.children.values().rev().map(|&c| (c, false)));
+        }
+        while let Some((id, expanded)) = work.pop() {
             let Some(n) = upper.nodes.get(id) else {
                 continue;
             };
-            let path = upper.path(id);
-            if n.name.starts_with(WHITEOUT) {
-                self.remove(&path);
-            } else {
-                self.add(&path, (n.size, n.is_dir));
+            if !expanded {
+                let here = chain
+                    .last()
+                    .and_then(|&(_, mine)| mine)
+                    .and_then(|mine| self.nodes.get(mine)?.children.get(&n.name).copied());
+                chain.push((id, here));
+                work.push((id, true));
+                work.extend(n.children.values().rev().map(|&c| (c, false)));
+                continue;
+            }
+            if let Some(target) = n.name.strip_prefix(WHITEOUT) {
+                self.remove_below(&mut chain, target);
+            } else if let Some(mine) = self.create_chain(upper, &mut chain) {
+                if let Some(node) = self.nodes.get_mut(mine) {
+                    node.size = n.size;
+                    node.is_dir = n.is_dir;
+                }
+            }
+            chain.pop();
+        }
+    }
+
+    /// dive's `RemovePath` for the whiteout on top of `chain`: removes the
+    /// name `target` from the directory below it (an empty `target` names
+    /// that directory itself).
+    fn remove_below(&mut self, chain: &mut [(usize, Option<usize>)], target: &str) {
+        let depth = chain.len().saturating_sub(2);
+        let Some(parent) = chain.get(depth).and_then(|c| c.1) else {
+            return;
+        };
+        let victim = if target.is_empty() {
+            Some(parent)
+        } else {
+            self.nodes
+                .get(parent)
+                .and_then(|p| p.children.get(target).copied())
+        };
+        let Some(victim) = victim.filter(|v| *v != 0) else {
+            return;
+        };
+        let Some((above, name)) = self.nodes.get(victim).map(|n| (n.parent, n.name.clone())) else {
+            return;
+        };
+        if let Some(p) = self.nodes.get_mut(above) {
+            p.children.remove(&name);
+        }
+        if victim == parent {
+            if let Some(c) = chain.get_mut(depth) {
+                c.1 = None;
             }
         }
+    }
+
+    /// dive's `AddPath` for the node on top of `chain`: creates the missing
+    /// counterparts (not below a missing `.wh..wh..` name, which dive
+    /// never creates) and returns the top one.
+    fn create_chain(
+        &mut self,
+        upper: &DTree,
+        chain: &mut [(usize, Option<usize>)],
+    ) -> Option<usize> {
+        let first_missing = chain.partition_point(|c| c.1.is_some());
+        let mut parent = chain.get(first_missing.checked_sub(1)?)?.1?;
+        for c in chain.iter_mut().skip(first_missing) {
+            let name = &upper.nodes.get(c.0)?.name;
+            let existing = self
+                .nodes
+                .get(parent)
+                .and_then(|p| p.children.get(name).copied());
+            let mine = match existing {
+                Some(mine) => mine,
+                None => {
+                    if name.starts_with(DOUBLE_WHITEOUT) {
+                        return None;
+                    }
+                    self.nodes.push(DNode {
+                        name: name.clone(),
+                        parent,
+                        children: BTreeMap::new(),
+                        size: 0,
+                        is_dir: false,
+                    });
+                    let mine = self.nodes.len() - 1;
+                    if let Some(p) = self.nodes.get_mut(parent) {
+                        p.children.insert(name.clone(), mine);
+                    }
+                    mine
+                }
+            };
+            c.1 = Some(mine);
+            parent = mine;
+        }
+        chain.last()?.1
     }
 }
 
@@ -355,6 +442,78 @@ mod tests {
         assert_eq!(d.inefficiencies[0].path, "etc/nginx/nginx.conf");
         assert_eq!(d.inefficiencies[0].cumulative_size, 7000);
         assert_eq!(d.wasted_bytes, 7000);
+    }
+
+    impl DTree {
+        /// dive's `RemovePath` by path (the reference for `stack`).
+        fn remove(&mut self, path: &str) {
+            if let Some(id) = self.get(path).filter(|id| *id != 0) {
+                let (parent, name) = match self.nodes.get(id) {
+                    Some(n) => (n.parent, n.name.clone()),
+                    None => return,
+                };
+                if let Some(p) = self.nodes.get_mut(parent) {
+                    p.children.remove(&name);
+                }
+            }
+        }
+
+        /// `stack` the way dive writes it: one path walk per node.
+        fn stack_by_paths(&mut self, upper: &DTree) {
+            for id in upper.visit_all() {
+                let Some(n) = upper.nodes.get(id) else {
+                    continue;
+                };
+                let path = upper.path(id);
+                if n.name.starts_with(WHITEOUT) {
+                    self.remove(&path);
+                } else {
+                    self.add(&path, (n.size, n.is_dir));
+                }
+            }
+        }
+
+        /// Every reachable path with its size and flag, in order.
+        fn listing(&self) -> Vec<(String, i64, bool)> {
+            let mut ids = Vec::new();
+            self.post_order(0, &mut ids);
+            ids.iter()
+                .filter_map(|id| {
+                    let n = self.nodes.get(*id)?;
+                    let mut names = Vec::new();
+                    let mut cur = *id;
+                    while cur != 0 {
+                        names.push(self.nodes.get(cur)?.name.clone());
+                        cur = self.nodes.get(cur)?.parent;
+                    }
+                    names.reverse();
+                    Some((names.join("/"), n.size, n.is_dir))
+                })
+                .collect()
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-walk `stack` gives exactly what dive's path-by-path
+        /// stacking gives, whiteouts (including `.wh.` alone and
+        /// `.wh..wh..` names) and all.
+        #[test]
+        fn stack_matches_path_walks(
+            lower in proptest::collection::vec(("[ab]{1,2}(/[ab]{1,2}){0,3}", 0u64..9), 0..12),
+            upper in proptest::collection::vec(
+                ("([ab]|\\.wh\\.|\\.wh\\.[ab]|\\.wh\\.\\.wh\\.\\.x)(/([ab]|\\.wh\\.|\\.wh\\.[ab]|\\.wh\\.\\.wh\\.\\.x)){0,3}", 0u64..9),
+                0..12,
+            ),
+        ) {
+            let lower: Vec<Entry> = lower.iter().map(|(p, s)| e(p, *s)).collect();
+            let upper: Vec<Entry> = upper.iter().map(|(p, s)| e(p, *s)).collect();
+            let (base, top) = (layer_tree(&lower), layer_tree(&upper));
+            let mut walked = base.clone();
+            walked.stack_by_paths(&top);
+            let mut stacked = base;
+            stacked.stack(&top);
+            proptest::prop_assert_eq!(stacked.listing(), walked.listing());
+        }
     }
 
     #[test]

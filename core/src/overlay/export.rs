@@ -28,7 +28,7 @@ use crate::layer::compression::{self, Decoder, Detected, SNIFF_LEN};
 use crate::model::{BlobLocation, Entry, EntryKind};
 
 use super::tarwrite::{self, Member};
-use super::tree::{Layers, Node, PathId, Tree, parent_of};
+use super::tree::{Layers, Node, PathCursor, PathId, Tree, parent_of};
 
 /// Opens a layer's *stored* blob (compressed or not) by layer index.
 pub trait LayerOpener {
@@ -208,10 +208,13 @@ fn plan<'a>(top: &Tree, order: &[PathId], base: &Tree, layers: &Layers<'a>) -> P
         top.inode(*node)
             .and_then(|i| layers.get(i.layer).and_then(|l| l.get(i.entry)))
     };
+    // Paths are built incrementally in path order (a deep tree's paths
+    // cost their new components, not their depth).
+    let mut cursor = PathCursor::default();
     let names: Vec<(String, Node)> = top
         .live_in(order)
         .into_iter()
-        .map(|(id, node)| (top.path(id).to_owned(), node))
+        .map(|(id, node)| (cursor.path(top, id).to_owned(), node))
         .collect();
     // Names of each inode that stay valid (unchanged in base and top), and
     // the directories with an unchanged entry somewhere below them.
@@ -283,7 +286,7 @@ fn plan<'a>(top: &Tree, order: &[PathId], base: &Tree, layers: &Layers<'a>) -> P
     let mut opaque: Vec<String> = Vec::new();
     let mut opaque_set: HashSet<String> = HashSet::new();
     for (id, _) in base.live_in(order) {
-        let path = base.path(id).to_owned();
+        let path = cursor.path(base, id).to_owned();
         if path.is_empty() || top.get(&path).is_some() {
             continue;
         }

@@ -10,8 +10,9 @@
 //! ids): lookups are one hash of the path, subtree removal walks child
 //! lists, and nothing is kept sorted until a view asks for path order.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use crate::model::{Entry, EntryKind};
@@ -66,26 +67,86 @@ pub(crate) enum ResolveError {
     Loop,
 }
 
-/// One interned path.
+/// One interned name: a path component below its parent's slot.
 #[derive(Debug, Clone)]
 struct Slot {
-    /// The normalized path (shared with the index's key).
-    path: Arc<str>,
+    /// The last component of the path ("" for the root); shared with the
+    /// child index's key.
+    name: Arc<str>,
     /// The parent's id (the root is its own parent).
     parent: PathId,
+    /// Number of components (the root has 0).
+    depth: usize,
     /// What the name points at now, if it exists.
     node: Option<Node>,
     /// Ids of the interned paths directly below (existing or not).
     children: Vec<PathId>,
 }
 
+/// Key of the child index: a name below a parent id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ChildKey {
+    parent: PathId,
+    name: Arc<str>,
+}
+
+/// A borrowed view of a [`ChildKey`], so lookups need no allocation.
+trait AsChildKey {
+    fn key(&self) -> (PathId, &str);
+}
+
+impl AsChildKey for ChildKey {
+    fn key(&self) -> (PathId, &str) {
+        (self.parent, &self.name)
+    }
+}
+
+impl AsChildKey for (PathId, &str) {
+    fn key(&self) -> (PathId, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> Borrow<dyn AsChildKey + 'a> for ChildKey {
+    fn borrow(&self) -> &(dyn AsChildKey + 'a) {
+        self
+    }
+}
+
+/// The parent's fixed-width id, then the name's bytes (the rest of the
+/// key, so no terminator is needed).
+fn hash_key<H: Hasher>((parent, name): (PathId, &str), state: &mut H) {
+    state.write_usize(parent);
+    state.write(name.as_bytes());
+}
+
+impl Hash for ChildKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_key(self.key(), state);
+    }
+}
+
+impl Hash for dyn AsChildKey + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_key(self.key(), state);
+    }
+}
+
+impl PartialEq for dyn AsChildKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for dyn AsChildKey + '_ {}
+
 /// The filesystem state.
 #[derive(Debug, Clone)]
 pub(crate) struct Tree {
     /// Every path ever named, by id.
     slots: Vec<Slot>,
-    /// Path to id.
-    index: HashMap<Arc<str>, PathId>,
+    /// (parent id, name) to id.
+    index: HashMap<ChildKey, PathId>,
     /// Number of slots holding a node.
     live: usize,
     /// Every inode ever created (removed ones keep `names == 0`).
@@ -95,17 +156,15 @@ pub(crate) struct Tree {
 impl Tree {
     /// A tree holding only the (implied) root directory.
     pub fn new() -> Tree {
-        let root: Arc<str> = Arc::from("");
-        let mut index = HashMap::new();
-        index.insert(Arc::clone(&root), ROOT);
         let mut tree = Tree {
             slots: vec![Slot {
-                path: root,
+                name: Arc::from(""),
                 parent: ROOT,
+                depth: 0,
                 node: None,
                 children: Vec::new(),
             }],
-            index,
+            index: HashMap::new(),
             live: 0,
             inodes: Vec::new(),
         };
@@ -133,52 +192,54 @@ impl Tree {
         self.inodes.len() - 1
     }
 
-    /// The id of `path`, if it was ever interned.
+    /// The id of the name `name` directly below `parent`, if interned.
+    pub fn child(&self, parent: PathId, name: &str) -> Option<PathId> {
+        self.index.get(&(parent, name) as &dyn AsChildKey).copied()
+    }
+
+    /// The id of `path`, if it was ever interned: one lookup per component.
     pub fn lookup(&self, path: &str) -> Option<PathId> {
-        self.index.get(path).copied()
+        if path.is_empty() {
+            return Some(ROOT);
+        }
+        path.split('/')
+            .try_fold(ROOT, |id, name| self.child(id, name))
     }
 
     /// The id of `path`, interning it (and its missing ancestors) first.
     pub fn intern(&mut self, path: &str) -> PathId {
-        if let Some(id) = self.lookup(path) {
-            return id;
+        if path.is_empty() {
+            return ROOT;
         }
-        let parent = parent_of(path);
-        if let Some(parent_id) = self.lookup(parent) {
-            return self.create(parent_id, path);
-        }
-        // Walk up to the nearest interned ancestor, then create downwards.
-        let mut missing = vec![path, parent];
-        let mut parent_id = loop {
-            let above = parent_of(missing.last().copied().unwrap_or(""));
-            match self.lookup(above) {
-                Some(id) => break id,
-                None => missing.push(above),
-            }
-        };
-        while let Some(p) = missing.pop() {
-            parent_id = self.create(parent_id, p);
-        }
-        parent_id
+        path.split('/')
+            .fold(ROOT, |id, name| self.intern_child(id, name))
     }
 
-    /// The id of `path`, a name directly below `parent` (an interned id),
+    /// The id of `name` directly below `parent` (an interned id),
     /// interning it first.
-    pub fn intern_child(&mut self, parent: PathId, path: &str) -> PathId {
-        match self.lookup(path) {
+    pub fn intern_child(&mut self, parent: PathId, name: &str) -> PathId {
+        match self.child(parent, name) {
             Some(id) => id,
-            None => self.create(parent, path),
+            None => self.create(parent, name),
         }
     }
 
-    /// Interns `path` (not yet interned) below `parent`.
-    fn create(&mut self, parent: PathId, path: &str) -> PathId {
+    /// Interns `name` (not yet interned) below `parent`.
+    fn create(&mut self, parent: PathId, name: &str) -> PathId {
         let id = self.slots.len();
-        let key: Arc<str> = Arc::from(path);
-        self.index.insert(Arc::clone(&key), id);
+        let name: Arc<str> = Arc::from(name);
+        self.index.insert(
+            ChildKey {
+                parent,
+                name: Arc::clone(&name),
+            },
+            id,
+        );
+        let depth = self.slots.get(parent).map_or(0, |s| s.depth) + 1;
         self.slots.push(Slot {
-            path: key,
+            name,
             parent,
+            depth,
             node: None,
             children: Vec::new(),
         });
@@ -188,9 +249,56 @@ impl Tree {
         id
     }
 
-    /// The path of an id ("" for an unknown id).
-    pub fn path(&self, id: PathId) -> &str {
-        self.slots.get(id).map_or("", |s| &s.path)
+    /// The last component of an id's path ("" for the root or an unknown id).
+    pub fn name(&self, id: PathId) -> &str {
+        self.slots.get(id).map_or("", |s| &s.name)
+    }
+
+    /// The full path of an id, built from its components ("" for the root
+    /// or an unknown id). Linear in the path's length; see [`PathCursor`]
+    /// for many ids in path order.
+    #[cfg(test)]
+    pub fn path(&self, id: PathId) -> String {
+        let mut ids = Vec::new();
+        let mut len = 0usize;
+        let mut cur = id;
+        while let Some(slot) = self.slots.get(cur).filter(|_| cur != ROOT) {
+            ids.push(cur);
+            len += slot.name.len() + 1;
+            cur = slot.parent;
+        }
+        let mut out = String::with_capacity(len);
+        for &id in ids.iter().rev() {
+            if !out.is_empty() {
+                out.push('/');
+            }
+            out.push_str(self.name(id));
+        }
+        out
+    }
+
+    /// Whether the path of `id` is exactly `path`, compared component by
+    /// component from the end (no allocation).
+    pub fn path_is(&self, id: PathId, path: &str) -> bool {
+        let (mut id, mut rest) = (id, path);
+        loop {
+            if id == ROOT {
+                return rest.is_empty();
+            }
+            let Some(slot) = self.slots.get(id) else {
+                return false;
+            };
+            if slot.parent == ROOT {
+                return rest == &*slot.name;
+            }
+            let Some(head) = rest
+                .strip_suffix(&*slot.name)
+                .and_then(|h| h.strip_suffix('/'))
+            else {
+                return false;
+            };
+            (id, rest) = (slot.parent, head);
+        }
     }
 
     /// The parent of an id (the root is its own parent).
@@ -201,6 +309,13 @@ impl Tree {
     /// Number of slots (ids are below this).
     pub fn slot_count(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Bytes of name text the tree stores (each component once): linear in
+    /// the total length of the names it was given, whatever their depth.
+    #[cfg(test)]
+    pub fn stored_name_bytes(&self) -> usize {
+        self.slots.iter().map(|s| s.name.len()).sum()
     }
 
     /// The node at an id.
@@ -342,7 +457,7 @@ impl Tree {
                 let Some(c) = self.slots.get(child) else {
                     continue;
                 };
-                let name = crate::paths::split_parent(&c.path).1;
+                let name: &str = &c.name;
                 keys.push((name, false, child));
                 if !c.children.is_empty() {
                     keys.push((name, true, child));
@@ -408,13 +523,16 @@ impl Tree {
             .map(str::to_owned)
             .collect();
         let mut resolved = String::new();
-        let mut starts: Vec<usize> = Vec::new();
+        // Per resolved component: where it starts in `resolved` and its id
+        // (None once a component does not exist), so each step is one
+        // child lookup rather than a walk from the root.
+        let mut starts: Vec<(usize, Option<PathId>)> = Vec::new();
         let mut expansions = 0usize;
         while let Some(component) = pending.pop() {
             match component.as_str() {
                 "" | "." => continue,
                 ".." => {
-                    if let Some(start) = starts.pop() {
+                    if let Some((start, _)) = starts.pop() {
                         resolved.truncate(start.saturating_sub(usize::from(start > 0)));
                     }
                     continue;
@@ -431,7 +549,9 @@ impl Tree {
                 resolved.push('/');
             }
             resolved.push_str(&component);
-            let node = self.get(&resolved);
+            let here = starts.last().map_or(Some(ROOT), |s| s.1);
+            let id = here.and_then(|h| self.child(h, &component));
+            let node = id.and_then(|id| self.node(id));
             let symlink_target = node
                 .filter(|n| self.inode(*n).map(|i| i.kind) == Some(EntryKind::Symlink))
                 .and_then(|n| self.source(layers, n.inode))
@@ -454,10 +574,64 @@ impl Tree {
                             .map(str::to_owned),
                     );
                 }
-                None => starts.push(start),
+                None => starts.push((start, id)),
             }
         }
         Ok(Cow::Owned(resolved))
+    }
+}
+
+/// Builds the full paths of many ids, reusing the work shared with the
+/// previous one: after a path is built, the next id's path only costs the
+/// components below their common ancestor (plus the copy of the shared
+/// prefix when the caller keeps it). Ids in path order therefore cost the
+/// new components each, not their whole depth.
+#[derive(Debug, Default)]
+pub(crate) struct PathCursor {
+    /// The last path built.
+    buf: String,
+    /// Its components, root-most first: (id, length of `buf` up to and
+    /// including that component).
+    stack: Vec<(PathId, usize)>,
+    /// Scratch list of ids to append.
+    todo: Vec<PathId>,
+}
+
+impl PathCursor {
+    /// The full path of `id` in `tree` ("" for the root or an unknown id).
+    pub fn path(&mut self, tree: &Tree, id: PathId) -> &str {
+        // Climb until an id already on the stack (or the root).
+        self.todo.clear();
+        let mut cur = id;
+        let keep = loop {
+            let Some(slot) = tree.slots.get(cur) else {
+                self.todo.clear();
+                break 0;
+            };
+            if cur == ROOT {
+                break 0;
+            }
+            if self
+                .stack
+                .get(slot.depth - 1)
+                .is_some_and(|&(on, _)| on == cur)
+            {
+                break slot.depth;
+            }
+            self.todo.push(cur);
+            cur = slot.parent;
+        };
+        self.stack.truncate(keep);
+        self.buf
+            .truncate(self.stack.last().map_or(0, |&(_, len)| len));
+        while let Some(next) = self.todo.pop() {
+            if !self.buf.is_empty() {
+                self.buf.push('/');
+            }
+            self.buf.push_str(tree.name(next));
+            self.stack.push((next, self.buf.len()));
+        }
+        &self.buf
     }
 }
 
@@ -539,7 +713,7 @@ mod tests {
             let ino = tree.new_inode(EntryKind::Dir, 0, i);
             tree.link(p, ino, 0, i);
         }
-        let got: Vec<&str> = tree.sorted().iter().map(|(id, _)| tree.path(*id)).collect();
+        let got: Vec<String> = tree.sorted().iter().map(|(id, _)| tree.path(*id)).collect();
         let mut want: Vec<&str> = names.to_vec();
         want.push("");
         want.sort_unstable();

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{EntryKind, Xattr};
 
 use super::changes::{Change, ChangeAction, LayerChanges, Meta, RemovalCause};
-use super::tree::{IMPLIED, Layers, Node, PathId, ROOT, Tree};
+use super::tree::{IMPLIED, Layers, Node, PathCursor, PathId, ROOT, Tree};
 
 /// One event in a path's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,10 +153,14 @@ pub(crate) fn build(
     // The chain of ancestors of the current item (root first), with each
     // one's events; items come in path order, so a parent is on the chain.
     let mut chain: Vec<(PathId, &[Event<'_>])> = Vec::new();
-    let mut first_name: HashMap<usize, &str> = HashMap::new();
+    // Positions in `chain` of the ancestors with a deletion (so a deep
+    // path costs its deleted ancestors, not its depth).
+    let mut deleted_chain: Vec<usize> = Vec::new();
+    let mut first_name: HashMap<usize, String> = HashMap::new();
+    let mut cursor = PathCursor::default();
     let mut out = Vec::with_capacity(items.len());
     for &(id, node) in items {
-        let path = tree.path(id);
+        let path = cursor.path(tree, id);
         let Some(inode) = tree.inode(node) else {
             continue;
         };
@@ -164,9 +168,9 @@ pub(crate) fn build(
         let meta = Meta::of(inode.kind, source);
         let (hardlink_group, hardlink_to) = if inode.names > 1 {
             match first_name.get(&node.inode) {
-                Some(first) => (Some(node.inode), Some((*first).to_owned())),
+                Some(first) => (Some(node.inode), Some(first.clone())),
                 None => {
-                    first_name.insert(node.inode, path);
+                    first_name.insert(node.inode, path.to_owned());
                     (Some(node.inode), None)
                 }
             }
@@ -176,6 +180,9 @@ pub(crate) fn build(
         let parent = tree.parent(id);
         while chain.last().is_some_and(|f| f.0 != parent) {
             chain.pop();
+            if deleted_chain.last().is_some_and(|&at| at >= chain.len()) {
+                deleted_chain.pop();
+            }
         }
         let chained = id == ROOT
             || (chain.first().is_some_and(|f| f.0 == ROOT)
@@ -185,8 +192,8 @@ pub(crate) fn build(
         if any_deleted {
             // Deletions of ancestors took this path with them (nearest first).
             if chained {
-                for (ancestor, list) in chain.iter().rev() {
-                    if deleted.get(*ancestor).copied().unwrap_or(false) {
+                for &at in deleted_chain.iter().rev() {
+                    if let Some((_, list)) = chain.get(at) {
                         deletions(list, &mut history);
                     }
                 }
@@ -199,6 +206,9 @@ pub(crate) fn build(
                     }
                 }
             }
+        }
+        if deleted.get(id).copied().unwrap_or(false) {
+            deleted_chain.push(chain.len());
         }
         chain.push((id, own));
         history.extend(own.iter().map(event));
