@@ -132,7 +132,8 @@ primary.onCrash = (err) => {
     return;
   }
   state.crashReopened = state.input;
-  showBanner('error', 'The inspector crashed and was restarted;', 'reopening the image…');
+  // Kept until the reopened image is shown, so the user learns what happened.
+  state.crashNotice = `${err.message} The image was opened again in a new worker.`;
   setTimeout(() => openInput(state.input, state.inputName, state.options), 0);
 };
 let helpers = [];
@@ -259,6 +260,10 @@ async function openInput(input, name, options = {}) {
     $('#image').hidden = false;
     $('#close-image').hidden = false;
     renderImage();
+    if (state.crashNotice) {
+      showBanner('error', 'The inspector crashed and was restarted.', state.crashNotice);
+      state.crashNotice = null;
+    }
     const wanted = state.fragment.layer;
     selectLayer(wanted === 'merged' || (wanted != null && wanted < opened.layers.length) ? wanted : null);
     timing.rendered = performance.now();
@@ -296,6 +301,9 @@ async function looksCompressed(input, location) {
   }
 }
 
+/** Knobs the benchmark flips to compare strategies (window.layerscope.tuning). */
+const tuning = { splitCompressed: true };
+
 /** Relative CPU cost per stored byte (wasm: SHA-256 ≈ 230 MB/s, inflate ≈ 215 MB/s, ≈ 2× expansion). */
 const COST = { hash: 1, scanCompressed: 4, scanPlain: 1 };
 
@@ -323,7 +331,7 @@ async function scanAll(gen) {
   const layers = new Map();
   indexes.forEach((index, k) => {
     const total = num(plans[index].location.size);
-    const split = compressed[k];
+    const split = compressed[k] && tuning.splitCompressed;
     const prog = state.progress[index] = { done: 0, total, start: performance.now(), running: true, parts: split ? { scan: 0, hash: 0 } : null };
     layers.set(index, { prog, pending: split ? 2 : 1, scan: null, digest: null, failed: false });
     jobs.push({ kind: 'scan', index, split, cost: total * (split ? COST.scanCompressed : COST.scanPlain) });
@@ -332,6 +340,8 @@ async function scanAll(gen) {
   });
   jobs.sort((a, b) => b.cost - a.cost);
   const n = Math.min(jobs.length, poolSize());
+  // Worker-side time per kind of job, for the benchmark and the console.
+  const stats = state.scanStats = { workers: n, scanMs: 0, hashMs: 0, subtleHashes: 0, jobs: jobs.length, first: performance.now(), last: 0 };
   ensureHelpers(n);
 
   const progressed = (index, part, done) => {
@@ -384,12 +394,16 @@ async function scanAll(gen) {
             onProgress: (done) => progressed(job.index, 'hash', done),
           });
           layer.digest = r.digest;
+          stats.hashMs += helper.lastMs || 0;
+          if (r.subtle) stats.subtleHashes++;
         } else {
           const r = await helper.call('scanRange', { input: state.input, plan: plansJson[job.index], limits: limitsJson, hashStored: !job.split }, {
             onProgress: (done) => progressed(job.index, 'scan', done),
           });
           layer.scan = r.scan;
+          stats.scanMs += helper.lastMs || 0;
         }
+        stats.last = performance.now();
       } catch (e) {
         if (gen !== state.gen || e.name === 'AbortError') return;
         layer.failed = true;
@@ -1423,4 +1437,4 @@ removeExportFile();
 window.addEventListener('pagehide', () => { removeExportFile(); });
 
 // Exposed for the end-to-end tests and the console (read-only use).
-window.layerscope = { state, tree };
+window.layerscope = { state, tree, tuning };

@@ -1058,11 +1058,15 @@ impl ChunkWriter {
 
 impl io::Write for ChunkWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(data);
+        // Take at most what fills the chunk, so the buffer never grows past
+        // EXPORT_CHUNK however large the caller's writes are.
+        let room = EXPORT_CHUNK.saturating_sub(self.buf.len()).max(1);
+        let taken = data.get(..room).unwrap_or(data);
+        self.buf.extend_from_slice(taken);
         if self.buf.len() >= EXPORT_CHUNK {
             self.emit()?;
         }
-        Ok(data.len())
+        Ok(taken.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -10,10 +10,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync, createReadStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -475,6 +476,171 @@ test('the sample button opens the bundled sample image', async (t) => {
   await page.setViewportSize({ width: 560, height: 900 });
   await shot('12-sample-dark-narrow');
   await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+/** Every file under `dir` as {relative path: base64}. */
+function readTree(dir, prefix = '', out = {}) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) readTree(path, `${prefix}${name}/`, out);
+    else out[prefix + name] = readFileSync(path).toString('base64');
+  }
+  return out;
+}
+
+test('dropping an OCI layout folder opens and verifies it', async (t) => {
+  const folder = join(generated, 'multistep.oci-layout');
+  if (!existsSync(folder)) { t.skip('generated fixtures absent'); return; }
+  if (await page.locator('#close-image').isVisible()) await page.click('#close-image');
+  // A real folder drop hands the page FileSystemDirectoryEntry objects that
+  // a script cannot create; these stand-ins have the same shape
+  // (createReader/readEntries, file()) over the folder's real bytes.
+  await page.evaluate((files) => {
+    const root = {};
+    for (const [path, b64] of Object.entries(files)) {
+      const parts = path.split('/');
+      let dir = root;
+      for (const p of parts.slice(0, -1)) dir = dir[p] ||= {};
+      dir[parts.at(-1)] = new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], parts.at(-1));
+    }
+    const fileEntry = (name, file) => ({ isFile: true, isDirectory: false, name, file: (ok) => ok(file) });
+    const dirEntry = (name, tree) => ({
+      isFile: false, isDirectory: true, name,
+      createReader() {
+        // Like Chromium, hand out the entries in batches until an empty one.
+        const all = Object.entries(tree).map(([n, v]) => (v instanceof File ? fileEntry(n, v) : dirEntry(n, v)));
+        return { readEntries: (ok) => setTimeout(() => ok(all.splice(0, 2)), 0) };
+      },
+    });
+    const drop = new Event('drop', { bubbles: true, cancelable: true });
+    Object.defineProperty(drop, 'dataTransfer', { value: { items: [{ webkitGetAsEntry: () => dirEntry('multistep.oci-layout', root) }], files: [] } });
+    document.querySelector('#dropzone').dispatchEvent(drop);
+  }, readTree(folder));
+  assert.equal(await waitVerified(), 'all digests verified');
+  assert.match(await page.textContent('#summary'), /OCI layout/);
+  assert.match(await page.textContent('#image-subtitle'), /multistep\.oci-layout/);
+  assert.ok(await page.locator('#layers tbody tr.layer').count() >= 2);
+  await shot('13-layout-folder-drop');
+});
+
+/** The page's worker named `name` (Playwright gives no name, so ask it). */
+async function workerNamed(name) {
+  for (const w of page.workers()) {
+    if (await w.evaluate(() => self.name).catch(() => null) === name) return w;
+  }
+  return null;
+}
+
+test('a trap in the main worker restarts it with a message; the page keeps working', async () => {
+  if (await page.locator('#close-image').isVisible()) await page.click('#close-image');
+  const main = await workerNamed('layerscope-main');
+  assert.ok(main, 'the main worker exists');
+  // Make the worker's next `open` run into a real WebAssembly trap: a module
+  // whose only function is `unreachable`.
+  await main.evaluate(() => {
+    const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 116, 0, 0, 10, 5, 1, 3, 0, 0, 11]);
+    const trap = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.t;
+    self.layerscopeOps.open = () => trap();
+  });
+  await openFile(DOCKER);
+  assert.equal(await waitVerified(), 'all digests verified', 'the image is opened again in a new worker');
+  const banner = page.locator('#banner');
+  await banner.waitFor({ state: 'visible', timeout: TIMEOUT });
+  assert.match(await banner.textContent(), /crashed and was restarted.*unreachable.*opened again in a new worker/s);
+  await shot('14-worker-trap');
+  // The trapped worker is gone; a fresh one answers.
+  const fresh = await workerNamed('layerscope-main');
+  assert.ok(fresh && fresh !== main, 'a new main worker');
+  assert.equal(await fresh.evaluate(() => self.layerscopeOps.open.name), 'open');
+  // Another image still opens.
+  await openFile(OCI_GZIP);
+  assert.equal(await waitVerified(), 'all digests verified');
+  assert.equal(await page.isVisible('#banner'), false, 'the notice goes with the next image');
+});
+
+/** A docker-archive of two layers holding 144 MiB of incompressible data (one 48 MiB file deleted by a whiteout). */
+function exportImage() {
+  const mib = 1 << 20;
+  const l1 = buildTar([
+    { name: 'data/', type: '5' }, { name: 'data/a.bin', data: randomBytes(48 * mib) }, { name: 'data/b.bin', data: randomBytes(48 * mib) },
+    { name: 'etc/', type: '5' }, { name: 'etc/motd', data: Buffer.from('hello\n') },
+  ]);
+  const l2 = buildTar([{ name: 'data/', type: '5' }, { name: 'data/.wh.b.bin' }, { name: 'data/c.bin', data: randomBytes(48 * mib) }]);
+  const id = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [id(l1), id(l2)] },
+    history: [{ created_by: 'add a, b' }, { created_by: 'rm b; add c' }],
+  }));
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['export:test'], Layers: ['1/layer.tar', '2/layer.tar'] }]));
+  return buildTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config }, { name: '1/layer.tar', data: l1 }, { name: '2/layer.tar', data: l2 }]);
+}
+
+/** Sorted "type name size" lines of a tar's members, names without a leading ./ and trailing /. */
+function listing(tar) {
+  return tarMembers(tar).filter((m) => !['x', 'g'].includes(m.type))
+    .map((m) => `${m.type || '0'} ${m.name.replace(/^\.?\//, '').replace(/\/$/, '') || '.'} ${m.size}`).sort();
+}
+
+test('export streams to disk with bounded memory and matches layerscope flatten', async (t) => {
+  const cli = [resolve(webRoot, '../target/release/layerscope'), resolve(webRoot, '../target/debug/layerscope')].find(existsSync);
+  if (!cli) { t.skip('no layerscope binary (cargo build -p layerscope-cli)'); return; }
+  const image = join(tmp, 'export-image.tar');
+  writeFileSync(image, exportImage());
+  await openFile(image);
+  assert.equal(await waitVerified(), 'all digests verified');
+  await page.waitForSelector('#efficiency', { timeout: TIMEOUT });
+  await page.click('#layers tbody tr[data-layer="merged"]');
+  await page.locator('#tree .row[data-path="data"]').waitFor({ timeout: TIMEOUT });
+
+  // Memory while exporting: the main worker's wasm memory, and the page's
+  // JS heap plus ArrayBuffer backing stores (where posted chunks would pile up).
+  const main = await workerNamed('layerscope-main');
+  await main.evaluate(async () => {
+    await self.layerscopeReady;
+    self.__mem = (await (await import(new URL('./pkg/layerscope_wasm.js', self.location.href).href)).default()).memory;
+  });
+  const wasmBytes = () => main.evaluate(() => self.__mem.buffer.byteLength);
+  const cdp = await page.context().newCDPSession(page);
+  const heap = async () => {
+    const u = await cdp.send('Runtime.getHeapUsage');
+    return u.usedSize + (u.backingStorageSize || 0);
+  };
+  await cdp.send('HeapProfiler.collectGarbage');
+  const before = { wasm: await wasmBytes(), heap: await heap() };
+  const peak = { ...before };
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak.wasm = Math.max(peak.wasm, await wasmBytes().catch(() => 0));
+      peak.heap = Math.max(peak.heap, await heap().catch(() => 0));
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+  })();
+  await page.evaluate(() => { delete window.showSaveFilePicker; window.showSaveFilePicker = undefined; });
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: TIMEOUT }), page.click('#export')]);
+  const out = join(tmp, 'export-rootfs.tar');
+  await download.saveAs(out);
+  await page.waitForFunction(() => /Exported/.test(document.querySelector('#export-status').textContent), null, { timeout: TIMEOUT });
+  sampling = false;
+  await sampler;
+  const exported = readFileSync(out);
+  const mib = (x) => `${(x / 2 ** 20).toFixed(1)} MiB`;
+  t.diagnostic(`exported ${mib(exported.length)}; wasm memory ${mib(before.wasm)} → peak ${mib(peak.wasm)}; page heap + buffers ${mib(before.heap)} → peak ${mib(peak.heap)}`);
+  assert.ok(exported.length > 96 * 2 ** 20, `exported ${exported.length} bytes`);
+  // One 16 MiB read-ahead buffer and one 4 MiB output chunk, whatever the export's size.
+  assert.ok(peak.wasm - before.wasm < 32 * 2 ** 20, `wasm memory grew by ${mib(peak.wasm - before.wasm)}`);
+  assert.ok(peak.heap - before.heap < 32 * 2 ** 20, `page memory grew by ${mib(peak.heap - before.heap)}`);
+
+  const cliOut = join(tmp, 'cli-rootfs.tar');
+  const r = spawnSync(cli, ['flatten', image, '-o', cliOut], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const cliTar = readFileSync(cliOut);
+  assert.deepEqual(listing(exported), listing(cliTar));
+  assert.ok(listing(exported).some((l) => / data\/c\.bin 50331648$/.test(l)));
+  assert.ok(!listing(exported).some((l) => /b\.bin/.test(l)), 'the whiteout removed data/b.bin');
+  // Same bytes for the files, member for member.
+  const data = (tar) => Object.fromEntries(tarMembers(tar).filter((m) => m.size).map((m) => [m.name.replace(/^\.?\//, ''), createHash('sha256').update(tar.subarray(m.offset, m.offset + m.size)).digest('hex')]));
+  assert.deepEqual(data(exported), data(cliTar));
 });
 
 test('nothing left the page except to its own origin', async () => {
