@@ -2,7 +2,7 @@
 //! changes relative to the tree below it; or, with `--merged`, the final
 //! (or cumulative) tree with each path's provenance.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -83,8 +83,22 @@ fn aspect_name(aspect: Aspect) -> String {
 /// The change column of every entry of one layer, from that layer's
 /// changeset (entries in stream order).
 pub fn entry_changes(entries: &[Entry], changes: &LayerChanges) -> Vec<EntryChange> {
+    // Only paths the entries name are looked up, so changes of other
+    // lengths are never hashed (a deep layer's implied directories can
+    // add up to hundreds of megabytes of paths).
+    let lengths: HashSet<usize> = entries
+        .iter()
+        .map(|e| match &e.whiteout {
+            Some(Whiteout::Remove { target }) => target.len(),
+            _ => e.path.len(),
+        })
+        .collect();
     let mut by_path: HashMap<&str, Vec<&Change>> = HashMap::new();
-    for c in &changes.changes {
+    for c in changes
+        .changes
+        .iter()
+        .filter(|c| lengths.contains(&c.path.len()))
+    {
         by_path.entry(c.path.as_str()).or_default().push(c);
     }
     entries

@@ -57,7 +57,8 @@ fn ustar_split(name: &str) -> Option<(&str, &str)> {
         return Some(("", name));
     }
     let bytes = name.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
+    // Only a `/` among the first 156 bytes can end the prefix.
+    for (i, b) in bytes.iter().enumerate().take(156) {
         if *b == b'/' && i <= 155 && bytes.len() - i - 1 <= 100 && bytes.len() - i > 1 {
             return Some((name.get(..i)?, name.get(i + 1..)?));
         }
