@@ -1,0 +1,471 @@
+#!/usr/bin/env python3
+"""Checks layerscope against reference tools on the images real-debian.sh
+built, and prints one PASS/FAIL row per image x format x check.
+
+  flatten     `layerscope flatten`, extracted with GNU tar, vs the
+              `umoci unpack` rootfs (compare.py, with xattrs and devices)
+  ls          `layerscope ls --layer N --json` vs `tar -tv` of the layer
+              blob decompressed with the gzip/zstd CLI (every layer)
+  digests     `layerscope verify --json` vs `skopeo inspect --raw`/`--config`
+              and sha256sum of the blobs and of their decompressed streams
+  efficiency  `layerscope efficiency --json` vs `dive --ci --json` on the
+              image's docker-archive (dive reads no OCI input)
+  diff        `layerscope diff A B --json` vs a tree diff of the two umoci
+              rootfs (a pair of related images, across formats)
+
+A FAIL whose every difference line matches a pattern of --known (regex,
+check, reason per line) is shown as KNOWN with its reason; see
+docs/differential.md.
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import compare_trees, walk  # noqa: E402
+
+# (format name, file suffix, skopeo transport)
+FORMATS = [
+    ("docker", ".docker.tar", "docker-archive"),
+    ("oci", ".oci.tar", "oci-archive"),
+    ("oci-dir", ".oci-dir", "oci"),
+    ("oci-zstd", ".oci-zstd.tar", "oci-archive"),
+    ("oci-zstd-chunked", ".oci-zstd-chunked.tar", "oci-archive"),
+]
+# Related image pairs for `diff` (A, format of A, B, format of B).
+DIFF_PAIRS = [
+    ("apt-lists", "docker", "apt-clean", "oci-zstd"),
+    ("apt-clean", "oci-dir", "fs-edge", "oci-zstd-chunked"),
+    ("fs-edge", "oci", "overlay-edge", "docker"),
+]
+MAX_DETAILS = 8
+
+
+def run(cmd, ok=(0,), **kw):
+    """Runs a command; returns its stdout bytes (raises on other codes)."""
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    if p.returncode not in ok:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {p.returncode}: "
+                           f"{p.stderr.decode(errors='replace').strip()[:400]}")
+    return p.stdout
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+class Results:
+    def __init__(self, known):
+        self.rows = []
+        self.mark = time.monotonic()
+        self.known = known  # [(check, regex, reason)]
+
+    def add(self, image, fmt, check, errors, summary=""):
+        status, reason = "PASS", ""
+        if errors:
+            status = "FAIL"
+            reasons = set()
+            for e in errors:
+                hit = [r for (c, rx, r) in self.known if c == check and rx.search(e)]
+                if not hit:
+                    break
+                reasons.add(hit[0])
+            else:
+                status, reason = "KNOWN", "; ".join(sorted(reasons))
+        self.rows.append((image, fmt, check, status, summary, errors, reason))
+        now = time.monotonic()
+        print(f"  {status:<5} {check:<10} {image} {fmt} {summary} [{now - self.mark:.1f} s]", flush=True)
+        self.mark = now
+        if status == "FAIL":
+            for e in errors[:MAX_DETAILS]:
+                print(f"        {e}")
+            if len(errors) > MAX_DETAILS:
+                print(f"        ... {len(errors) - MAX_DETAILS} more")
+
+    def table(self):
+        w = max([len(r[0]) for r in self.rows] + [5])
+        out = [f"{'image':<{w}}  {'format':<16}  {'check':<10}  {'result':<6}  details",
+               f"{'-' * w}  {'-' * 16}  {'-' * 10}  {'-' * 6}  -------"]
+        for image, fmt, check, status, summary, errors, reason in self.rows:
+            detail = summary
+            if status == "FAIL":
+                detail += f" ({len(errors)} difference(s); first: {errors[0]})"
+            elif status == "KNOWN":
+                detail += f" ({len(errors)} documented difference(s): {reason})"
+            out.append(f"{image:<{w}}  {fmt:<16}  {check:<10}  {status:<6}  {detail}")
+        counts = {s: sum(1 for r in self.rows if r[3] == s) for s in ("PASS", "KNOWN", "FAIL")}
+        out.append(f"\n{counts['PASS']} passed, {counts['KNOWN']} documented differences, "
+                   f"{counts['FAIL']} failed")
+        return "\n".join(out)
+
+    def failed(self):
+        return any(r[3] == "FAIL" for r in self.rows)
+
+
+def load_known(path):
+    known = []
+    if path and os.path.exists(path):
+        for line in open(path, encoding="utf-8"):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            check, rx, reason = [x.strip() for x in line.split("\t") if x.strip()]
+            known.append((check, re.compile(rx), reason))
+    return known
+
+
+# --- image layout: manifest, config and layer blobs --------------------------
+
+class Layout:
+    """An image's manifest, config and layer blob paths, read from the files
+    (archives are unpacked with tar first)."""
+
+    def __init__(self, path, fmt, work):
+        if os.path.isdir(path):
+            d = path
+        else:
+            d = os.path.join(work, "unpacked", os.path.basename(path))
+            if not os.path.isdir(d):
+                os.makedirs(d)
+                run(["tar", "-xf", path, "-C", d])
+        self.dir = d
+        if fmt == "docker":
+            m = json.load(open(os.path.join(d, "manifest.json")))[0]
+            self.manifest_bytes = None
+            self.config_path = os.path.join(d, m["Config"])
+            self.layers = [os.path.join(d, layer) for layer in m["Layers"]]
+            self.layer_digests = None
+        else:
+            index = json.load(open(os.path.join(d, "index.json")))
+            mdesc = index["manifests"][0]
+            mpath = self.blob(mdesc["digest"])
+            self.manifest_bytes = open(mpath, "rb").read()
+            manifest = json.loads(self.manifest_bytes)
+            self.config_path = self.blob(manifest["config"]["digest"])
+            self.layers = [self.blob(layer["digest"]) for layer in manifest["layers"]]
+            self.layer_digests = [layer["digest"] for layer in manifest["layers"]]
+        self.config = json.load(open(self.config_path))
+
+    def blob(self, digest):
+        algo, hexd = digest.split(":", 1)
+        return os.path.join(self.dir, "blobs", algo, hexd)
+
+
+def decompress(blob, out):
+    """Decompresses a layer blob with the gzip or zstd CLI (chosen from its
+    magic bytes) into `out`; returns the compression name."""
+    with open(blob, "rb") as f:
+        magic = f.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        tool, name = ["gzip", "-dc", blob], "gzip"
+    elif magic == b"\x28\xb5\x2f\xfd":
+        tool, name = ["zstd", "-dcq", blob], "zstd"
+    else:
+        tool, name = ["cat", blob], "none"
+    with open(out, "wb") as o:
+        subprocess.run(tool, stdout=o, check=True)
+    return name
+
+
+# --- check: flatten vs umoci -------------------------------------------------
+
+REF_WALKS = {}  # umoci rootfs -> its walk (the same for every format)
+
+
+def check_flatten(res, ls, image, fmt, path, ref, work):
+    flat_tar = os.path.join(work, "flat.tar")
+    flat = os.path.join(work, "flat")
+    shutil.rmtree(flat, ignore_errors=True)
+    os.makedirs(flat)
+    run([ls, "flatten", path, "-o", flat_tar])
+    run(["tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf", flat_tar, "-C", flat])
+    root = os.path.join(ref, image, "rootfs")
+    if root not in REF_WALKS:
+        REF_WALKS[root] = walk(root, xattrs=True)
+    n, errors = compare_trees(root, flat, xattrs=True, ta=REF_WALKS[root])
+    res.add(image, fmt, "flatten", errors, f"{n} paths")
+    shutil.rmtree(flat, ignore_errors=True)
+    os.remove(flat_tar)
+
+
+# --- check: ls vs tar -tv ----------------------------------------------------
+
+TV = re.compile(r'^(.)(.{9}) +(\d+)/(\d+) +(\S+) +(\S+ \S+) "((?:[^"\\]|\\.)*)"'
+                r'(?: (->|link to) "((?:[^"\\]|\\.)*)")?$')
+KINDS = {"-": "file", "d": "dir", "l": "symlink", "h": "hardlink", "c": "char-device",
+         "b": "block-device", "p": "fifo"}
+
+
+def unquote_c(s):
+    """Undoes GNU tar's --quoting-style=c (octal escapes of UTF-8 bytes)."""
+    raw = s.encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1")
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def perm_bits(s):
+    """`rwsr-xr-t` -> 0o5755 (including setuid/setgid/sticky)."""
+    bits = 0
+    for i, ch in enumerate(s):
+        if ch not in "-ST":
+            bits |= 1 << (8 - i)
+    for i, (ch, flag, exec_pos) in enumerate(((s[2], 0o4000, 2), (s[5], 0o2000, 5), (s[8], 0o1000, 8))):
+        if ch in "sStT":
+            bits |= flag
+            if ch in "ST":
+                bits &= ~(1 << (8 - exec_pos))
+    return bits
+
+
+def norm(name):
+    while name.startswith("./"):
+        name = name[2:]
+    return name.strip("/")
+
+
+def tar_tv(layer_tar):
+    env = dict(os.environ, LC_ALL="C", TZ="UTC")
+    out = run(["tar", "-tv", "--numeric-owner", "--full-time", "--quoting-style=c", "-f", layer_tar],
+              env=env).decode("ascii")
+    rows = []
+    for line in out.splitlines():
+        m = TV.match(line)
+        if not m:
+            raise RuntimeError(f"cannot parse tar -tv line: {line!r}")
+        t, perms, uid, gid, size, _when, name, arrow, target = m.groups()
+        rows.append({"path": norm(unquote_c(name)), "kind": KINDS.get(t, t), "mode": perm_bits(perms),
+                     "uid": int(uid), "gid": int(gid),
+                     "size": None if "," in size else int(size),
+                     "device": tuple(int(x) for x in size.split(",")) if "," in size else None,
+                     "target": None if target is None else
+                     (norm(unquote_c(target)) if arrow == "link to" else unquote_c(target))})
+    return rows
+
+
+def check_ls(res, ls, image, fmt, path, layout, work):
+    errors, total = [], 0
+    for i, blob in enumerate(layout.layers):
+        layer_tar = os.path.join(work, "layer.tar")
+        decompress(blob, layer_tar)
+        ref = tar_tv(layer_tar)
+        os.remove(layer_tar)
+        ours = json.loads(run([ls, "ls", path, "--layer", str(i), "--json"]))["entries"]
+        total += len(ref)
+        if len(ours) != len(ref):
+            errors.append(f"layer {i}: {len(ours)} entries != tar -tv {len(ref)}")
+        for r, o in zip(ref, ours):
+            where = f"layer {i} {r['path']}"
+            if o["path"] != r["path"]:
+                errors.append(f"layer {i}: path {o['path']!r} != tar -tv {r['path']!r}")
+                continue
+            kind = o["kind"]
+            if kind != r["kind"]:
+                errors.append(f"{where}: kind {kind} != tar -tv {r['kind']}")
+            if (o["mode"] & 0o7777) != r["mode"]:
+                errors.append(f"{where}: mode {o['mode'] & 0o7777:o} != tar -tv {r['mode']:o}")
+            if (o["uid"], o["gid"]) != (r["uid"], r["gid"]):
+                errors.append(f"{where}: owner {o['uid']}/{o['gid']} != tar -tv {r['uid']}/{r['gid']}")
+            if r["size"] is not None and kind in ("file", "dir", "symlink", "fifo") and o["size"] != r["size"]:
+                errors.append(f"{where}: size {o['size']} != tar -tv {r['size']}")
+            if r["target"] is not None and (o["linkTarget"] or "") != r["target"]:
+                errors.append(f"{where}: link target {o['linkTarget']!r} != tar -tv {r['target']!r}")
+            if r["device"] is not None:
+                dev = o.get("device") or {}
+                got = (dev.get("major"), dev.get("minor")) if isinstance(dev, dict) else tuple(dev)
+                if tuple(got) != r["device"]:
+                    errors.append(f"{where}: device {got} != tar -tv {r['device']}")
+    res.add(image, fmt, "ls", errors, f"{len(layout.layers)} layers, {total} entries")
+
+
+# --- check: digests vs skopeo + sha256sum ------------------------------------
+
+def check_digests(res, ls, image, fmt, transport, path, layout, work):
+    errors = []
+    ref = f"{transport}:{path}"
+    raw = run(["skopeo", "inspect", "--raw", ref])
+    manifest = json.loads(raw)
+    config_raw = run(["skopeo", "inspect", "--raw", "--config", ref])
+    config = json.loads(config_raw)
+    report = json.loads(run([ls, "verify", path, "--json"], ok=(0, 1)))
+    img = report["image"]
+    if not report["verification"]["ok"]:
+        bad = [c for c in report["verification"]["checks"] if c["status"] not in ("verified", "not-checkable")]
+        errors.append(f"verify: not ok: {bad[:2]}")
+    config_digest = "sha256:" + hashlib.sha256(config_raw).hexdigest()
+    if img["configDigest"] != config_digest:
+        errors.append(f"config digest {img['configDigest']} != sha256(skopeo --config) {config_digest}")
+    if manifest["config"]["digest"] != config_digest:
+        errors.append(f"skopeo manifest config {manifest['config']['digest']} != {config_digest}")
+    if sha256_file(layout.config_path) != config_digest:
+        errors.append(f"config file {layout.config_path} hashes differently from skopeo's config")
+    if fmt != "docker":
+        md = "sha256:" + hashlib.sha256(raw).hexdigest()
+        if img.get("manifestDigest") != md:
+            errors.append(f"manifest digest {img.get('manifestDigest')} != sha256(skopeo --raw) {md}")
+    diff_ids = config["rootfs"]["diff_ids"]
+    layers = report["layers"]
+    if not (len(layers) == len(manifest["layers"]) == len(diff_ids) == len(layout.layers)):
+        errors.append(f"layer counts: ours {len(layers)}, skopeo manifest {len(manifest['layers'])}, "
+                      f"diff_ids {len(diff_ids)}, blobs {len(layout.layers)}")
+    for i, (ours, desc, diff_id, blob) in enumerate(zip(layers, manifest["layers"], diff_ids, layout.layers)):
+        blob_sha = sha256_file(blob)
+        if ours["digest"] != desc["digest"]:
+            errors.append(f"layer {i}: digest {ours['digest']} != skopeo {desc['digest']}")
+        if ours["digest"] != blob_sha:
+            errors.append(f"layer {i}: digest {ours['digest']} != sha256sum(blob) {blob_sha}")
+        if ours["size"] != os.path.getsize(blob):
+            errors.append(f"layer {i}: size {ours['size']} != blob size {os.path.getsize(blob)}")
+        plain = os.path.join(work, "plain.tar")
+        comp = decompress(blob, plain)
+        plain_sha, plain_size = sha256_file(plain), os.path.getsize(plain)
+        os.remove(plain)
+        if ours["diffId"] != diff_id or ours["diffId"] != plain_sha:
+            errors.append(f"layer {i}: diffId {ours['diffId']} vs config {diff_id} vs sha256(decompressed) {plain_sha}")
+        if ours["uncompressedSize"] != plain_size:
+            errors.append(f"layer {i}: uncompressed size {ours['uncompressedSize']} != {plain_size}")
+        if ours["compression"] != comp:
+            errors.append(f"layer {i}: compression {ours['compression']} != magic bytes say {comp}")
+        if ours.get("status") != "verified":
+            errors.append(f"layer {i}: status {ours.get('status')}")
+    res.add(image, fmt, "digests", errors, f"config + {len(layers)} layers")
+
+
+# --- check: efficiency vs dive -----------------------------------------------
+
+def dive_reference(docker_archive, work):
+    """dive's numbers for a docker-archive: (image json, layer json, the
+    userWastedPercent line of its CI output)."""
+    out_json = os.path.join(work, "dive.json")
+    env = dict(os.environ, CI="true")
+    text = run(["dive", docker_archive, "--source", "docker-archive", "--ci", "--json", out_json,
+                "--lowestEfficiency", "0", "--highestUserWastedPercent", "disabled",
+                "--highestWastedBytes", "disabled"], env=env, cwd=work).decode(errors="replace")
+    d = json.load(open(out_json))
+    m = re.search(r"userWastedPercent: ([0-9.]+|NaN) %", text)
+    return d, (m.group(1) if m else None)
+
+
+def check_efficiency(res, ls, image, fmt, path, dive):
+    d, user_pct = dive
+    ours = json.loads(run([ls, "efficiency", path, "--json", "--top", "100000"]))["dive"]
+    ref = d["image"]
+    errors = []
+    if abs(ours["score"] - ref["efficiencyScore"]) > 1e-12:
+        errors.append(f"score {ours['score']!r} != dive {ref['efficiencyScore']!r}")
+    if ours["wastedBytes"] != ref["inefficientBytes"]:
+        errors.append(f"wasted bytes {ours['wastedBytes']} != dive {ref['inefficientBytes']}")
+    if ours["sizeBytes"] != ref["sizeBytes"]:
+        errors.append(f"size bytes {ours['sizeBytes']} != dive {ref['sizeBytes']}")
+    user_size = sum(layer["sizeBytes"] for layer in d["layer"][1:])
+    if ours["userSizeBytes"] != user_size:
+        errors.append(f"user size bytes {ours['userSizeBytes']} != dive Σ layers[1:] {user_size}")
+    ours_pct = ours["wastedUserPercent"]
+    if user_pct is not None and ours_pct is not None and f"{ours_pct * 100:.4f}" != user_pct:
+        errors.append(f"user wasted {ours_pct * 100:.4f} % != dive {user_pct} %")
+    theirs = {"/" + r["file"].lstrip("/"): (r["count"], r["sizeBytes"]) for r in ref["fileReference"]}
+    mine = {"/" + r["path"]: (r["count"], r["cumulativeSize"]) for r in ours["inefficiencies"]}
+    for p in sorted(set(theirs) | set(mine)):
+        if theirs.get(p) != mine.get(p):
+            errors.append(f"{p}: (count, bytes) {mine.get(p)} != dive {theirs.get(p)}")
+    summary = (f"score {ours['score']:.6f} wasted {ours['wastedBytes']} B "
+               f"user-wasted {ours_pct * 100 if ours_pct is not None else float('nan'):.2f} % "
+               f"({len(mine)} paths)")
+    res.add(image, fmt, "efficiency", errors, summary)
+    return ours
+
+
+# --- check: diff vs a tree diff of the umoci rootfs --------------------------
+
+def tree_diff(a, b):
+    ta = REF_WALKS.get(a) or walk(a, xattrs=True)
+    tb = REF_WALKS.get(b) or walk(b, xattrs=True)
+    added = {p for p in tb if p not in ta}
+    removed = {p for p in ta if p not in tb}
+    changed = {}
+    for p in set(ta) & set(tb):
+        x, y = ta[p], tb[p]
+        keys = [k for k in ("type", "mode", "uid", "gid", "target", "sha", "rdev", "xattrs") if x.get(k) != y.get(k)]
+        if keys:
+            changed[p] = keys
+    return added, removed, changed
+
+
+def check_diff(res, ls, images, ref, a, fa, b, fb):
+    suffix = {f: s for f, s, _ in FORMATS}
+    pa, pb = os.path.join(images, a + suffix[fa]), os.path.join(images, b + suffix[fb])
+    ours = json.loads(run([ls, "diff", pa, pb, "--json"], ok=(0, 1)))
+    added, removed, changed = tree_diff(os.path.join(ref, a, "rootfs"), os.path.join(ref, b, "rootfs"))
+    errors = []
+    for name, mine, theirs in (("added", {e["path"] for e in ours["added"]}, added),
+                               ("removed", {e["path"] for e in ours["removed"]}, removed),
+                               ("changed", {e["path"] for e in ours["changed"]}, set(changed))):
+        for p in sorted(mine - theirs):
+            errors.append(f"{p}: {name} by layerscope, not by the tree diff"
+                          f"{' (tree diff: changed ' + ','.join(changed[p]) + ')' if p in changed else ''}")
+        for p in sorted(theirs - mine):
+            errors.append(f"{p}: {name} by the tree diff"
+                          f"{' (' + ','.join(changed[p]) + ')' if p in changed else ''}, not by layerscope")
+    summary = f"+{len(added)} -{len(removed)} ~{len(changed)} ({a}.{fa} -> {b}.{fb})"
+    res.add(f"{a}->{b}", f"{fa}/{fb}", "diff", errors, summary)
+
+
+# --- main ----------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--layerscope", required=True)
+    ap.add_argument("--images", required=True)
+    ap.add_argument("--ref", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--cases", required=True)
+    ap.add_argument("--known")
+    ap.add_argument("--only", help="comma-separated checks to run")
+    args = ap.parse_args()
+    args.work, args.images, args.ref = (os.path.abspath(p) for p in (args.work, args.images, args.ref))
+    ls = args.layerscope
+    only = set(args.only.split(",")) if args.only else None
+    res = Results(load_known(args.known))
+    names = sorted(f[: -len(".Containerfile")] for f in os.listdir(args.cases) if f.endswith(".Containerfile"))
+    started = time.monotonic()
+    for image in names:
+        print(f"\n-- {image}", flush=True)
+        dive = None
+        if not only or "efficiency" in only:
+            dive = dive_reference(os.path.join(args.images, image + ".docker.tar"), args.work)
+        for fmt, suffix, transport in FORMATS:
+            path = os.path.join(args.images, image + suffix)
+            layout = Layout(path, fmt, args.work)
+            res.mark = time.monotonic()
+            try:
+                if not only or "flatten" in only:
+                    check_flatten(res, ls, image, fmt, path, args.ref, args.work)
+                if not only or "ls" in only:
+                    check_ls(res, ls, image, fmt, path, layout, args.work)
+                if not only or "digests" in only:
+                    check_digests(res, ls, image, fmt, transport, path, layout, args.work)
+                if dive is not None:
+                    check_efficiency(res, ls, image, fmt, path, dive)
+            finally:
+                shutil.rmtree(os.path.join(args.work, "unpacked"), ignore_errors=True)
+    if not only or "diff" in only:
+        print("\n-- diff", flush=True)
+        for a, fa, b, fb in DIFF_PAIRS:
+            if a in names and b in names:
+                check_diff(res, ls, args.images, args.ref, a, fa, b, fb)
+    print(f"\n{res.table()}")
+    print(f"(checks took {time.monotonic() - started:.0f} s)")
+    return 1 if res.failed() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
