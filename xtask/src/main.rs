@@ -6,8 +6,10 @@
 //! - `bench-browser`: runs `web/tests/bench.mjs` (the page in headless Chromium).
 //! - `gen`: only generates the benchmark image (`bench-data/`).
 //! - `gunzip`: decodes a gzip file with one inflate backend and prints MB/s.
+//! - `differential`: the differential tests against umoci/tar/skopeo/dive.
 
 mod bench;
+mod differential;
 mod fuzz;
 mod r#gen;
 mod install;
@@ -37,6 +39,10 @@ commands:
                                      inflate a gzip file to nowhere and print MB/s
   wasm                               only build web/pkg (wasm-pack release + wasm-opt)
   fuzz   --time N [--target T]       run each cargo-fuzz target N seconds (docs/security.md)
+  differential [--real] [--rebuild] [--no-install]
+                                     flatten vs umoci on busybox images (tests/differential/run.sh);
+                                     --real: real Debian images vs umoci, tar, skopeo, dive
+                                     (real-debian.sh, docs/differential.md; not part of `test`)
 ";
 
 fn main() {
@@ -112,6 +118,13 @@ fn run() -> Result<()> {
             let target = opts.value("--target")?;
             opts.done()?;
             fuzz::run(time.unwrap_or(60), target.as_deref())
+        }
+        "differential" => {
+            let real = opts.flag("--real");
+            let rebuild = opts.flag("--rebuild");
+            let install = !opts.flag("--no-install");
+            opts.done()?;
+            differential::run(real, rebuild, install)
         }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
