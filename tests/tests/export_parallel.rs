@@ -345,3 +345,15 @@ fn gnu_sparse_flattens_expanded() {
         .unwrap();
     assert!(out == sparse_expanded());
 }
+
+#[test]
+fn index_only_pass_notices_a_truncated_plain_layer() {
+    let blobs = synthetic_layers();
+    let entries = index(&blobs);
+    let big = entries[1].iter().find(|e| e.path == "e/new").unwrap();
+    let cut = &blobs[1][..(big.data_offset + 100) as usize];
+    let seek = index_layer(Cursor::new(cut), &plan(1), &Limits::default());
+    assert!(seek.is_err(), "{seek:?}");
+    let scan = index_stream(Cursor::new(cut), 1, Algorithm::Sha256, &Limits::default());
+    assert!(scan.is_err());
+}

@@ -139,7 +139,31 @@ pub fn index_entries_seekable<R: Read + Seek>(
             .map_err(|e| tar_error(layer, limits, 0, e))?;
         walk(iter, layer, limits, false)?
     };
+    // Seeking past the end of a truncated stream is not an error, and the
+    // tar reader takes the end of input for the end of the archive: compare
+    // with the real length.
     let end_of_tar = limited.position;
+    let seek_error = |source: io::Error| Error::LayerTar {
+        layer,
+        offset: end_of_tar,
+        source,
+    };
+    let length = limited.seek(SeekFrom::End(0)).map_err(seek_error)?;
+    if end_of_tar > length {
+        return Err(Error::LayerTar {
+            layer,
+            offset: length,
+            source: io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "entry data ends early: the layer ends at {length}, its last entry at {end_of_tar}"
+                ),
+            ),
+        });
+    }
+    limited
+        .seek(SeekFrom::Start(end_of_tar))
+        .map_err(seek_error)?;
     let (trailing_bytes, trailing_data) = trailing(&mut limited, end_of_tar, layer, limits)?;
     Ok(EntryIndex {
         size: limited.position,
