@@ -346,6 +346,10 @@ def dive_reference(docker_archive, work):
     """dive's numbers for a docker-archive: (image json, layer json, the
     userWastedPercent line of its CI output)."""
     out_json = os.path.join(work, "dive.json")
+    # dive 0.13.1 opens its --json file without truncating it: a longer
+    # earlier report would leave trailing bytes.
+    if os.path.exists(out_json):
+        os.remove(out_json)
     env = dict(os.environ, CI="true")
     text = run(["dive", docker_archive, "--source", "docker-archive", "--ci", "--json", out_json,
                 "--lowestEfficiency", "0", "--highestUserWastedPercent", "disabled",
@@ -421,6 +425,16 @@ def check_diff(res, ls, images, ref, a, fa, b, fb):
 
 # --- main ----------------------------------------------------------------------
 
+def guarded(res, image, fmt, check, fn, *args):
+    """Runs one check; a command that fails or output that cannot be read
+    becomes a FAIL row instead of ending the sweep."""
+    try:
+        return fn(*args)
+    except Exception as e:  # noqa: BLE001 - reported as a failed check
+        res.add(image, fmt, check, [f"{type(e).__name__}: {e}"], "did not run to the end")
+        return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--layerscope", required=True)
@@ -441,27 +455,29 @@ def main():
         print(f"\n-- {image}", flush=True)
         dive = None
         if not only or "efficiency" in only:
-            dive = dive_reference(os.path.join(args.images, image + ".docker.tar"), args.work)
+            dive = guarded(res, image, "docker", "efficiency", dive_reference,
+                           os.path.join(args.images, image + ".docker.tar"), args.work)
         for fmt, suffix, transport in FORMATS:
             path = os.path.join(args.images, image + suffix)
             layout = Layout(path, fmt, args.work)
             res.mark = time.monotonic()
             try:
                 if not only or "flatten" in only:
-                    check_flatten(res, ls, image, fmt, path, args.ref, args.work)
+                    guarded(res, image, fmt, "flatten", check_flatten, res, ls, image, fmt, path, args.ref, args.work)
                 if not only or "ls" in only:
-                    check_ls(res, ls, image, fmt, path, layout, args.work)
+                    guarded(res, image, fmt, "ls", check_ls, res, ls, image, fmt, path, layout, args.work)
                 if not only or "digests" in only:
-                    check_digests(res, ls, image, fmt, transport, path, layout, args.work)
+                    guarded(res, image, fmt, "digests", check_digests,
+                            res, ls, image, fmt, transport, path, layout, args.work)
                 if dive is not None:
-                    check_efficiency(res, ls, image, fmt, path, dive)
+                    guarded(res, image, fmt, "efficiency", check_efficiency, res, ls, image, fmt, path, dive)
             finally:
                 shutil.rmtree(os.path.join(args.work, "unpacked"), ignore_errors=True)
     if not only or "diff" in only:
         print("\n-- diff", flush=True)
         for a, fa, b, fb in DIFF_PAIRS:
             if a in names and b in names:
-                check_diff(res, ls, args.images, args.ref, a, fa, b, fb)
+                guarded(res, f"{a}->{b}", f"{fa}/{fb}", "diff", check_diff, res, ls, args.images, args.ref, a, fa, b, fb)
     print(f"\n{res.table()}")
     print(f"(checks took {time.monotonic() - started:.0f} s)")
     return 1 if res.failed() else 0
