@@ -13,7 +13,7 @@ use layerscope::model::{Entry, Whiteout};
 use layerscope::overlay::{LayerOpener, Overlay};
 use layerscope::{Limits, OpenOptions};
 use layerscope_cli::input::Input;
-use layerscope_tests::{inspect_path, shared};
+use layerscope_tests::{generated, inspect_path, shared};
 
 fn visible(overlay: &Overlay<'_>) -> BTreeMap<String, String> {
     overlay
@@ -73,8 +73,13 @@ fn squash(
     squashed.entries
 }
 
-fn check(rel: &str, ranges: &[(usize, usize)]) {
-    let path = shared(rel);
+fn check(rel: &str, ranges: &[(usize, usize)]) -> Vec<Vec<Entry>> {
+    check_path(rel, &shared(rel), ranges)
+}
+
+/// Squashes each range of the image at `path`; returns the squashed
+/// layers' entries.
+fn check_path(rel: &str, path: &std::path::Path, ranges: &[(usize, usize)]) -> Vec<Vec<Entry>> {
     let inspection = inspect_path(&path, &OpenOptions::default()).unwrap();
     let layers: Vec<&[Entry]> = inspection
         .scans
@@ -87,9 +92,10 @@ fn check(rel: &str, ranges: &[(usize, usize)]) {
         let reader: Box<dyn Read> = input.open_blob(plans[layer].location.as_ref().unwrap())?;
         Ok(reader)
     };
-    for &(first, last) in ranges {
-        squash(rel, &layers, &mut open, first, last);
-    }
+    ranges
+        .iter()
+        .map(|&(first, last)| squash(rel, &layers, &mut open, first, last))
+        .collect()
 }
 
 #[test]
@@ -202,4 +208,16 @@ fn opaque_and_replaced_directories_squash_to_opaque_markers() {
     let s = squash("opaque", &layers, &mut open, 3, 3);
     assert!(opaque_dirs(&s).is_empty());
     assert_eq!(removed(&s), ["e/drop"]);
+}
+
+#[test]
+fn buildah_opaque_whiteout_squashes_to_an_opaque_marker() {
+    // Layer 2 is `rm -rf /data/old && mkdir /data/old && echo x >
+    // /data/old/new`, which buildah stores as an opaque directory.
+    let rel = "opaque.oci-gzip.tar";
+    let squashed = check_path(rel, &generated(rel), &[(2, 2), (1, 2), (0, 2)]);
+    assert_eq!(opaque_dirs(&squashed[0]), ["data/old"]);
+    // data/old is new in 1..=2 and in 0..=2: nothing lower to hide.
+    assert!(opaque_dirs(&squashed[1]).is_empty());
+    assert!(opaque_dirs(&squashed[2]).is_empty());
 }
