@@ -80,7 +80,7 @@ fn check(rel: &str, ranges: &[(usize, usize)]) -> Vec<Vec<Entry>> {
 /// Squashes each range of the image at `path`; returns the squashed
 /// layers' entries.
 fn check_path(rel: &str, path: &std::path::Path, ranges: &[(usize, usize)]) -> Vec<Vec<Entry>> {
-    let inspection = inspect_path(&path, &OpenOptions::default()).unwrap();
+    let inspection = inspect_path(path, &OpenOptions::default()).unwrap();
     let layers: Vec<&[Entry]> = inspection
         .scans
         .iter()
