@@ -492,6 +492,9 @@ test('dropping an OCI layout folder opens and verifies it', async (t) => {
   const folder = join(generated, 'multistep.oci-layout');
   if (!existsSync(folder)) { t.skip('generated fixtures absent'); return; }
   if (await page.locator('#close-image').isVisible()) await page.click('#close-image');
+  // Also exercise the split verification (stored-blob hash as a job of its
+  // own, with crypto.subtle for these small blobs) on every gzip layer.
+  await page.evaluate(() => { window.layerscope.tuning.splitCompressed = 'always'; });
   // A real folder drop hands the page FileSystemDirectoryEntry objects that
   // a script cannot create; these stand-ins have the same shape
   // (createReader/readEntries, file()) over the folder's real bytes.
@@ -520,6 +523,8 @@ test('dropping an OCI layout folder opens and verifies it', async (t) => {
   assert.match(await page.textContent('#summary'), /OCI layout/);
   assert.match(await page.textContent('#image-subtitle'), /multistep\.oci-layout/);
   assert.ok(await page.locator('#layers tbody tr.layer').count() >= 2);
+  const stats = await page.evaluate(() => { window.layerscope.tuning.splitCompressed = true; return window.layerscope.state.scanStats; });
+  assert.ok(stats.subtleHashes >= 2, `stored blobs hashed with crypto.subtle: ${stats.subtleHashes}`);
   await shot('13-layout-folder-drop');
 });
 
