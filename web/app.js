@@ -74,9 +74,9 @@ class WorkerClient {
     this.pending = new Map();
     this.next = 1;
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: this.name });
-    // Operations posted before the module arrives wait in the worker for it.
+    // The module goes first; operations are posted after it.
     const worker = this.worker;
-    wasmModule.then((module) => worker.postMessage({ init: module }));
+    this.ready = wasmModule.then((module) => worker.postMessage({ init: module }));
     this.worker.onmessage = (event) => {
       const m = event.data;
       const p = this.pending.get(m.id);
@@ -105,7 +105,8 @@ class WorkerClient {
     return new Promise((resolve, reject) => {
       const id = this.next++;
       this.pending.set(id, { resolve, reject, onProgress });
-      this.worker.postMessage({ id, op, args }, transfer);
+      const worker = this.worker;
+      this.ready.then(() => worker.postMessage({ id, op, args }, transfer));
     });
   }
 

@@ -1,6 +1,7 @@
 // Module worker: runs the layerscope core (WebAssembly) off the main thread.
-// Protocol: the first message is {init: WebAssembly.Module | null} (the page
-// compiles the module once and shares it; null = fetch and compile here).
+// Protocol: the first message may be {init: WebAssembly.Module | null} (the
+// page compiles the module once and shares it); without it, or with null,
+// the worker fetches and compiles the module itself.
 // Then {id, op, args} in; {id, ok, result, ms} / {id, ok:false, error} out,
 // plus {id, progress} while scanning, hashing or exporting. A trap
 // (RuntimeError) is reported with `trap: true`; the page then replaces this
@@ -184,6 +185,8 @@ self.layerscopeOps = ops;
 
 self.onmessage = async (event) => {
   if ('init' in event.data) { gotModule(event.data.init); return; }
+  // A client that sends no module (e.g. the hostile-corpus test page): load it here.
+  gotModule(null);
   const { id, op, args } = event.data;
   try {
     await ready;

@@ -31,7 +31,7 @@ commands:
   serve  [--port N] [--no-build]     build the wasm, serve web/ on 127.0.0.1 (default port 8080)
   bench  [--runs N] [--no-dive]      generate bench-data/ if missing, time verify/dive/gunzip,
                                      write docs/benchmarks.md
-  bench-browser [--runs N] [--only open,verify,memory] [--json FILE]
+  bench-browser [--runs N] [--only open,verify,memory] [--json FILE] [--split on|off|always|both]
                                      time the page in headless Chromium (node web/tests/bench.mjs;
                                      needs web/pkg, bench-data/, target/release/layerscope)
   gen    [--out DIR] [--force]       only generate the benchmark image
