@@ -11,7 +11,8 @@ built, and prints one PASS/FAIL row per image x format x check.
   efficiency  `layerscope efficiency --json` vs `dive --ci --json` on the
               image's docker-archive (dive reads no OCI input)
   diff        `layerscope diff A B --json` vs a tree diff of the two umoci
-              rootfs (a pair of related images, across formats)
+              rootfs (pairs of related images, across formats): added,
+              removed and changed paths, and what changed
 
 A FAIL whose every difference line matches a pattern of --known (regex,
 check, reason per line) is shown as KNOWN with its reason; see
@@ -95,15 +96,15 @@ class Results:
 
     def table(self):
         w = max([len(r[0]) for r in self.rows] + [5])
-        out = [f"{'image':<{w}}  {'format':<16}  {'check':<10}  {'result':<6}  details",
-               f"{'-' * w}  {'-' * 16}  {'-' * 10}  {'-' * 6}  -------"]
+        out = [f"{'image':<{w}}  {'format':<24}  {'check':<10}  {'result':<6}  details",
+               f"{'-' * w}  {'-' * 24}  {'-' * 10}  {'-' * 6}  -------"]
         for image, fmt, check, status, summary, errors, reason in self.rows:
             detail = summary
             if status == "FAIL":
                 detail += f" ({len(errors)} difference(s); first: {errors[0]})"
             elif status == "KNOWN":
                 detail += f" ({len(errors)} documented difference(s): {reason})"
-            out.append(f"{image:<{w}}  {fmt:<16}  {check:<10}  {status:<6}  {detail}")
+            out.append(f"{image:<{w}}  {fmt:<24}  {check:<10}  {status:<6}  {detail}")
         counts = {s: sum(1 for r in self.rows if r[3] == s) for s in ("PASS", "KNOWN", "FAIL")}
         out.append(f"\n{counts['PASS']} passed, {counts['KNOWN']} documented differences, "
                    f"{counts['FAIL']} failed")
@@ -419,6 +420,19 @@ def check_diff(res, ls, images, ref, a, fa, b, fb):
         for p in sorted(theirs - mine):
             errors.append(f"{p}: {name} by the tree diff"
                           f"{' (' + ','.join(changed[p]) + ')' if p in changed else ''}, not by layerscope")
+    # What changed, for paths both call changed (a type change is shown
+    # without a matching aspect; inode and mtime have no tree-diff key).
+    # (The tree diff's "size" is implied by its content hash.)
+    aspect_of = {"mode": "mode", "uid": "owner", "gid": "owner", "target": "linkTarget",
+                 "sha": "content", "rdev": "device", "xattrs": "xattrs"}
+    for e in ours["changed"]:
+        keys = changed.get(e["path"])
+        if keys is None or "type" in keys:
+            continue
+        want = {aspect_of[k] for k in keys}
+        got = set(e["aspects"]) - {"mtime", "inode", "size"}  # size goes with content
+        if got != want:
+            errors.append(f"{e['path']}: aspects {sorted(got)} != tree diff {sorted(want)}")
     summary = f"+{len(added)} -{len(removed)} ~{len(changed)} ({a}.{fa} -> {b}.{fb})"
     res.add(f"{a}->{b}", f"{fa}/{fb}", "diff", errors, summary)
 
