@@ -35,8 +35,40 @@ enum Command {
     Advise(advise::AdviseArgs),
 }
 
+/// Exit status of a process that wrote to a closed pipe (128 + SIGPIPE),
+/// as a shell reports one killed by the signal.
+const BROKEN_PIPE_EXIT: u8 = 141;
+
+/// Whether a panic payload is std's "failed printing to stdout" on a
+/// closed pipe (`layerscope ls IMAGE | head`), which is not a bug.
+fn is_broken_pipe_panic(payload: &(dyn std::any::Any + Send)) -> bool {
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    text.contains("failed printing to stdout") && text.contains("Broken pipe")
+}
+
+/// Whether an error is, at its root, a write to a closed pipe.
+fn is_broken_pipe_error(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A reader that stops early (`| head`) ends the output quietly, like
+    // other Unix tools, instead of printing a panic or an error.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !is_broken_pipe_panic(info.payload()) {
+            default_hook(info);
+        }
+    }));
     let outcome = std::panic::catch_unwind(|| match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Verify(args) => verify::run(args),
@@ -49,6 +81,8 @@ fn main() -> ExitCode {
     });
     match outcome {
         Ok(Ok(code)) => code,
+        Ok(Err(error)) if is_broken_pipe_error(&error) => ExitCode::from(BROKEN_PIPE_EXIT),
+        Err(payload) if is_broken_pipe_panic(&*payload) => ExitCode::from(BROKEN_PIPE_EXIT),
         Ok(Err(error)) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)

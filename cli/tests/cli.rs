@@ -174,3 +174,31 @@ fn ls_lists_whiteouts() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `layerscope … | head`: a reader that closes the pipe early ends the
+/// output quietly with 141 (128 + SIGPIPE), never "internal error".
+#[test]
+fn closed_stdout_pipe_is_not_an_internal_error() {
+    let image = fixture("dive/test-docker-image.tar");
+    for args in [
+        vec!["inspect", image.to_str().unwrap()],
+        vec!["ls", image.to_str().unwrap(), "--merged"],
+        vec!["ls", image.to_str().unwrap(), "--merged", "--json"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_layerscope"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary runs");
+        // Close the read end before the image is even opened.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("binary ends");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("internal error") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(output.status.code(), Some(141), "{args:?}: {stderr}");
+    }
+}

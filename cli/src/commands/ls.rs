@@ -298,18 +298,16 @@ fn run_merged(args: &LsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes lines to stdout; a closed pipe (`| head`) just ends the listing.
+/// Writes lines to stdout. A closed pipe (`| head`) is an error that the
+/// binary turns into a quiet exit with status 141, as for every command.
 fn print_lines(lines: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut lines = lines;
-    let result = lines
+    lines
         .try_for_each(|line| writeln!(out, "{line}"))
-        .and_then(|()| out.flush());
-    match result {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
+        .and_then(|()| out.flush())?;
+    Ok(())
 }
 
 /// The provenance column: `L3` (layer 3 placed it), `L3*` (an implied
