@@ -200,8 +200,14 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
             kind: AdviceKind::WastedFiles,
             severity: if bytes >= 1 << 20 { Severity::Warning } else { Severity::Info },
             message: format!(
-                "layer {layer} ships {bytes} bytes in {} file(s) that layer(s) {hiders:?} delete or overwrite; remove them in the same step that creates them",
-                files.len()
+                "layer {layer} ships {} in {} that {} {} or overwrite{}; remove {} in the same step that creates {}",
+                byte_text(bytes),
+                counted(files.len(), "file", "files"),
+                listed("layer", "layers", &hiders),
+                if hiders.len() == 1 { "deletes" } else { "delete" },
+                if hiders.len() == 1 { "s" } else { "" },
+                if files.len() == 1 { "it" } else { "them" },
+                if files.len() == 1 { "it" } else { "them" },
             ),
             bytes,
             evidence: files
@@ -235,7 +241,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
         out.push(Advice {
             kind: AdviceKind::PackageCache,
             severity: Severity::Warning,
-            message: format!("{bytes} bytes of {what} remain in the image"),
+            message: format!("{} of {what} remain in the image", byte_text(bytes)),
             bytes,
             evidence: files
                 .iter()
@@ -262,10 +268,10 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
                 kind: AdviceKind::Secret,
                 severity: Severity::High,
                 message: if still {
-                    format!("likely {what} {:?} is in the image", c.path)
+                    format!("likely {what} \"{}\" is in the image", c.path)
                 } else {
                     format!(
-                        "likely {what} {:?} was deleted later but is still shipped in layer {}; rebuild without it (use build secrets)",
+                        "likely {what} \"{}\" was deleted later but is still shipped in layer {}; rebuild without it (use build secrets)",
                         c.path, layer.layer
                     )
                 },
@@ -284,8 +290,8 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
             kind: AdviceKind::Setuid,
             severity: Severity::Warning,
             message: format!(
-                "{} setuid/setgid file(s); drop the bits where not needed",
-                setuid.len()
+                "{}; drop the bits where not needed",
+                counted(setuid.len(), "setuid/setgid file", "setuid/setgid files")
             ),
             bytes: 0,
             evidence: setuid
@@ -314,8 +320,12 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
             kind: AdviceKind::WorldWritable,
             severity: Severity::Warning,
             message: format!(
-                "{} world-writable path(s) (directories without the sticky bit included)",
-                writable.len()
+                "{} (directories without the sticky bit included)",
+                counted(
+                    writable.len(),
+                    "world-writable path",
+                    "world-writable paths"
+                )
             ),
             bytes: 0,
             evidence: writable
@@ -339,8 +349,11 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
             kind: AdviceKind::RunsAsRoot,
             severity: Severity::Warning,
             message: format!(
-                "the image runs as root (User {:?}); add a USER instruction",
-                input.config.user.clone().unwrap_or_default()
+                "the image runs as root ({}); add a USER instruction",
+                match input.config.user.as_deref() {
+                    None | Some("") => "no User set".to_owned(),
+                    Some(user) => format!("User \"{user}\""),
+                }
             ),
             bytes: 0,
             evidence: Vec::new(),
@@ -385,4 +398,51 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
             .then(a.kind.cmp(&b.kind))
     });
     out
+}
+
+/// `1 file`, `3 files`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `layer 4`, `layers 4 and 7`, `layers 2, 4 and 7`.
+fn listed(one: &str, many: &str, items: &std::collections::BTreeSet<usize>) -> String {
+    let texts: Vec<String> = items.iter().map(usize::to_string).collect();
+    match texts.as_slice() {
+        [] => format!("later {many}"),
+        [only] => format!("{one} {only}"),
+        [init @ .., last] => format!("{many} {} and {last}", init.join(", ")),
+    }
+}
+
+/// Bytes with a readable binary unit, as the CLI prints sizes:
+/// `512 bytes`, `3.3 MiB (3421000 bytes)`.
+fn byte_text(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    match UNITS.iter().find(|(size, _)| bytes >= *size) {
+        Some((size, unit)) => format!("{:.1} {unit} ({bytes} bytes)", bytes as f64 / *size as f64),
+        None => format!("{bytes} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::{byte_text, counted, listed};
+
+    #[test]
+    fn wording_reads_as_english() {
+        assert_eq!(counted(1, "file", "files"), "1 file");
+        assert_eq!(counted(3, "file", "files"), "3 files");
+        let set = |v: &[usize]| v.iter().copied().collect::<BTreeSet<_>>();
+        assert_eq!(listed("layer", "layers", &set(&[4])), "layer 4");
+        assert_eq!(listed("layer", "layers", &set(&[7, 4])), "layers 4 and 7");
+        assert_eq!(
+            listed("layer", "layers", &set(&[2, 4, 7])),
+            "layers 2, 4 and 7"
+        );
+        assert_eq!(byte_text(512), "512 bytes");
+        assert_eq!(byte_text(3_421_000), "3.3 MiB (3421000 bytes)");
+    }
 }
