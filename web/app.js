@@ -268,12 +268,23 @@ async function openInput(input, name, options = {}) {
     const wanted = state.fragment.layer;
     selectLayer(wanted === 'merged' || (wanted != null && wanted < opened.layers.length) ? wanted : null);
     timing.rendered = performance.now();
+    // Let the layer list paint before verification starts its work.
+    await afterPaint();
+    if (gen !== state.gen) return;
     await scanAll(gen);
   } catch (e) {
     if (gen !== state.gen) return;
     busy('');
     showError(e, `Could not open ${name}: `);
   }
+}
+
+/** Resolves after the next frame is painted (or 100 ms, in a hidden tab). */
+function afterPaint() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 100);
+    requestAnimationFrame(() => setTimeout(() => { clearTimeout(timer); resolve(); }, 0));
+  });
 }
 
 function cancelWork() {
