@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync, createReadStream } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync, createReadStream, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve, sep } from 'node:path';
@@ -167,6 +167,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.close();
+  // The export test leaves ≈ 340 MB of tars here.
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 test('the start page offers a drop zone, pickers and the sample', async () => {
