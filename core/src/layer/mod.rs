@@ -12,6 +12,7 @@ pub mod entry;
 pub mod guard;
 pub mod hashing;
 pub mod scan;
+pub mod sparse;
 pub mod stream;
 pub mod zstd;
 

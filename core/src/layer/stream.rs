@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::layer::entry::{self, Skipped};
 use crate::layer::guard::{self, TarGuard};
 use crate::layer::hashing::HashingReader;
+use crate::layer::sparse::{self, PaxSparse, SparseError};
 use crate::limits::{Limits, flags};
 use crate::model::{Entry, EntryKind, Warning};
 use crate::paths;
@@ -295,9 +296,18 @@ fn walk<R: Read>(
         for item in iter {
             let mut tar_entry = item.map_err(|e| tar_error(next_offset, e))?;
             let header_offset = tar_entry.raw_header_position();
+            // Where this entry's headers (extension headers included) start.
+            let entry_start = next_offset.min(header_offset);
+            // An old-GNU sparse entry stores its packed size in the header
+            // (the `tar` crate reports the expanded one).
+            let stored = if tar_entry.header().entry_type().is_gnu_sparse() {
+                tar_entry.header().entry_size().unwrap_or(0)
+            } else {
+                tar_entry.size()
+            };
             next_offset = tar_entry
                 .raw_file_position()
-                .saturating_add(tar_entry.size().saturating_add(511) & !511);
+                .saturating_add(stored.saturating_add(511) & !511);
             if entries.len() as u64 >= limits.max_entries_per_layer {
                 return Err(limit_error(
                     "entry count",
@@ -337,6 +347,11 @@ fn walk<R: Read>(
                     .in_layer(layer)
                     .at(header_offset),
                 );
+            }
+            let pax_sparse = pax_sparse_of(&mut tar_entry)
+                .map_err(|why| sparse_error(layer, limits, header_offset, &raw_path, why))?;
+            if let Some(name) = pax_sparse.as_ref().and_then(|s| s.name.clone()) {
+                raw_path = name;
             }
             if raw_path.len() as u64 > limits.max_path_bytes {
                 return Err(limit_error(
@@ -428,7 +443,31 @@ fn walk<R: Read>(
                     continue;
                 }
             };
-            if kind == EntryKind::File && content_hashes {
+            if let Some(info) = pax_sparse {
+                record.size = info.real_size;
+                // Export reads the PAX records again from here.
+                record.header_offset = entry_start;
+                let stored = tar_entry.size();
+                let fail = |why| sparse_error(layer, limits, header_offset, &raw_path, why);
+                let (map, packed) = match info.map {
+                    Some(map) => (map, stored),
+                    None => {
+                        let (map, used) =
+                            sparse::read_map(&mut tar_entry, limits.max_pax_bytes).map_err(fail)?;
+                        (map, stored.saturating_sub(used))
+                    }
+                };
+                sparse::validate(&map, info.real_size, packed).map_err(fail)?;
+                if content_hashes {
+                    content.reset();
+                    sparse::expand(&mut tar_entry, &map, info.real_size, &mut |chunk| {
+                        content.update(chunk);
+                        Ok(())
+                    })
+                    .map_err(|e| tar_error(record.data_offset, e))?;
+                    record.content_hash = Some(content.digest());
+                }
+            } else if kind == EntryKind::File && content_hashes {
                 content.reset();
                 let mut remaining = record.size;
                 while remaining > 0 {
@@ -453,6 +492,57 @@ fn walk<R: Read>(
         }
     }
     Ok(Walked { entries, warnings })
+}
+
+/// The PAX sparse records of a regular-file entry (None for any other
+/// entry, including old-GNU sparse ones, which the `tar` crate expands).
+fn pax_sparse_of<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+) -> std::result::Result<Option<PaxSparse>, SparseError> {
+    let regular = matches!(
+        entry.header().entry_type(),
+        tar::EntryType::Regular | tar::EntryType::Continuous
+    );
+    if !regular {
+        return Ok(None);
+    }
+    match entry.pax_extensions() {
+        Ok(Some(extensions)) => sparse::from_records(
+            extensions
+                .flatten()
+                .map(|e| (e.key_bytes(), e.value_bytes())),
+        ),
+        _ => Ok(None),
+    }
+}
+
+/// The error for a PAX sparse entry that cannot be expanded: a limit error
+/// for an oversized map, else a format error naming the entry.
+fn sparse_error(
+    layer: usize,
+    limits: &Limits,
+    offset: u64,
+    path: &[u8],
+    why: SparseError,
+) -> Error {
+    let shown = String::from_utf8_lossy(path);
+    match why {
+        SparseError::TooLarge { .. } => Error::Limit {
+            what: format!("layer {layer}: sparse map of entry {shown:?} at offset {offset}"),
+            limit: "max_pax_bytes",
+            value: limits.max_pax_bytes,
+            flag: flags::MAX_PAX_BYTES,
+        },
+        SparseError::Io(source) => tar_error(layer, limits, offset, source),
+        SparseError::Invalid(why) => Error::LayerTar {
+            layer,
+            offset,
+            source: io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("sparse entry {shown:?} at offset {offset}: {why}"),
+            ),
+        },
+    }
 }
 
 /// Most warnings of one code kept per layer; the rest are summarized.

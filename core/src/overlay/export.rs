@@ -14,8 +14,9 @@
 //! plain `Write` gets the same bytes in order ([`ExportLayout::write_to`]).
 //! Memory is proportional to the number of members, never to file sizes.
 //!
-//! GNU sparse files (old GNU format, type `S`) are written expanded, as
-//! regular files whose holes read as zeros.
+//! GNU sparse files (old GNU format, type `S`, and the PAX formats 0.0, 0.1
+//! and 1.0) are written expanded, as regular files whose holes read as
+//! zeros.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Write};
@@ -25,6 +26,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::archive::ImageSource;
 use crate::error::{Error, Result};
 use crate::layer::compression::{self, Decoder, Detected, SNIFF_LEN};
+use crate::layer::sparse;
 use crate::model::{BlobLocation, Entry, EntryKind};
 
 use super::tarwrite::{self, Member};
@@ -830,6 +832,15 @@ pub(crate) fn copy_file<R: Read + ?Sized, W: Write + ?Sized>(
     let range = (entry.data_offset, entry.size);
     let own_header = entry.header_offset >= *pos
         && entry.header_offset.checked_add(512) == Some(entry.data_offset);
+    // The index points a PAX sparse entry at its first extension header.
+    let pax_sparse = entry.header_offset >= *pos
+        && entry
+            .header_offset
+            .checked_add(512)
+            .is_some_and(|h| h < entry.data_offset);
+    if pax_sparse {
+        return copy_pax_sparse(stream, pos, entry, layer, out, hash);
+    }
     if !own_header {
         return copy_range(stream, pos, range, layer, out, hash);
     }
@@ -853,6 +864,71 @@ fn read_block<R: Read + ?Sized>(
         .map_err(|e| read_error(layer, *pos, e))?;
     *pos += block.len() as u64;
     Ok(())
+}
+
+/// Most bytes of extension headers read before a PAX sparse entry; the
+/// scan refuses larger ones earlier (`--max-pax-bytes`).
+const MAX_SPARSE_HEADERS: u64 = 64 << 20;
+
+/// Expands a PAX sparse file (GNU formats 0.0, 0.1, 1.0; see
+/// [`crate::layer::sparse`]): reads its extension headers and own header
+/// (from `entry.header_offset` to its data), then the map and the data.
+fn copy_pax_sparse<R: Read + ?Sized, W: Write + ?Sized>(
+    stream: &mut R,
+    pos: &mut u64,
+    entry: &Entry,
+    layer: usize,
+    out: &mut W,
+    hash: bool,
+) -> Result<u64> {
+    let bad = |at: u64, why: String| {
+        read_error(
+            layer,
+            at,
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("sparse entry {:?}: {why}", entry.path),
+            ),
+        )
+    };
+    let length = entry.data_offset - entry.header_offset;
+    if length > MAX_SPARSE_HEADERS {
+        return Err(bad(
+            entry.header_offset,
+            format!("{length} bytes of headers"),
+        ));
+    }
+    skip_to(stream, pos, entry.header_offset, layer)?;
+    let mut prefix = vec![0u8; usize::try_from(length).unwrap_or(0)];
+    read_block(stream, pos, &mut prefix, layer)?;
+    let (info, stored) =
+        sparse::from_headers(&prefix).map_err(|e| bad(entry.header_offset, e.to_string()))?;
+    let info = info.ok_or_else(|| bad(entry.header_offset, "no sparse records".into()))?;
+    let data_at = *pos;
+    let (map, packed) = match info.map {
+        Some(map) => (map, stored),
+        None => {
+            let (map, used) = sparse::read_map(stream, MAX_SPARSE_HEADERS)
+                .map_err(|e| bad(data_at, e.to_string()))?;
+            *pos += used;
+            (map, stored.saturating_sub(used))
+        }
+    };
+    sparse::validate(&map, info.real_size, packed).map_err(|e| bad(data_at, e.to_string()))?;
+    if info.real_size != entry.size {
+        return Err(bad(data_at, "size differs from the index".into()));
+    }
+    let mut hasher = hash.then(Xxh3::new);
+    let start = *pos;
+    sparse::expand(stream, &map, info.real_size, &mut |chunk| {
+        if let Some(h) = hasher.as_mut() {
+            h.update(chunk);
+        }
+        out.write_all(chunk)
+    })
+    .map_err(|e| read_error(layer, start, e))?;
+    *pos += packed;
+    Ok(hasher.map_or(0, |h| h.digest()))
 }
 
 /// Expands an old-GNU sparse file: its map (in the header and the
