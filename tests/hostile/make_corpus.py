@@ -747,6 +747,33 @@ def _():
     return docker_archive([layer]), [layer.raw]
 
 
+def pax_sparse_1_0(name, real_size, map_text, data):
+    """A PAX sparse file, GNU format 1.0: the map starts the entry data."""
+    records = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
+               "GNU.sparse.name": name, "GNU.sparse.realsize": str(real_size)}
+    return pax(records) + member("GNUSparseFile.1/" + name, pad(map_text) + data)
+
+
+@case("pax_sparse_1_0", "tar",
+      "a PAX sparse file, GNU format 1.0 (the tar crate reads it as the packed member; expanded under GNU.sparse.name)",
+      present=["sparse"], absent=["GNUSparseFile.1/sparse"], exit_code=0)
+def _():
+    return docker_one(*base_files(),
+                      pax_sparse_1_0("sparse", 8192, b"2\n0\n512\n4096\n512\n",
+                                     b"a" * 512 + b"b" * 512),
+                      member("after", b"x"))
+
+
+@case("pax_sparse_map_bomb", "tar",
+      "a PAX sparse 1.0 map of 2 MiB of lines in the entry data (gzip), over max_pax_bytes: refused while reading the map",
+      expect="error", error_kind="LimitError", exit_code=1)
+def _():
+    lines = b"200000\n" + b"12345\n" * ((2 << 20) // 6)
+    raw = simple_layer(pax_sparse_1_0("sparse", 1 << 40, lines, b"")).raw
+    layer = Layer(raw, stored=gz(raw))
+    return docker_archive([layer]), [layer.raw]
+
+
 @case("ustar_prefix", "tar", "a ustar prefix field that climbs with '..'",
       warnings=["unsafe-path"], absent=["passwd"], exit_code=0)
 def _():
