@@ -18,7 +18,7 @@
 //! and 1.0) are written expanded, as regular files whose holes read as
 //! zeros.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 
 use xxhash_rust::xxh3::Xxh3;
@@ -30,7 +30,7 @@ use crate::layer::sparse;
 use crate::model::{BlobLocation, Entry, EntryKind};
 
 use super::tarwrite::{self, Member};
-use super::tree::{Layers, Node, PathCursor, PathId, Tree, parent_of};
+use super::tree::{Layers, Node, PathCursor, PathId, ROOT, Tree};
 
 /// Opens a layer's *stored* blob (compressed or not) by layer index.
 pub trait LayerOpener {
@@ -134,10 +134,21 @@ enum What<'a> {
     Whiteout,
     /// A hard link to an earlier member (or a path kept from the base).
     Link {
-        target: String,
+        target: PathId,
         kind: EntryKind,
         source: Option<&'a Entry>,
     },
+}
+
+/// A member's path: a name of the tree (its full path is built only when
+/// a header is written, so a deep tree's members never hold all their
+/// full paths at once), or a marker path made here.
+#[derive(Debug, Clone)]
+enum Name {
+    /// The tree's path with this id.
+    Id(PathId),
+    /// A whiteout or opaque marker's full path.
+    Text(String),
 }
 
 /// One member at its place in the output.
@@ -145,9 +156,36 @@ enum What<'a> {
 struct Placed<'a> {
     /// Offset of its first header block.
     offset: u64,
-    /// Normalized path ("" for the root).
-    path: String,
+    /// Its path.
+    name: Name,
     what: What<'a>,
+}
+
+/// Builds members' full paths from the tree's ids, reusing the shared
+/// prefix of consecutive paths.
+struct Paths<'t> {
+    tree: &'t Tree,
+    cursor: PathCursor,
+    /// A second cursor for hard-link targets.
+    link: PathCursor,
+}
+
+impl<'t> Paths<'t> {
+    fn new(tree: &'t Tree) -> Self {
+        Paths {
+            tree,
+            cursor: PathCursor::default(),
+            link: PathCursor::default(),
+        }
+    }
+
+    /// The full path of `name`.
+    fn full(&mut self, name: &Name) -> String {
+        match name {
+            Name::Id(id) => self.cursor.path(self.tree, *id).to_owned(),
+            Name::Text(text) => text.clone(),
+        }
+    }
 }
 
 /// The members of one source layer's range of the output.
@@ -166,6 +204,8 @@ struct Segment {
 /// Produced by [`Overlay::export_layout`](super::Overlay::export_layout).
 #[derive(Debug, Clone)]
 pub struct ExportLayout<'a> {
+    /// The tree whose ids name the members.
+    tree: &'a Tree,
     members: Vec<Placed<'a>>,
     segments: Vec<Segment>,
     /// Offset of the end-of-archive blocks.
@@ -173,14 +213,15 @@ pub struct ExportLayout<'a> {
     summary: ExportSummary,
 }
 
-/// The members to write, grouped by phase.
+/// The members to write, grouped by phase (tree ids, except markers).
 #[derive(Debug, Default)]
 struct Plan<'a> {
-    dirs: Vec<(String, What<'a>)>,
-    whiteouts: Vec<String>,
-    plain: Vec<(String, What<'a>)>,
-    data: Vec<(String, usize, &'a Entry)>,
-    links: Vec<(String, What<'a>)>,
+    dirs: Vec<(PathId, What<'a>)>,
+    /// Marker paths, each with the id of its directory.
+    whiteouts: Vec<(String, PathId)>,
+    plain: Vec<(PathId, What<'a>)>,
+    data: Vec<(PathId, usize, &'a Entry)>,
+    links: Vec<(PathId, What<'a>)>,
 }
 
 fn tar_name(path: &str, dir: bool) -> String {
@@ -191,85 +232,118 @@ fn tar_name(path: &str, dir: bool) -> String {
     }
 }
 
-/// The ancestors of `path`, nearest first, ending with the root "".
-fn ancestors(path: &str) -> impl Iterator<Item = &str> {
-    let mut next = (!path.is_empty()).then(|| parent_of(path));
+/// The ancestors of `id`, nearest first, ending with the root.
+fn ancestors(tree: &Tree, id: PathId) -> impl Iterator<Item = PathId> + '_ {
+    let mut next = (id != ROOT).then(|| tree.parent(id));
     std::iter::from_fn(move || {
         let current = next?;
-        next = (!current.is_empty()).then(|| parent_of(current));
+        next = (current != ROOT).then(|| tree.parent(current));
         Some(current)
     })
 }
 
+/// Sets `flags[id]`; returns whether it was already set (an id out of
+/// range counts as set, which ends the callers' walks).
+fn mark(flags: &mut [bool], id: PathId) -> bool {
+    flags.get_mut(id).is_none_or(|f| std::mem::replace(f, true))
+}
+
+/// A value defined along the ancestor chain: `value(d)` is
+/// `step(d, value(parent of d))`, and `beyond` above the root. Memoized
+/// per id, so asking for many deep ids costs each id once, not its depth.
+fn climb<T: Copy>(
+    tree: &Tree,
+    memo: &mut [Option<T>],
+    id: PathId,
+    beyond: T,
+    step: impl Fn(PathId, T) -> T,
+) -> T {
+    let mut chain = Vec::new();
+    let mut cur = id;
+    let mut value = loop {
+        if let Some(known) = memo.get(cur).copied().flatten() {
+            break known;
+        }
+        chain.push(cur);
+        if cur == ROOT {
+            break beyond;
+        }
+        // Parents are interned before their children: this ends.
+        cur = tree.parent(cur);
+    };
+    for &x in chain.iter().rev() {
+        value = step(x, value);
+        if let Some(m) = memo.get_mut(x) {
+            *m = Some(value);
+        }
+    }
+    value
+}
+
 /// Plans the members that turn `base` into `top` (base = an empty tree for
-/// a full flatten).
+/// a full flatten). Base ids are top ids (the base is an earlier state of
+/// the same tree), so both are compared id by id, never path by path.
 fn plan<'a>(top: &Tree, order: &[PathId], base: &Tree, layers: &Layers<'a>) -> Plan<'a> {
     let mut plan = Plan::default();
-    let changed = |path: &str, node: &Node| base.get(path) != Some(*node);
+    let slots = top.slot_count();
+    let changed = |id: PathId, node: &Node| base.node(id) != Some(*node);
     let source = |node: &Node| {
         top.inode(*node)
             .and_then(|i| layers.get(i.layer).and_then(|l| l.get(i.entry)))
     };
-    // Paths are built incrementally in path order (a deep tree's paths
-    // cost their new components, not their depth).
-    let mut cursor = PathCursor::default();
-    let names: Vec<(String, Node)> = top
-        .live_in(order)
-        .into_iter()
-        .map(|(id, node)| (cursor.path(top, id).to_owned(), node))
-        .collect();
-    // Names of each inode that stay valid (unchanged in base and top), and
-    // the directories with an unchanged entry somewhere below them.
-    let mut anchor: HashMap<usize, String> = HashMap::new();
-    let mut keeps_lower: HashSet<&str> = HashSet::new();
-    for (path, node) in &names {
-        if !changed(path, node) {
-            anchor.entry(node.inode).or_insert_with(|| path.clone());
-            for dir in ancestors(path) {
-                if !keeps_lower.insert(dir) {
+    let names = top.live_in(order);
+    // The name of each inode that stays valid (unchanged in base and top),
+    // and the directories with an unchanged entry somewhere below them.
+    let mut anchor: HashMap<usize, PathId> = HashMap::new();
+    let mut keeps_lower = vec![false; slots];
+    for (id, node) in &names {
+        if !changed(*id, node) {
+            anchor.entry(node.inode).or_insert(*id);
+            for dir in ancestors(top, *id) {
+                if mark(&mut keeps_lower, dir) {
                     break;
                 }
             }
         }
     }
-    let mut emitted_dirs: HashSet<&str> = HashSet::new();
-    for (path, node) in &names {
-        if !changed(path, node) {
+    let mut emitted_dirs = vec![false; slots];
+    for &(id, node) in &names {
+        if !changed(id, &node) {
             continue;
         }
-        let Some(inode) = top.inode(*node) else {
+        let Some(inode) = top.inode(node) else {
             continue;
         };
-        let entry = source(node);
+        let entry = source(&node);
         if inode.kind == EntryKind::Dir {
             plan.dirs.push((
-                path.clone(),
+                id,
                 What::Object {
                     kind: EntryKind::Dir,
                     source: entry,
                 },
             ));
-            emitted_dirs.insert(path.as_str());
+            mark(&mut emitted_dirs, id);
             continue;
         }
-        if let Some(target) = anchor.get(&node.inode) {
+        if let Some(&target) = anchor.get(&node.inode) {
             plan.links.push((
-                path.clone(),
+                id,
                 What::Link {
-                    target: target.clone(),
+                    target,
                     kind: inode.kind,
                     source: entry,
                 },
             ));
             continue;
         }
-        anchor.insert(node.inode, path.clone());
+        anchor.insert(node.inode, id);
         match entry {
             Some(e) if inode.kind == EntryKind::File && e.size > 0 => {
-                plan.data.push((path.clone(), inode.layer, e));
+                plan.data.push((id, inode.layer, e));
             }
             _ => plan.plain.push((
-                path.clone(),
+                id,
                 What::Object {
                     kind: inode.kind,
                     source: entry,
@@ -280,64 +354,77 @@ fn plan<'a>(top: &Tree, order: &[PathId], base: &Tree, layers: &Layers<'a>) -> P
     // Base paths gone from top. A directory (in both trees) that lost lower
     // entries and keeps none of them (every entry below it is written
     // here: it was made opaque or replaced in the range) gets one opaque
-    // marker; other removals get a whiteout, top-most only.
-    // Base ids are top ids (the base is an earlier state of the same tree).
-    let dir_in_both = |dir: &str| {
-        top.kind_at(dir) == Some(EntryKind::Dir) && base.kind_at(dir) == Some(EntryKind::Dir)
+    // marker (on its top-most such ancestor); other removals get a
+    // whiteout, top-most only.
+    let dir_in_both = |dir: PathId| {
+        top.kind_of(dir) == Some(EntryKind::Dir) && base.kind_of(dir) == Some(EntryKind::Dir)
     };
-    let mut opaque: Vec<String> = Vec::new();
-    let mut opaque_set: HashSet<String> = HashSet::new();
+    let fresh = |dir: PathId| dir_in_both(dir) && !keeps_lower.get(dir).copied().unwrap_or(true);
+    let mut fresh_memo: Vec<Option<Option<PathId>>> = vec![None; slots];
+    let mut opaque: Vec<PathId> = Vec::new();
+    let mut opaque_set = vec![false; slots];
+    let mut whiteouts: Vec<(PathId, String)> = Vec::new();
     for (id, _) in base.live_in(order) {
-        let path = cursor.path(base, id).to_owned();
-        if path.is_empty() || top.get(&path).is_some() {
+        if id == ROOT || top.node(id).is_some() {
             continue;
         }
-        let fresh = ancestors(&path)
-            .filter(|dir| !keeps_lower.contains(dir) && dir_in_both(dir))
-            .last();
-        if let Some(dir) = fresh {
-            if opaque_set.insert(dir.to_owned()) {
-                opaque.push(dir.to_owned());
+        let dir = top.parent(id);
+        let topmost = climb(top, &mut fresh_memo, dir, None, |x, above| {
+            above.or_else(|| fresh(x).then_some(x))
+        });
+        if let Some(dir) = topmost {
+            if !mark(&mut opaque_set, dir) {
+                opaque.push(dir);
             }
             continue;
         }
-        if dir_in_both(parent_of(&path)) {
-            let (dir, name) = crate::paths::split_parent(&path);
-            plan.whiteouts
-                .push(crate::paths::join(dir, &format!(".wh.{name}")));
+        if dir_in_both(dir) {
+            whiteouts.push((dir, format!(".wh.{}", top.name(id))));
         }
     }
     // A whiteout under an opaque directory is redundant (kept out).
-    plan.whiteouts
-        .retain(|w| !ancestors(w).any(|dir| opaque_set.contains(dir)));
-    for dir in opaque {
-        plan.whiteouts
-            .push(crate::paths::join(&dir, crate::layer::entry::OPAQUE_MARKER));
-    }
+    let mut under_memo: Vec<Option<bool>> = vec![None; slots];
+    whiteouts.retain(|(dir, _)| {
+        !climb(top, &mut under_memo, *dir, false, |x, above| {
+            above || opaque_set.get(x).copied().unwrap_or(false)
+        })
+    });
+    let marker = crate::layer::entry::OPAQUE_MARKER;
+    let mut cursor = PathCursor::default();
+    plan.whiteouts = whiteouts
+        .iter()
+        .map(|(dir, name)| (dir, name.as_str()))
+        .chain(opaque.iter().map(|dir| (dir, marker)))
+        .map(|(&dir, name)| (crate::paths::join(cursor.path(top, dir), name), dir))
+        .collect();
     plan.whiteouts.sort();
     // Unchanged parents of written members, so the layer is self-describing.
-    let mut extra: Vec<String> = Vec::new();
-    let all = plan
-        .whiteouts
-        .iter()
-        .chain(plan.plain.iter().map(|(p, _)| p))
-        .chain(plan.data.iter().map(|(p, _, _)| p))
-        .chain(plan.links.iter().map(|(p, _)| p))
-        .chain(plan.dirs.iter().map(|(p, _)| p));
-    let mut seen: HashSet<&str> = HashSet::new();
-    for path in all {
-        for parent in ancestors(path) {
-            if parent.is_empty() || emitted_dirs.contains(parent) || !seen.insert(parent) {
-                break;
-            }
-            extra.push(parent.to_owned());
+    let mut extra: Vec<PathId> = Vec::new();
+    let starts = plan.whiteouts.iter().map(|(_, dir)| Some(*dir)).chain(
+        plan.plain
+            .iter()
+            .map(|(id, _)| id)
+            .chain(plan.data.iter().map(|(id, _, _)| id))
+            .chain(plan.links.iter().map(|(id, _)| id))
+            .chain(plan.dirs.iter().map(|(id, _)| id))
+            .map(|&id| (id != ROOT).then(|| top.parent(id))),
+    );
+    let mut seen = vec![false; slots];
+    for start in starts.flatten() {
+        let mut parent = start;
+        while parent != ROOT
+            && !emitted_dirs.get(parent).copied().unwrap_or(true)
+            && !mark(&mut seen, parent)
+        {
+            extra.push(parent);
+            parent = top.parent(parent);
         }
     }
-    for path in extra {
-        if let Some(node) = top.get(&path) {
+    for id in extra {
+        if let Some(node) = top.node(id) {
             let entry = source(&node);
             plan.dirs.push((
-                path,
+                id,
                 What::Object {
                     kind: EntryKind::Dir,
                     source: entry,
@@ -345,7 +432,15 @@ fn plan<'a>(top: &Tree, order: &[PathId], base: &Tree, layers: &Layers<'a>) -> P
             ));
         }
     }
-    plan.dirs.sort_by(|a, b| a.0.cmp(&b.0));
+    // Path order, by each id's position in `order`.
+    let mut rank = vec![usize::MAX; slots];
+    for (i, id) in order.iter().enumerate() {
+        if let Some(r) = rank.get_mut(*id) {
+            *r = i;
+        }
+    }
+    plan.dirs
+        .sort_by_key(|(id, _)| rank.get(*id).copied().unwrap_or(usize::MAX));
     plan.data
         .sort_by_key(|(_, layer, e)| (*layer, e.data_offset));
     plan
@@ -370,13 +465,14 @@ fn member<'e>(path: &str, kind: EntryKind, source: Option<&'e Entry>) -> Member<
 }
 
 impl<'a> Placed<'a> {
-    /// The member's header fields.
-    fn header(&self) -> Member<'_> {
+    /// The member's header fields (its paths built by `paths`).
+    fn header<'s>(&'s self, paths: &'s mut Paths<'_>) -> Member<'s> {
+        let path = paths.full(&self.name);
         match &self.what {
-            What::Object { kind, source } => member(&self.path, *kind, *source),
-            What::Data { source, .. } => member(&self.path, EntryKind::File, Some(source)),
+            What::Object { kind, source } => member(&path, *kind, *source),
+            What::Data { source, .. } => member(&path, EntryKind::File, Some(source)),
             What::Whiteout => Member {
-                name: self.path.clone(),
+                name: path,
                 kind: Some(EntryKind::File),
                 mode: 0o644,
                 ..Member::default()
@@ -387,9 +483,9 @@ impl<'a> Placed<'a> {
                 source,
             } => Member {
                 kind: Some(EntryKind::Hardlink),
-                link: Some(target),
+                link: Some(paths.link.path(paths.tree, *target)),
                 size: 0,
-                ..member(&self.path, *kind, *source)
+                ..member(&path, *kind, *source)
             },
         }
     }
@@ -419,39 +515,42 @@ fn padded(size: u64) -> u64 {
 impl<'a> ExportLayout<'a> {
     /// Plans the tar that turns `base` into `top`.
     pub(crate) fn new(
-        top: &Tree,
+        top: &'a Tree,
         order: &[PathId],
         base: &Tree,
         layers: &Layers<'a>,
     ) -> ExportLayout<'a> {
         let plan = plan(top, order, base, layers);
+        // Members are placed in output order, so consecutive directories
+        // share their path prefix.
+        let mut paths = Paths::new(top);
         let mut summary = ExportSummary::default();
         let mut members: Vec<Placed<'a>> = Vec::new();
         let mut segments: Vec<Segment> = Vec::new();
         let mut offset = 0u64;
         let mut scratch = Vec::new();
-        let mut place = |members: &mut Vec<Placed<'a>>, path: String, what: What<'a>| {
-            let placed = Placed { offset, path, what };
+        let mut place = |members: &mut Vec<Placed<'a>>, name: Name, what: What<'a>| {
+            let placed = Placed { offset, name, what };
             scratch.clear();
             // Writing to a Vec cannot fail.
-            let _ = tarwrite::write_header(&mut scratch, &placed.header());
+            let _ = tarwrite::write_header(&mut scratch, &placed.header(&mut paths));
             offset = offset
                 .saturating_add(scratch.len() as u64)
                 .saturating_add(padded(placed.data_size()));
             members.push(placed);
         };
-        for (path, what) in plan.dirs {
+        for (id, what) in plan.dirs {
             summary.dirs += 1;
-            place(&mut members, path, what);
+            place(&mut members, Name::Id(id), what);
         }
-        for path in plan.whiteouts {
+        for (path, _) in plan.whiteouts {
             summary.whiteouts += 1;
-            place(&mut members, path, What::Whiteout);
+            place(&mut members, Name::Text(path), What::Whiteout);
         }
-        for (path, what) in plan.plain {
-            place(&mut members, path, what);
+        for (id, what) in plan.plain {
+            place(&mut members, Name::Id(id), what);
         }
-        for (path, layer, source) in plan.data {
+        for (id, layer, source) in plan.data {
             if segments.last().is_none_or(|s| s.layer != layer) {
                 segments.push(Segment {
                     layer,
@@ -464,14 +563,14 @@ impl<'a> ExportLayout<'a> {
             }
             summary.files += 1;
             summary.data_bytes = summary.data_bytes.saturating_add(source.size);
-            place(&mut members, path, What::Data { layer, source });
+            place(&mut members, Name::Id(id), What::Data { layer, source });
             if let Some(segment) = segments.last_mut() {
                 segment.end = members.len();
             }
         }
-        for (path, what) in plan.links {
+        for (id, what) in plan.links {
             summary.hardlinks += 1;
-            place(&mut members, path, what);
+            place(&mut members, Name::Id(id), what);
         }
         let end = offset;
         // Each segment runs from its first member to the next one.
@@ -481,6 +580,7 @@ impl<'a> ExportLayout<'a> {
         }
         summary.members = members.len() as u64;
         ExportLayout {
+            tree: top,
             members,
             segments,
             end,
@@ -582,8 +682,9 @@ impl<'a> ExportLayout<'a> {
         range: std::ops::Range<usize>,
         out: &mut W,
     ) -> Result<()> {
+        let mut paths = Paths::new(self.tree);
         for placed in self.members.get(range).unwrap_or_default() {
-            tarwrite::write_header(out, &placed.header()).map_err(write_err)?;
+            tarwrite::write_header(out, &placed.header(&mut paths)).map_err(write_err)?;
         }
         Ok(())
     }
@@ -595,6 +696,7 @@ impl<'a> ExportLayout<'a> {
         out: &mut W,
     ) -> Result<()> {
         let mut pos = 0u64;
+        let mut paths = Paths::new(self.tree);
         for placed in self
             .members
             .get(segment.first..segment.end)
@@ -603,14 +705,14 @@ impl<'a> ExportLayout<'a> {
             let What::Data { layer, source } = &placed.what else {
                 continue;
             };
-            tarwrite::write_header(out, &placed.header()).map_err(write_err)?;
+            tarwrite::write_header(out, &placed.header(&mut paths)).map_err(write_err)?;
             let hash = copy_file(stream, &mut pos, source, *layer, out)?;
             tarwrite::pad(out, source.size).map_err(write_err)?;
             if let Some(expected) = source.content_hash {
                 if expected != hash {
                     return Err(Error::ContentChanged {
                         layer: *layer,
-                        path: placed.path.clone(),
+                        path: paths.full(&placed.name),
                     });
                 }
             }

@@ -74,9 +74,12 @@ impl Track {
     }
 }
 
-/// A layer's bookkeeping kept until [`Engine::finish`]: each touched id
-/// with its node before and after the layer, the removals, shipped bytes.
-struct Pending {
+/// A layer's bookkeeping kept until its changeset is asked for
+/// ([`build_changes`]): each touched id with its node before and after the
+/// layer, the removals, shipped bytes. Small (a few words per touched
+/// path), unlike the changeset, which holds every change's full path.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
     layer: usize,
     touched: Vec<(PathId, Option<Node>, Option<Node>)>,
     removed: HashMap<PathId, (RemovalCause, u64, u64)>,
@@ -87,12 +90,9 @@ struct Pending {
 pub(crate) struct Engine<'a, 'l> {
     pub layers: &'l Layers<'a>,
     pub tree: Tree,
-    pub changes: Vec<LayerChanges>,
-    /// Per layer, the path id of each of its changes.
-    pub change_ids: Vec<Vec<PathId>>,
     pub warnings: Vec<Warning>,
-    /// Applied layers whose changesets are not built yet.
-    pending: Vec<Pending>,
+    /// Applied layers' bookkeeping, for [`build_changes`].
+    pub pending: Vec<Pending>,
     /// The directory the previous entry went into (entries of one
     /// directory usually come together, so this saves most lookups).
     last_dir: Option<PathId>,
@@ -113,8 +113,6 @@ impl<'a, 'l> Engine<'a, 'l> {
         Engine {
             layers,
             tree,
-            changes: Vec::with_capacity(layers.len()),
-            change_ids: Vec::with_capacity(layers.len()),
             warnings: Vec::new(),
             last_dir: None,
             dir_ids: HashMap::new(),
@@ -164,22 +162,9 @@ impl<'a, 'l> Engine<'a, 'l> {
         });
     }
 
-    /// Builds every applied layer's changeset (sorted by path) and returns
-    /// the tree's ids in path order.
+    /// The tree's ids in path order (once every layer is applied).
     pub fn finish(&mut self) -> Vec<PathId> {
-        let order = self.tree.order();
-        let mut rank = vec![0usize; self.tree.slot_count()];
-        for (i, id) in order.iter().enumerate() {
-            if let Some(r) = rank.get_mut(*id) {
-                *r = i;
-            }
-        }
-        for pending in std::mem::take(&mut self.pending) {
-            let (changes, ids) = self.finish_layer(pending, &rank);
-            self.changes.push(changes);
-            self.change_ids.push(ids);
-        }
-        order
+        self.tree.order()
     }
 
     fn resolve<'d>(&mut self, layer: usize, entry: &Entry, dir: &'d str) -> Option<Cow<'d, str>> {
@@ -496,111 +481,181 @@ impl<'a, 'l> Engine<'a, 'l> {
         self.tree.link_id(id, inode, layer, index);
         track.set(id, PLACED);
     }
+}
 
-    fn meta_of(&self, node: Node) -> Meta<'a> {
-        let layers: &Layers<'a> = self.layers;
-        match self.tree.inodes.get(node.inode) {
-            Some(inode) => Meta::of(
-                inode.kind,
-                layers.get(inode.layer).and_then(|l| l.get(inode.entry)),
-            ),
-            None => Meta::of(EntryKind::Dir, None),
+fn meta_of<'a>(tree: &Tree, layers: &Layers<'a>, node: Node) -> Meta<'a> {
+    match tree.inodes.get(node.inode) {
+        Some(inode) => Meta::of(
+            inode.kind,
+            layers.get(inode.layer).and_then(|l| l.get(inode.entry)),
+        ),
+        None => Meta::of(EntryKind::Dir, None),
+    }
+}
+
+fn previous_layer(node: Node) -> Option<usize> {
+    (node.entry != IMPLIED && node.layer != IMPLIED).then_some(node.layer)
+}
+
+/// Every applied layer's changeset (sorted by path) and, per layer, each
+/// change's path id; `tree` is the final tree, `order` its ids in path
+/// order.
+pub(crate) fn build_changes(
+    tree: &Tree,
+    layers: &Layers<'_>,
+    pending: &[Pending],
+    order: &[PathId],
+) -> (Vec<LayerChanges>, Vec<Vec<PathId>>) {
+    // Sorting by a rank computed once is far cheaper than sorting paths.
+    let mut rank = vec![0usize; tree.slot_count()];
+    for (i, id) in order.iter().enumerate() {
+        if let Some(r) = rank.get_mut(*id) {
+            *r = i;
         }
     }
+    pending
+        .iter()
+        .map(|p| {
+            let mut touched = p.touched.clone();
+            touched.sort_unstable_by_key(|t| rank.get(t.0).copied().unwrap_or(usize::MAX));
+            finish_layer(tree, layers, p, touched, &|_, _| true)
+        })
+        .unzip()
+}
 
-    fn previous_layer(&self, node: Node) -> Option<usize> {
-        (node.entry != IMPLIED && node.layer != IMPLIED).then_some(node.layer)
+/// The changes a view of the single path `id` needs (its own, and the
+/// deletions of its ancestors), per applied layer, without building any
+/// other change's path. Each layer's changes are in no particular order
+/// across ids (a path's own changes keep their order).
+pub(crate) fn changes_along(
+    tree: &Tree,
+    layers: &Layers<'_>,
+    pending: &[Pending],
+    id: PathId,
+) -> (Vec<LayerChanges>, Vec<Vec<PathId>>) {
+    let mut chain = vec![false; tree.slot_count()];
+    let mut cur = id;
+    loop {
+        if let Some(on) = chain.get_mut(cur) {
+            *on = true;
+        }
+        if cur == ROOT {
+            break;
+        }
+        // Parents are interned before their children: this ends.
+        cur = tree.parent(cur);
     }
+    let on_chain =
+        |t: &&(PathId, Option<Node>, Option<Node>)| chain.get(t.0).copied().unwrap_or(false);
+    let keep = |at: PathId, action: ChangeAction| at == id || action == ChangeAction::Deleted;
+    pending
+        .iter()
+        .map(|p| {
+            let touched = p.touched.iter().filter(on_chain).copied().collect();
+            finish_layer(tree, layers, p, touched, &keep)
+        })
+        .unzip()
+}
 
-    /// The layer's changes, sorted by path, and each change's path id;
-    /// `rank` is each id's position in path order.
-    fn finish_layer(&self, pending: Pending, rank: &[usize]) -> (LayerChanges, Vec<PathId>) {
-        let Pending {
-            layer,
-            mut touched,
-            removed,
-            shipped_bytes,
-        } = pending;
-        touched.sort_unstable_by_key(|t| rank.get(t.0).copied().unwrap_or(usize::MAX));
-        let mut out = LayerChanges {
-            layer,
-            shipped_bytes,
-            ..LayerChanges::default()
-        };
-        let mut ids = Vec::with_capacity(touched.len());
-        let mut cursor = PathCursor::default();
-        for (id, before, after) in touched {
-            let path = cursor.path(&self.tree, id);
-            let removal = removed.get(&id);
-            let deleted = |b: Node, meta: &Meta<'_>, cause: Option<RemovalCause>| {
-                let (cause, bytes, names) = match removal {
-                    Some((c, bytes, names)) => (cause.unwrap_or_else(|| c.clone()), *bytes, *names),
-                    None => (cause.unwrap_or(RemovalCause::Whiteout), meta.size, 1),
-                };
-                Change {
-                    path: path.to_owned(),
-                    action: ChangeAction::Deleted,
-                    kind: meta.kind,
-                    size: 0,
-                    previous_size: Some(meta.size),
-                    byte_delta: -signed(bytes),
-                    aspects: Vec::new(),
-                    cause: Some(cause),
-                    previous_layer: self.previous_layer(b),
-                    removed_entries: names,
-                }
+/// The layer's changes for `touched` (in that order), and each change's
+/// path id; only the changes `keep` accepts are kept (and have their path
+/// built).
+fn finish_layer(
+    tree: &Tree,
+    layers: &Layers<'_>,
+    pending: &Pending,
+    touched: Vec<(PathId, Option<Node>, Option<Node>)>,
+    keep: &dyn Fn(PathId, ChangeAction) -> bool,
+) -> (LayerChanges, Vec<PathId>) {
+    let (layer, shipped_bytes, removed) = (pending.layer, pending.shipped_bytes, &pending.removed);
+    let mut out = LayerChanges {
+        layer,
+        shipped_bytes,
+        ..LayerChanges::default()
+    };
+    let mut ids = Vec::with_capacity(touched.len());
+    let mut cursor = PathCursor::default();
+    for (id, before, after) in touched {
+        let before_len = out.changes.len();
+        let removal = removed.get(&id);
+        let deleted = |b: Node, meta: &Meta<'_>, cause: Option<RemovalCause>| {
+            let (cause, bytes, names) = match removal {
+                Some((c, bytes, names)) => (cause.unwrap_or_else(|| c.clone()), *bytes, *names),
+                None => (cause.unwrap_or(RemovalCause::Whiteout), meta.size, 1),
             };
-            let added = |meta: &Meta<'_>| Change {
-                path: path.to_owned(),
-                action: ChangeAction::Added,
+            Change {
+                // Filled in below, for the changes kept.
+                path: String::new(),
+                action: ChangeAction::Deleted,
                 kind: meta.kind,
-                size: meta.size,
-                previous_size: None,
-                byte_delta: signed(meta.size),
+                size: 0,
+                previous_size: Some(meta.size),
+                byte_delta: -signed(bytes),
                 aspects: Vec::new(),
-                cause: None,
-                previous_layer: None,
-                removed_entries: 0,
-            };
-            match (before, after) {
-                (None, None) => {}
-                (None, Some(a)) => out.changes.push(added(&self.meta_of(a))),
-                (Some(b), None) => out.changes.push(deleted(b, &self.meta_of(b), None)),
-                (Some(b), Some(a)) if a == b => {}
-                (Some(b), Some(a)) => {
-                    let (mb, ma) = (self.meta_of(b), self.meta_of(a));
-                    if mb.kind != ma.kind {
-                        out.changes.push(deleted(
-                            b,
-                            &mb,
-                            Some(RemovalCause::ReplacedByType { kind: ma.kind }),
-                        ));
-                        out.changes.push(added(&ma));
-                    } else {
-                        let mut aspects = ma.aspects(&mb);
-                        if a.inode != b.inode && aspects.is_empty() && mb.kind != EntryKind::Dir {
-                            aspects.push(super::changes::Aspect::Inode);
-                        }
-                        out.changes.push(Change {
-                            path: path.to_owned(),
-                            action: ChangeAction::Modified,
-                            kind: ma.kind,
-                            size: ma.size,
-                            previous_size: Some(mb.size),
-                            byte_delta: signed(ma.size) - signed(mb.size),
-                            aspects,
-                            cause: None,
-                            previous_layer: self.previous_layer(b),
-                            removed_entries: 0,
-                        });
+                cause: Some(cause),
+                previous_layer: previous_layer(b),
+                removed_entries: names,
+            }
+        };
+        let added = |meta: &Meta<'_>| Change {
+            path: String::new(),
+            action: ChangeAction::Added,
+            kind: meta.kind,
+            size: meta.size,
+            previous_size: None,
+            byte_delta: signed(meta.size),
+            aspects: Vec::new(),
+            cause: None,
+            previous_layer: None,
+            removed_entries: 0,
+        };
+        match (before, after) {
+            (None, None) => {}
+            (None, Some(a)) => out.changes.push(added(&meta_of(tree, layers, a))),
+            (Some(b), None) => out
+                .changes
+                .push(deleted(b, &meta_of(tree, layers, b), None)),
+            (Some(b), Some(a)) if a == b => {}
+            (Some(b), Some(a)) => {
+                let (mb, ma) = (meta_of(tree, layers, b), meta_of(tree, layers, a));
+                if mb.kind != ma.kind {
+                    out.changes.push(deleted(
+                        b,
+                        &mb,
+                        Some(RemovalCause::ReplacedByType { kind: ma.kind }),
+                    ));
+                    out.changes.push(added(&ma));
+                } else {
+                    let mut aspects = ma.aspects(&mb);
+                    if a.inode != b.inode && aspects.is_empty() && mb.kind != EntryKind::Dir {
+                        aspects.push(super::changes::Aspect::Inode);
                     }
+                    out.changes.push(Change {
+                        path: String::new(),
+                        action: ChangeAction::Modified,
+                        kind: ma.kind,
+                        size: ma.size,
+                        previous_size: Some(mb.size),
+                        byte_delta: signed(ma.size) - signed(mb.size),
+                        aspects,
+                        cause: None,
+                        previous_layer: previous_layer(b),
+                        removed_entries: 0,
+                    });
                 }
             }
-            ids.resize(out.changes.len(), id);
         }
-        out.tally();
-        (out, ids)
+        let made = out.changes.split_off(before_len);
+        for mut change in made {
+            if keep(id, change.action) {
+                change.path = cursor.path(tree, id).to_owned();
+                out.changes.push(change);
+            }
+        }
+        ids.resize(out.changes.len(), id);
     }
+    out.tally();
+    (out, ids)
 }
 
 #[cfg(test)]

@@ -2,13 +2,14 @@
 //! the other views need (merged tree, changesets, waste, export).
 
 use std::io::{Read, Write};
+use std::sync::OnceLock;
 
 use crate::error::{Error, RequestError, Result};
 use crate::model::{Entry, EntryKind, Warning};
 
 use super::changes::LayerChanges;
 use super::export::{self, ExportLayout, ExportSummary, LayerOpener};
-use super::merge::Engine;
+use super::merge::{self, Engine, Pending};
 use super::tree::{PathId, Tree};
 use super::view::{self, MergedEntry};
 use super::waste::{self, WasteReport};
@@ -23,11 +24,17 @@ pub struct Overlay<'a> {
     order: Vec<PathId>,
     base: Tree,
     first: usize,
-    changes: Vec<LayerChanges>,
-    /// Per layer, the path id of each change (parallel to `changes`).
-    change_ids: Vec<Vec<PathId>>,
+    /// Per applied layer, what it touched (for the changesets).
+    pending: Vec<Pending>,
+    /// The changesets and, per layer, each change's path id, built on
+    /// first use: they hold every change's full path, which flatten and
+    /// cat never need (a deep tree's full paths add up quadratically).
+    changes: OnceLock<Changesets>,
     warnings: Vec<Warning>,
 }
+
+/// Per layer: its changes, and the path id of each (parallel).
+type Changesets = (Vec<LayerChanges>, Vec<Vec<PathId>>);
 
 fn no_layer(index: usize, count: usize) -> Error {
     Error::Request(RequestError::NoSuchLayer { index, count })
@@ -69,8 +76,7 @@ impl<'a> Overlay<'a> {
         let order = engine.finish();
         let Engine {
             tree,
-            changes,
-            change_ids,
+            pending,
             warnings,
             ..
         } = engine;
@@ -79,42 +85,55 @@ impl<'a> Overlay<'a> {
             order,
             tree,
             first,
-            changes,
-            change_ids,
+            pending,
+            changes: OnceLock::new(),
             warnings,
             layers: all,
         }
     }
 
+    fn changesets(&self) -> &Changesets {
+        self.changes.get_or_init(|| {
+            merge::build_changes(&self.tree, &self.layers, &self.pending, &self.order)
+        })
+    }
+
     /// The merged tree, sorted by path (parents before children).
     pub fn entries(&self) -> Vec<MergedEntry> {
+        let (changes, ids) = self.changesets();
         view::build(
             &self.tree,
             &self.tree.live_in(&self.order),
             &self.layers,
-            &self.changes,
-            &self.change_ids,
+            changes,
+            ids,
         )
     }
 
-    /// One path of the merged tree.
+    /// One path of the merged tree. Builds only the changes its history
+    /// needs (unless every changeset is built already).
     pub fn get(&self, path: &str) -> Option<MergedEntry> {
         let id = self.tree.lookup(path)?;
         let node = self.tree.node(id)?;
-        view::build(
-            &self.tree,
-            &[(id, node)],
-            &self.layers,
-            &self.changes,
-            &self.change_ids,
-        )
-        .into_iter()
-        .next()
+        let items = [(id, node)];
+        let build = |changes: &[LayerChanges], ids: &[Vec<PathId>]| {
+            view::build(&self.tree, &items, &self.layers, changes, ids)
+                .into_iter()
+                .next()
+        };
+        match self.changes.get() {
+            Some((changes, ids)) => build(changes, ids),
+            None => {
+                let (changes, ids) =
+                    merge::changes_along(&self.tree, &self.layers, &self.pending, id);
+                build(&changes, &ids)
+            }
+        }
     }
 
     /// Each applied layer's own changes, bottom first.
     pub fn changes(&self) -> &[LayerChanges] {
-        &self.changes
+        &self.changesets().0
     }
 
     /// Recoverable oddities met while applying.
@@ -147,7 +166,7 @@ impl<'a> Overlay<'a> {
 
     /// Plans the tar [`Overlay::export`] writes, member by member with
     /// every byte offset, for drivers that write layers in parallel.
-    pub fn export_layout(&self) -> ExportLayout<'a> {
+    pub fn export_layout(&self) -> ExportLayout<'_> {
         let empty;
         let base = if self.first == 0 {
             empty = Tree::new();
@@ -226,4 +245,95 @@ fn copy_entry<W: Write + ?Sized>(
         });
     }
     Ok(entry.size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Whiteout;
+
+    fn entry(path: &str, kind: EntryKind, size: u64) -> Entry {
+        Entry {
+            path: path.into(),
+            kind,
+            size,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            uname: None,
+            gname: None,
+            mtime: 0,
+            link_target: None,
+            device: None,
+            xattrs: vec![],
+            whiteout: None,
+            header_offset: 0,
+            data_offset: 0,
+            content_hash: None,
+        }
+    }
+
+    fn with(mut e: Entry, target: Option<&str>, whiteout: Option<Whiteout>) -> Entry {
+        e.link_target = target.map(str::to_owned);
+        e.whiteout = whiteout;
+        e
+    }
+
+    /// `get` builds only the changes one path's history needs; its answer
+    /// must be the merged listing's record for that path (a single record
+    /// never names an earlier hard-link name).
+    #[test]
+    fn get_matches_the_full_listing() {
+        use EntryKind::*;
+        let l0 = vec![
+            entry("a", Dir, 0),
+            entry("a/f", File, 1),
+            entry("a/b/g", File, 2),
+            entry("d/e/f", File, 3),
+            entry("x/y/z", File, 4),
+            entry("h", File, 5),
+        ];
+        let l1 = vec![
+            with(
+                entry("a/.wh.b", File, 0),
+                None,
+                Some(Whiteout::Remove {
+                    target: "a/b".into(),
+                }),
+            ),
+            with(
+                entry(".wh.d", File, 0),
+                None,
+                Some(Whiteout::Remove { target: "d".into() }),
+            ),
+            with(entry("a/l", Hardlink, 0), Some("a/f"), None),
+            entry("h", File, 6),
+        ];
+        let l2 = vec![
+            entry("d/e/f", File, 7),
+            with(entry("x", Symlink, 0), Some("a"), None),
+            entry("a", Dir, 0),
+            with(
+                entry("a/.wh..wh..opq", File, 0),
+                None,
+                Some(Whiteout::Opaque { dir: "a".into() }),
+            ),
+            entry("a/n", File, 8),
+            entry("a/b/g", File, 9),
+        ];
+        let layers: Vec<&[Entry]> = vec![&l0, &l1, &l2];
+        for last in 0..layers.len() {
+            let full = Overlay::up_to(&layers, last).unwrap().entries();
+            assert!(full.iter().any(|e| !e.history.is_empty()));
+            for want in &full {
+                let lazy = Overlay::up_to(&layers, last).unwrap();
+                let got = lazy.get(&want.path);
+                let mut want = want.clone();
+                want.hardlink_to = None;
+                assert_eq!(got.as_ref(), Some(&want), "{:?}", want.path);
+                lazy.changes();
+                assert_eq!(lazy.get(&want.path), got);
+            }
+        }
+    }
 }

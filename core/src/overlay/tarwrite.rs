@@ -111,8 +111,13 @@ pub(crate) fn write_header<W: Write + ?Sized>(out: &mut W, m: &Member<'_>) -> io
         header.set_device_major(major)?;
         header.set_device_minor(minor)?;
     }
-    let ascii = m.name.is_ascii();
-    let split = if ascii { ustar_split(&m.name) } else { None };
+    // A name longer than prefix + `/` + name (256 bytes) never fits
+    // ustar: skip checking its bytes (deep trees have very long names).
+    let split = if m.name.len() <= 256 && m.name.is_ascii() {
+        ustar_split(&m.name)
+    } else {
+        None
+    };
     if split.is_none() {
         pax_record(&mut pax, "path", m.name.as_bytes());
     }
@@ -156,10 +161,11 @@ pub(crate) fn write_header<W: Write + ?Sized>(out: &mut W, m: &Member<'_>) -> io
         ext.set_mode(0o644);
         ext.set_size(pax.len() as u64);
         if let Some(ustar) = ext.as_ustar_mut() {
-            put(
-                &mut ustar.name,
-                truncate(&format!("PaxHeaders/{}", m.name), 100),
-            );
+            // "PaxHeaders/" and the name, cut to the 100-byte field
+            // (without copying a long name whole).
+            let mut pax_name = b"PaxHeaders/".to_vec();
+            pax_name.extend_from_slice(truncate(&m.name, 100 - pax_name.len()));
+            put(&mut ustar.name, &pax_name);
         }
         ext.set_cksum();
         out.write_all(ext.as_bytes())?;
