@@ -11,6 +11,7 @@ use std::process::Command;
 
 use layerscope::digest::Algorithm;
 use layerscope::layer::index_stream;
+use layerscope::overlay::read_entry_prefix;
 use layerscope::{Error, Limits, OpenOptions};
 use layerscope_tests::{entry_in, inspect_with};
 use sha2::{Digest, Sha256};
@@ -168,6 +169,32 @@ fn sparse_formats_expand_like_a_runtime() {
             .unwrap_or_else(|| panic!("{name}: no `sparse` line in {listing}"));
         assert!(line.contains(" 3145728 "), "{name}: ls line {line}");
         assert!(!listing.contains("GNUSparseFile"), "{name}: {listing}");
+
+        // Previews (what the page shows): a prefix and the whole file,
+        // expanded; a prefix reaching past the first hole and data block.
+        let image_bytes = std::fs::read(&image).unwrap();
+        let limits = Limits::default();
+        let mut source =
+            layerscope::archive::TarSource::new(std::io::Cursor::new(image_bytes), &limits)
+                .unwrap();
+        let locations = inspection
+            .opened
+            .layers
+            .iter()
+            .map(|p| p.location.clone())
+            .collect();
+        let mut opener = layerscope::overlay::SourceOpener {
+            source: &mut source,
+            locations,
+        };
+        for max in [Some(10), Some(1_048_576 + 5), None] {
+            let got = read_entry_prefix(&mut opener, 0, entry, max).unwrap();
+            let want = max.map_or(original.len(), |m| m as usize);
+            assert!(
+                got == original[..want],
+                "{name}: preview of {max:?} bytes differs"
+            );
+        }
 
         // cat and flatten: the expanded bytes.
         let cat = run(Command::new(&bin).arg("cat").arg(&image).arg("sparse"));

@@ -5,10 +5,10 @@ use std::io::{self, Read};
 
 use js_sys::{BigUint64Array, Function, Map, Uint8Array};
 use layerscope::error::RequestError;
-use layerscope::layer::{BlobStage, LayerScan, scan_layer};
+use layerscope::layer::{LayerScan, scan_layer};
 use layerscope::model::{BlobLocation, Check, CheckedObject, EntryKind, LayerPlan};
 use layerscope::overlay::diff::{DiffSide, diff_images};
-use layerscope::overlay::{Overlay, SourceOpener, advise, dive_efficiency};
+use layerscope::overlay::{Overlay, SourceOpener, advise, dive_efficiency, read_entry_prefix};
 use layerscope::{
     Error, ImageSource, InspectReport, LayoutDirSource, Limits, OpenOptions, OpenedImage,
     TarSource, open_image,
@@ -602,13 +602,28 @@ impl Session {
     ) -> Result<Uint8Array> {
         let path = path.trim_matches('/');
         let scan = self.scan(index)?;
-        let entry = resolve_file(scan, path)?;
-        let (skip, size) = (entry.data_offset, entry.size);
-        let want = match max_bytes {
-            Some(max) if max >= 0.0 && max < size as f64 => max as u64,
-            _ => size,
+        let entry = resolve_file(scan, path)?.clone();
+        self.read_entry(index, &entry, max_bytes)
+    }
+
+    /// A file entry's content (expanded when sparse), at most `max_bytes`.
+    fn read_entry(
+        &mut self,
+        layer: usize,
+        entry: &layerscope::model::Entry,
+        max_bytes: Option<f64>,
+    ) -> Result<Uint8Array> {
+        let max = max_bytes.filter(|m| *m >= 0.0).map(|m| m as u64);
+        let opened = self.opened.as_ref().ok_or(WasmError::NotOpen)?;
+        let locations: Vec<Option<BlobLocation>> =
+            opened.layers.iter().map(|p| p.location.clone()).collect();
+        let source = self.source.as_mut().ok_or(WasmError::NotOpen)?;
+        let mut opener = SourceOpener {
+            source: source.as_dyn(),
+            locations,
         };
-        self.read_range(index, skip, want)
+        let bytes = read_entry_prefix(&mut opener, layer, entry, max)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
     }
 
     /// Applies every layer (core `overlay`): merged tree with provenance,
@@ -750,12 +765,19 @@ impl Session {
             })
             .into());
         };
-        let want = match max_bytes {
-            Some(max) if max >= 0.0 && max < entry.size as f64 => max as u64,
-            _ => entry.size,
-        };
-        let skip = entry.data_offset;
-        self.read_range(layer, skip, want)
+        let data_offset = entry.data_offset;
+        let source = self
+            .scan(layer)?
+            .entries
+            .iter()
+            .find(|e| e.kind == EntryKind::File && e.data_offset == data_offset)
+            .cloned()
+            .ok_or_else(|| {
+                Error::from(RequestError::NotAFile {
+                    path: path.to_owned(),
+                })
+            })?;
+        self.read_entry(layer, &source, max_bytes)
     }
 
     /// Streams a tar to `chunk(Uint8Array)` in ~4 MiB pieces: the flattened
@@ -902,52 +924,6 @@ impl Session {
             self.analysis.as_ref().ok_or(WasmError::NotOpen)?,
             self.report.as_ref().ok_or(WasmError::NotOpen)?,
         ))
-    }
-
-    /// Reads `want` bytes at uncompressed offset `skip` of layer `index`.
-    fn read_range(&mut self, index: usize, skip: u64, want: u64) -> Result<Uint8Array> {
-        let plan = self.plan(index)?.clone();
-        let location = plan.location.clone().ok_or_else(|| Error::Missing {
-            what: format!("layer {index} blob"),
-            path: String::new(),
-        })?;
-        let source = self.source.as_mut().ok_or(WasmError::NotOpen)?;
-        let reader = source.as_dyn().open(&location)?;
-        let mut stage = BlobStage::new(reader, &plan, location.size())?;
-        let failed = |stage: &mut BlobStage<_>, offset: u64, e: io::Error| {
-            stage.take_error().unwrap_or(Error::LayerTar {
-                layer: index,
-                offset,
-                source: e,
-            })
-        };
-        let skipped = io::copy(&mut (&mut stage).take(skip), &mut io::sink())
-            .map_err(|e| failed(&mut stage, 0, e))?;
-        if skipped < skip {
-            return Err(Error::LayerTar {
-                layer: index,
-                offset: skipped,
-                source: io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "layer stream ends before the file's data",
-                ),
-            }
-            .into());
-        }
-        let mut bytes = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
-        (&mut stage)
-            .take(want)
-            .read_to_end(&mut bytes)
-            .map_err(|e| failed(&mut stage, skip, e))?;
-        if (bytes.len() as u64) < want {
-            return Err(Error::LayerTar {
-                layer: index,
-                offset: skip + bytes.len() as u64,
-                source: io::Error::new(io::ErrorKind::UnexpectedEof, "file data ends early"),
-            }
-            .into());
-        }
-        Ok(Uint8Array::from(bytes.as_slice()))
     }
 
     fn plan(&self, index: usize) -> Result<&LayerPlan> {

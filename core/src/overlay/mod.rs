@@ -32,7 +32,7 @@ pub use dive::{DiveEfficiency, dive_efficiency};
 pub use export::{
     ExportLayout, ExportSummary, LayerOpener, LayerPart, PositionedSink, SourceOpener,
 };
-pub use stack::{Overlay, cat_layer_entry};
+pub use stack::{Overlay, cat_layer_entry, read_entry_prefix};
 pub use view::{MergedEntry, PathEvent};
 pub use waste::WasteReport;
 

@@ -229,6 +229,70 @@ pub fn cat_layer_entry<W: Write + ?Sized>(
     Err(RequestError::NotAFile { path: path.into() }.into())
 }
 
+/// The first `max` bytes (all of them when `None`) of a regular file
+/// entry's content in layer `layer`, expanded when it is a sparse file, for
+/// previews: reading stops once `max` bytes are kept. Without a `max` the
+/// content hash is checked as `cat` does.
+pub fn read_entry_prefix(
+    opener: &mut dyn LayerOpener,
+    layer: usize,
+    entry: &Entry,
+    max: Option<u64>,
+) -> Result<Vec<u8>> {
+    let Some(max) = max.filter(|m| *m < entry.size) else {
+        let mut bytes = Vec::new();
+        copy_entry(opener, layer, entry, &mut bytes)?;
+        return Ok(bytes);
+    };
+    let mut prefix = PrefixWriter {
+        kept: Vec::new(),
+        left: max,
+        stopped: false,
+    };
+    let mut stream = export::open_decoded(opener, layer)?;
+    let mut pos = 0u64;
+    match export::copy_file(
+        &mut stream as &mut dyn Read,
+        &mut pos,
+        entry,
+        layer,
+        &mut prefix,
+    ) {
+        Ok(_) => Ok(prefix.kept),
+        // The writer refused more bytes: the prefix is complete.
+        Err(_) if prefix.stopped => Ok(prefix.kept),
+        Err(e) => Err(e),
+    }
+}
+
+/// Keeps the first `left` bytes written, then refuses the next write so
+/// the copy stops early.
+struct PrefixWriter {
+    kept: Vec<u8>,
+    left: u64,
+    stopped: bool,
+}
+
+impl Write for PrefixWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            self.stopped = true;
+            return Err(std::io::Error::other("preview is complete"));
+        }
+        let take = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        self.kept
+            .extend_from_slice(buf.get(..take).unwrap_or_default());
+        self.left -= take as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn copy_entry<W: Write + ?Sized>(
     opener: &mut dyn LayerOpener,
     layer: usize,
