@@ -24,6 +24,10 @@ pub struct Limits {
     /// Most descriptors followed through indexes in total (a DAG of
     /// indexes listing each other many times stays bounded).
     pub max_index_descriptors: u64,
+    /// Most bytes of full paths in a listing of the merged tree (the
+    /// merged view, changesets, waste): deep names imply directories whose
+    /// paths add up quadratically in depth.
+    pub max_listing_path_bytes: u64,
 }
 
 impl Default for Limits {
@@ -37,6 +41,7 @@ impl Default for Limits {
             max_layer_bytes: 1 << 40,
             max_index_depth: 8,
             max_index_descriptors: 100_000,
+            max_listing_path_bytes: 256 << 20,
         }
     }
 }
@@ -60,4 +65,6 @@ pub mod flags {
     pub const MAX_INDEX_DEPTH: &str = "--max-index-depth";
     /// Flag for [`super::Limits::max_index_descriptors`].
     pub const MAX_INDEX_DESCRIPTORS: &str = "--max-index-descriptors";
+    /// Flag for [`super::Limits::max_listing_path_bytes`].
+    pub const MAX_LISTING_PATH_BYTES: &str = "--max-listing-path-bytes";
 }

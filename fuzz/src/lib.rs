@@ -21,6 +21,7 @@ pub fn limits() -> Limits {
         max_layer_bytes: 16 << 20,
         max_index_depth: 8,
         max_index_descriptors: 100_000,
+        max_listing_path_bytes: 256 << 20,
     }
 }
 

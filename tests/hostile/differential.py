@@ -61,7 +61,8 @@ FLAGS = {"maxJsonBytes": "--max-json-bytes", "maxArchiveMembers": "--max-archive
          "maxEntriesPerLayer": "--max-entries", "maxPathBytes": "--max-path-bytes",
          "maxPaxBytes": "--max-pax-bytes", "maxLayerBytes": "--max-layer-bytes",
          "maxIndexDepth": "--max-index-depth",
-         "maxIndexDescriptors": "--max-index-descriptors"}
+         "maxIndexDescriptors": "--max-index-descriptors",
+         "maxListingPathBytes": "--max-listing-path-bytes"}
 
 
 def layerscope(binary, image, layer, limits):

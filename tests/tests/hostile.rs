@@ -88,6 +88,7 @@ fn flag_for(key: &str) -> &'static str {
         "maxLayerBytes" => "--max-layer-bytes",
         "maxIndexDepth" => "--max-index-depth",
         "maxIndexDescriptors" => "--max-index-descriptors",
+        "maxListingPathBytes" => "--max-listing-path-bytes",
         other => panic!("unknown limit {other}"),
     }
 }
@@ -450,6 +451,19 @@ fn run_library(case: &Case, path: &Path) -> Outcome {
         outcome
             .warnings
             .extend(overlay.warnings().iter().map(|w| w.code.clone()));
+        // Listings (merged view, changesets, waste) are refused up front
+        // above the default limit, naming the flag; below it they may be built.
+        let limits = Limits::default();
+        let bytes = overlay.listing_path_bytes();
+        assert!(bytes <= listing, "{}: {bytes} > bound {listing}", case.name);
+        match overlay.check_listing(&limits) {
+            Ok(()) => assert!(bytes <= limits.max_listing_path_bytes, "{}", case.name),
+            Err(Error::Limit { flag, .. }) => {
+                assert!(bytes > limits.max_listing_path_bytes, "{}", case.name);
+                assert_eq!(flag, "--max-listing-path-bytes", "{}", case.name);
+            }
+            Err(other) => panic!("{}: listing check failed with {other}", case.name),
+        }
         let merged_at = started.elapsed();
         if total < 64 << 20 {
             // The tar itself is as large as the listing (one full path per

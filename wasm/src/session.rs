@@ -643,6 +643,7 @@ impl Session {
                     .collect::<Result<Vec<_>>>()?;
                 let report = self.report.as_ref().ok_or(WasmError::NotOpen)?;
                 let overlay = Overlay::new(&slices);
+                overlay.check_listing(&self.limits)?;
                 let advice = advise::advise(
                     &overlay,
                     &advise::AdviseInput {

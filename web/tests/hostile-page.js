@@ -308,7 +308,9 @@ async function caseFile(spec) {
 
 async function runCase(spec, out) {
   const input = await out.step(spec.generator ? 'generate' : 'fetch', () => caseFile(spec));
-  const options = spec.limits ? { limits: spec.limits } : {};
+  // Merged listings are capped at LISTING_MAX_BYTES of paths here (the
+  // default is 256 MiB), so the deep-path cases exercise the limit error.
+  const options = { limits: { maxListingPathBytes: LISTING_MAX_BYTES, ...(spec.limits || {}) } };
   let opened;
   try {
     opened = await out.step('open', () => primary.call('open', { input, options }));
@@ -348,7 +350,11 @@ async function runCase(spec, out) {
   // of paths it is skipped here too.
   const listing = scans.reduce((sum, s) => sum + listingBytes(s.entries), 0);
   if (listing > LISTING_MAX_BYTES) {
-    out.steps.push(`overlay skipped (${Math.round(listing / 2 ** 20)} MiB of listed paths)`);
+    // listingBytes is an upper bound: the analysis either fits the cap or
+    // is refused with a LimitError naming the flag, before anything is built.
+    const refused = await out.step('analyze (capped)', () => primary.call('analyze').then(() => null, (e) => e));
+    if (refused && refused.name !== 'LimitError') throw new Error(`analyze failed with ${refused.name}: ${refused.message}`);
+    out.steps.push(refused ? 'listing refused: LimitError' : 'listing within the cap');
     return;
   }
   const analysis = await out.step('analyze', () => primary.call('analyze'));

@@ -31,6 +31,9 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<ExitCode> {
     };
     let layers = layer_entries(&loaded)?;
     let overlay = Overlay::new(&layers);
+    if let Err(error) = overlay.check_listing(&loaded.limits) {
+        return Ok(common::report_error(&error.into(), args.json));
+    }
     let list = advise(
         &overlay,
         &AdviseInput {

@@ -70,6 +70,9 @@ pub struct LimitArgs {
     /// Most descriptors followed through indexes in total.
     #[arg(long = flags::MAX_INDEX_DESCRIPTORS.trim_start_matches('-'), value_name = "N")]
     pub max_index_descriptors: Option<u64>,
+    /// Most bytes of full paths in a merged-tree listing.
+    #[arg(long = flags::MAX_LISTING_PATH_BYTES.trim_start_matches('-'), value_name = "BYTES")]
+    pub max_listing_path_bytes: Option<u64>,
 }
 
 impl LimitArgs {
@@ -87,6 +90,9 @@ impl LimitArgs {
             max_index_descriptors: self
                 .max_index_descriptors
                 .unwrap_or(d.max_index_descriptors),
+            max_listing_path_bytes: self
+                .max_listing_path_bytes
+                .unwrap_or(d.max_listing_path_bytes),
         }
     }
 }

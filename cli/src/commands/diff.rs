@@ -39,6 +39,9 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let layers_a = layer_entries(&a)?;
     if let Some(layer) = args.layer {
         let overlay = Overlay::up_to(&layers_a, layer)?;
+        if let Err(error) = overlay.check_listing(&a.limits) {
+            return Ok(common::report_error(&error.into(), args.json));
+        }
         let Some(changes) = overlay.changes().get(layer) else {
             anyhow::bail!("no layer {layer}");
         };
@@ -81,8 +84,14 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         Err(f) => return Ok(common::report_error(&f, args.json)),
     };
     let layers_b = layer_entries(&b)?;
-    let tree_a = Overlay::new(&layers_a).entries();
-    let tree_b = Overlay::new(&layers_b).entries();
+    let (overlay_a, overlay_b) = (Overlay::new(&layers_a), Overlay::new(&layers_b));
+    for (overlay, limits) in [(&overlay_a, &a.limits), (&overlay_b, &b.limits)] {
+        if let Err(error) = overlay.check_listing(limits) {
+            return Ok(common::report_error(&error.into(), args.json));
+        }
+    }
+    let tree_a = overlay_a.entries();
+    let tree_b = overlay_b.entries();
     let diff = diff_images(
         &DiffSide {
             tree: &tree_a,

@@ -47,6 +47,9 @@ pub fn run(args: EfficiencyArgs) -> anyhow::Result<ExitCode> {
     };
     let layers = layer_entries(&loaded)?;
     let overlay = Overlay::new(&layers);
+    if let Err(error) = overlay.check_listing(&loaded.limits) {
+        return Ok(common::report_error(&error.into(), args.json));
+    }
     let waste = overlay.waste();
     let dive = dive_efficiency(&layers);
     let mut config = CiConfig::default();

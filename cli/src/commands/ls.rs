@@ -199,13 +199,18 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
         .take(layer + 1)
         .map(|s| s.as_ref().map(|s| s.entries.as_slice()))
         .collect();
+    let mut unknown_why = "a lower layer could not be read".to_owned();
     let changes: Option<Vec<EntryChange>> = below.and_then(|layers| {
         let overlay = Overlay::up_to(&layers, layer).ok()?;
+        if let Err(error) = overlay.check_listing(&loaded.limits) {
+            unknown_why = error.to_string();
+            return None;
+        }
         let own = overlay.changes().get(layer)?;
         Some(entry_changes(&scan.entries, own))
     });
     if changes.is_none() {
-        eprintln!("warning: a lower layer could not be read; the change column is unknown");
+        eprintln!("warning: {unknown_why}; the change column is unknown");
     }
     let change_at = |i: usize| changes.as_ref().and_then(|c| c.get(i));
     if args.json {
@@ -272,6 +277,9 @@ fn run_merged(args: &LsArgs) -> anyhow::Result<ExitCode> {
         },
         None => Overlay::new(&layers),
     };
+    if let Err(error) = overlay.check_listing(&loaded.limits) {
+        return Ok(common::report_error(&error.into(), args.json));
+    }
     let tree = overlay.entries();
     if args.json {
         common::print_json(&serde_json::json!({

@@ -5,6 +5,7 @@ use std::io::{Read, Write};
 use std::sync::OnceLock;
 
 use crate::error::{Error, RequestError, Result};
+use crate::limits::Limits;
 use crate::model::{Entry, EntryKind, Warning};
 
 use super::changes::LayerChanges;
@@ -96,6 +97,30 @@ impl<'a> Overlay<'a> {
         self.changes.get_or_init(|| {
             merge::build_changes(&self.tree, &self.layers, &self.pending, &self.order)
         })
+    }
+
+    /// Bytes of full paths a listing of this overlay holds: every name the
+    /// layers placed, implied parents included (changesets, the merged
+    /// tree and waste each hold up to this much).
+    pub fn listing_path_bytes(&self) -> u64 {
+        self.tree.path_bytes()
+    }
+
+    /// Refuses, before any is built, listings whose full paths would
+    /// exceed `limits.max_listing_path_bytes`: a small layer of very deep
+    /// names implies directories whose paths add up quadratically in depth.
+    /// Flatten, `cat` and [`Overlay::get`] never need this check.
+    pub fn check_listing(&self, limits: &Limits) -> Result<()> {
+        let bytes = self.listing_path_bytes();
+        if bytes > limits.max_listing_path_bytes {
+            return Err(Error::Limit {
+                what: format!("a listing of the merged tree ({bytes} bytes of full paths)"),
+                limit: "max_listing_path_bytes",
+                value: limits.max_listing_path_bytes,
+                flag: crate::limits::flags::MAX_LISTING_PATH_BYTES,
+            });
+        }
+        Ok(())
     }
 
     /// The merged tree, sorted by path (parents before children).
@@ -335,6 +360,36 @@ mod tests {
             data_offset: 0,
             content_hash: None,
         }
+    }
+
+    #[test]
+    fn listing_path_bytes_count_implied_parents_and_the_limit_names_its_flag() {
+        // "a/b/c" implies "a" (1 byte) and "a/b" (3): 1 + 3 + 5 = 9 bytes.
+        let layer = vec![entry("a/b/c", EntryKind::File, 1)];
+        let overlay = Overlay::new(&[layer.as_slice()]);
+        assert_eq!(overlay.listing_path_bytes(), 9);
+        let roomy = Limits {
+            max_listing_path_bytes: 9,
+            ..Limits::default()
+        };
+        assert!(overlay.check_listing(&roomy).is_ok());
+        let tight = Limits {
+            max_listing_path_bytes: 8,
+            ..Limits::default()
+        };
+        match overlay.check_listing(&tight) {
+            Err(Error::Limit { flag, value, .. }) => {
+                assert_eq!(flag, "--max-listing-path-bytes");
+                assert_eq!(value, 8);
+            }
+            other => panic!("expected a limit error, got {other:?}"),
+        }
+        // 2,000 components deep: quadratic bytes, counted without building them.
+        let deep = vec!["d"; 2000].join("/");
+        let layer = vec![entry(&deep, EntryKind::File, 1)];
+        let overlay = Overlay::new(&[layer.as_slice()]);
+        let want: u64 = (1..=2000u64).map(|k| 2 * k - 1).sum();
+        assert_eq!(overlay.listing_path_bytes(), want);
     }
 
     fn with(mut e: Entry, target: Option<&str>, whiteout: Option<Whiteout>) -> Entry {

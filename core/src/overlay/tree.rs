@@ -77,6 +77,8 @@ struct Slot {
     parent: PathId,
     /// Number of components (the root has 0).
     depth: usize,
+    /// Length of the full path in bytes (the root has 0).
+    path_len: u64,
     /// What the name points at now, if it exists.
     node: Option<Node>,
     /// Ids of the interned paths directly below (existing or not).
@@ -147,6 +149,10 @@ pub(crate) struct Tree {
     slots: Vec<Slot>,
     /// (parent id, name) to id.
     index: HashMap<ChildKey, PathId>,
+    /// Sum of the full-path lengths of every interned name: the bytes a
+    /// listing of every path would hold (quadratic in depth for deep
+    /// trees, which is why views check it against a limit first).
+    path_bytes: u64,
     /// Number of slots holding a node.
     live: usize,
     /// Every inode ever created (removed ones keep `names == 0`).
@@ -161,10 +167,12 @@ impl Tree {
                 name: Arc::from(""),
                 parent: ROOT,
                 depth: 0,
+                path_len: 0,
                 node: None,
                 children: Vec::new(),
             }],
             index: HashMap::new(),
+            path_bytes: 0,
             live: 0,
             inodes: Vec::new(),
         };
@@ -236,10 +244,17 @@ impl Tree {
             id,
         );
         let depth = self.slots.get(parent).map_or(0, |s| s.depth) + 1;
+        let parent_len = self.slots.get(parent).map_or(0, |s| s.path_len);
+        let separator = u64::from(parent != ROOT);
+        let path_len = parent_len
+            .saturating_add(separator)
+            .saturating_add(name.len() as u64);
+        self.path_bytes = self.path_bytes.saturating_add(path_len);
         self.slots.push(Slot {
             name,
             parent,
             depth,
+            path_len,
             node: None,
             children: Vec::new(),
         });
@@ -247,6 +262,11 @@ impl Tree {
             s.children.push(id);
         }
         id
+    }
+
+    /// Sum of the full-path lengths of every name ever interned.
+    pub fn path_bytes(&self) -> u64 {
+        self.path_bytes
     }
 
     /// The last component of an id's path ("" for the root or an unknown id).
