@@ -160,6 +160,7 @@ pub fn run(install_tools: bool, keep_going: bool) -> Result<()> {
     run.gate("wasm-test", || wasm_test(&root, &browser_tmp));
     run.gate("e2e", || e2e(&root, &browser_tmp));
     run.gate("hostile-wasm", || hostile_wasm(&root, &browser_tmp));
+    run.gate("fuzz", fuzz_briefly);
 
     cleanup_browser_leftovers(&browser_tmp, since);
     let failed = run.failed();
@@ -168,6 +169,25 @@ pub fn run(install_tools: bool, keep_going: bool) -> Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// Seconds each fuzz target runs in `cargo xtask test` (override with
+/// `LAYERSCOPE_FUZZ_SECONDS`; 0 skips the gate). Long runs are
+/// `cargo xtask fuzz --time N`.
+const FUZZ_SECONDS: u64 = 10;
+
+/// Every cargo-fuzz target for a few seconds from the seed corpora: a
+/// panic, an out-of-memory or a timeout fails the gate.
+fn fuzz_briefly() -> GateResult {
+    let seconds = std::env::var("LAYERSCOPE_FUZZ_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(FUZZ_SECONDS);
+    if seconds == 0 {
+        return Ok(Some("LAYERSCOPE_FUZZ_SECONDS=0".into()));
+    }
+    crate::fuzz::run(seconds, None)?;
+    Ok(None)
 }
 
 fn cargo(root: &Path, args: &[&str]) -> GateResult {
