@@ -256,6 +256,7 @@ async function openInput(input, name, options = {}) {
     if (!$('#diff').hidden) closeCompare();
     state.views = opened.layers.map((layer, index) => ({ index, layer, checks: [], warnings: [] }));
     state.progress = opened.layers.map(() => null);
+    state.cancelled = false;
     busy('');
     $('#start').hidden = true;
     $('#image').hidden = false;
@@ -337,6 +338,7 @@ async function scanAll(gen) {
   const indexes = plans.filter((p) => p.location).map((p) => p.index);
   if (!indexes.length) { finishScans(gen); return; }
   state.scanning = true;
+  state.cancelled = false;
   state.scanStarted = performance.now();
   for (const v of state.views) fillLayerRow(v.index);
   updateCancel();
@@ -777,6 +779,10 @@ function failureLines(v) {
 function renderOverall(o) {
   const el = $('#overall');
   const pending = state.views.some((v) => v.layer.status === 'pending');
+  if (state.cancelled && pending) {
+    el.replaceChildren(h('span', { class: 'badge pending', id: 'overall-badge' }, 'verification cancelled'));
+    return;
+  }
   if (state.scanning || (pending && !state.report)) {
     el.replaceChildren(h('span', { class: 'badge scanning' }, 'verifying…'));
     return;
@@ -1413,7 +1419,11 @@ $('#cancel').addEventListener('click', () => {
   cancelWork();
   busy('');
   if (wasOpening) { showBanner('info', 'Cancelled.', ''); return; }
+  // Layers whose scan was stopped read "not verified" again.
+  state.cancelled = true;
+  for (const p of state.progress) if (p) p.running = false;
   for (const v of state.views) updateLayerRow(v.index);
+  renderOverall(state.report || state.opened);
   showBanner('info', 'Verification cancelled.', 'Layers already verified keep their result; the rest were not checked.');
 });
 $('#close-image').addEventListener('click', resetToStart);

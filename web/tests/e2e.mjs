@@ -27,6 +27,7 @@ const OCI_GZIP = join(shared, 'dive/test-oci-gzip-image.tar');
 const BUNDLE = join(shared, 'go-containerregistry/tarball-test_bundle.tar');
 const NULL_MANIFEST = join(shared, 'go-containerregistry/tarball-null_manifest.tar');
 const LAYOUT = join(shared, 'go-containerregistry/layout/test_index_one_image');
+const BOMB = resolve(here, '../../tests/hostile/cases/gzip_bomb.tar');
 const TIMEOUT = 60_000;
 
 const MIME = {
@@ -563,6 +564,27 @@ test('a trap in the main worker restarts it with a message; the page keeps worki
   await openFile(OCI_GZIP);
   assert.equal(await waitVerified(), 'all digests verified');
   assert.equal(await page.isVisible('#banner'), false, 'the notice goes with the next image');
+});
+
+test('Cancel stops a long verification (a 1 GB gzip bomb) at once; the next image opens', async () => {
+  await openFile(BOMB);
+  const cancel = page.locator('#cancel');
+  await cancel.waitFor({ state: 'visible', timeout: TIMEOUT });
+  // Let the scan get going: inflating 1 GB takes seconds in wasm.
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator('#overall-badge').count(), 0, 'still verifying when Cancel is pressed');
+  const pressed = Date.now();
+  await cancel.click();
+  const banner = page.locator('#banner');
+  await banner.waitFor({ state: 'visible', timeout: 5_000 });
+  assert.match(await banner.textContent(), /cancelled/i);
+  assert.ok(Date.now() - pressed < 3_000, `cancel took ${Date.now() - pressed} ms`);
+  assert.equal(await cancel.isVisible(), false, 'nothing left to cancel');
+  assert.equal((await page.textContent('#overall-badge')).trim(), 'verification cancelled');
+  assert.equal((await page.textContent('#layers .status')).trim(), 'not verified', 'the stopped layer is not left "in progress"');
+  await shot('15-cancelled');
+  await openFile(DOCKER);
+  assert.equal(await waitVerified(), 'all digests verified', 'fresh workers verify the next image');
 });
 
 /** A docker-archive of two layers holding 144 MiB of incompressible data (one 48 MiB file deleted by a whiteout). */
