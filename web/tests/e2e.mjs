@@ -566,6 +566,35 @@ test('a trap in the main worker restarts it with a message; the page keeps worki
   assert.equal(await page.isVisible('#banner'), false, 'the notice goes with the next image');
 });
 
+test('a trap in a scan worker replaces that worker; the layer is verified by the main session', async () => {
+  if (await page.locator('#close-image').isVisible()) await page.click('#close-image');
+  const helpers = [];
+  for (const name of ['layerscope-scan-1', 'layerscope-scan-2', 'layerscope-scan-3', 'layerscope-scan-4']) {
+    const w = await workerNamed(name);
+    if (w) helpers.push([name, w]);
+  }
+  assert.ok(helpers.length, 'scan workers exist');
+  // Every scan worker's next layer scan runs into a real WebAssembly trap.
+  for (const [, w] of helpers) {
+    await w.evaluate(() => {
+      const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 116, 0, 0, 10, 5, 1, 3, 0, 0, 11]);
+      const trap = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.t;
+      self.layerscopeOps.scanRange = () => trap();
+    });
+  }
+  await openFile(DOCKER);
+  assert.equal(await waitVerified(), 'all digests verified', 'the main session scanned the layers the helpers lost');
+  // The trapped helpers were replaced by fresh ones with working ops.
+  for (const [name, old] of helpers) {
+    const fresh = await workerNamed(name);
+    assert.ok(fresh && fresh !== old, `${name} was replaced`);
+    assert.equal(await fresh.evaluate(() => self.layerscopeOps.scanRange.name), 'scanRange');
+  }
+  // The next image is scanned by the new helpers.
+  await openFile(OCI_GZIP);
+  assert.equal(await waitVerified(), 'all digests verified');
+});
+
 test('Cancel stops a long verification (a 1 GB gzip bomb) at once; the next image opens', async () => {
   await openFile(BOMB);
   const cancel = page.locator('#cancel');
