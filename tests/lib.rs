@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use layerscope::layer::LayerScan;
 use layerscope::model::{BlobLocation, Check, CheckStatusKind, CheckedObject, Entry, Whiteout};
@@ -240,4 +241,29 @@ impl<R: Seek> Seek for ShortReader<R> {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
         self.inner.seek(pos)
     }
+}
+
+/// The `layerscope` binary next to this test's target directory, built if
+/// needed (this package only depends on the CLI's library).
+pub fn cli_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args([
+        "build",
+        "--quiet",
+        "-p",
+        "layerscope-cli",
+        "--bin",
+        "layerscope",
+    ]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "building the layerscope binary failed");
+    let bin = profile_dir.join(format!("layerscope{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} missing", bin.display());
+    bin
 }

@@ -3,35 +3,12 @@
 //! user is told digests were not checked; with it a corrupted layer stops
 //! the export before anything is written.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use layerscope::OpenOptions;
 use layerscope::model::{BlobLocation, EntryKind};
-use layerscope_tests::{inspect_path, shared};
-
-fn cli_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.args([
-        "build",
-        "--quiet",
-        "-p",
-        "layerscope-cli",
-        "--bin",
-        "layerscope",
-    ]);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    assert!(
-        build.status().unwrap().success(),
-        "building layerscope failed"
-    );
-    profile_dir.join(format!("layerscope{}", std::env::consts::EXE_SUFFIX))
-}
+use layerscope_tests::{cli_binary, inspect_path, shared};
 
 fn flatten(bin: &Path, image: &Path, extra: &[&str], output: &str) -> Output {
     Command::new(bin)

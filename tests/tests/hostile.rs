@@ -21,6 +21,7 @@ use layerscope::layer::{LayerScan, scan_layer};
 use layerscope::model::{Entry, EntryKind, Whiteout};
 use layerscope::overlay::{Overlay, SourceOpener};
 use layerscope::{Error, Limits};
+use layerscope_tests::cli_binary;
 use serde_json::Value;
 
 /// Longest a single case may take in the library.
@@ -702,31 +703,6 @@ fn library_outcomes_match_expected() {
 }
 
 // ----------------------------------------------------------------------- CLI
-
-/// The `layerscope` binary next to this test's target directory, built if
-/// needed (this package only depends on the CLI's library).
-fn cli_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.args([
-        "build",
-        "--quiet",
-        "-p",
-        "layerscope-cli",
-        "--bin",
-        "layerscope",
-    ]);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let status = build.status().expect("cargo runs");
-    assert!(status.success(), "building the layerscope binary failed");
-    let bin = profile_dir.join(format!("layerscope{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} missing", bin.display());
-    bin
-}
 
 fn run_cli(bin: &Path, case: &Case, args: &[&str], path: &Path) -> (i32, String) {
     let mut cmd = Command::new(bin);

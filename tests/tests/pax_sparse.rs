@@ -6,38 +6,15 @@
 //! error, not unbounded memory.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use layerscope::digest::Algorithm;
 use layerscope::layer::index_stream;
 use layerscope::overlay::read_entry_prefix;
 use layerscope::{Error, Limits, OpenOptions};
-use layerscope_tests::{entry_in, inspect_with};
+use layerscope_tests::{cli_binary, entry_in, inspect_with};
 use sha2::{Digest, Sha256};
-
-fn cli_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.args([
-        "build",
-        "--quiet",
-        "-p",
-        "layerscope-cli",
-        "--bin",
-        "layerscope",
-    ]);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    assert!(
-        build.status().unwrap().success(),
-        "building layerscope failed"
-    );
-    profile_dir.join(format!("layerscope{}", std::env::consts::EXE_SUFFIX))
-}
 
 fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
