@@ -40,19 +40,7 @@ impl<'a> PrefetchOpener<'a> {
         if self.started.contains_key(&layer) {
             return Ok(());
         }
-        let location = self
-            .loaded
-            .opened
-            .layers
-            .get(layer)
-            .and_then(|p| p.location.clone())
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("layer {layer} blob is missing"),
-                )
-            })?;
-        let reader = self.loaded.input.open_blob(&location)?;
+        let reader = crate::commands::flatten::open_layer_blob(self.loaded, layer)?;
         self.started.insert(layer, spawn_decoder(reader));
         Ok(())
     }

@@ -56,21 +56,27 @@ pub fn layer_entries(loaded: &Loaded) -> anyhow::Result<Vec<&[Entry]>> {
         .collect()
 }
 
+/// A reader over layer `layer`'s stored blob, or NotFound when the image
+/// lacks it.
+pub fn open_layer_blob(loaded: &Loaded, layer: usize) -> io::Result<Box<dyn Read + Send>> {
+    let location = loaded
+        .opened
+        .layers
+        .get(layer)
+        .and_then(|p| p.location.clone())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("layer {layer} blob is missing"),
+            )
+        })?;
+    loaded.input.open_blob(&location)
+}
+
 /// A blob opener over the loaded image's input.
 pub fn opener(loaded: &Loaded) -> impl FnMut(usize) -> io::Result<Box<dyn Read>> + '_ {
     move |layer: usize| {
-        let location = loaded
-            .opened
-            .layers
-            .get(layer)
-            .and_then(|p| p.location.clone())
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("layer {layer} blob is missing"),
-                )
-            })?;
-        let reader: Box<dyn Read> = loaded.input.open_blob(&location)?;
+        let reader: Box<dyn Read> = open_layer_blob(loaded, layer)?;
         Ok(reader)
     }
 }
