@@ -58,39 +58,19 @@ pub fn index_stream<R: Read>(
     algorithm: Algorithm,
     limits: &Limits,
 ) -> Result<StreamIndex> {
-    let mut hashing = HashingReader::new(
-        LimitReader::new(reader, limits.max_layer_bytes),
-        Some(algorithm),
-    );
-    let walked = {
-        let mut archive = tar::Archive::new(TarGuard::new(&mut hashing, limits.max_pax_bytes));
-        let iter = archive
-            .entries()
-            .map_err(|e| tar_error(layer, limits, 0, e))?;
-        walk(iter, layer, limits, true)?
-    };
-    let end_of_tar = hashing.count();
-    let (trailing_bytes, trailing_data) = trailing(&mut hashing, end_of_tar, layer, limits)?;
-    let (digest, size) = hashing.finish();
+    let (index, digest) = read_and_index(reader, layer, Some(algorithm), limits)?;
     let digest = digest.ok_or(Error::Io {
         what: format!("layer {layer}"),
-        offset: size,
+        offset: index.size,
         source: io::Error::other("hasher missing"),
     })?;
-    let warnings = finish_warnings(
-        walked.warnings,
-        trailing_data,
-        trailing_bytes,
-        end_of_tar,
-        layer,
-    );
     Ok(StreamIndex {
         digest,
-        size,
-        entries: walked.entries,
-        trailing_bytes,
-        trailing_data,
-        warnings,
+        size: index.size,
+        entries: index.entries,
+        trailing_bytes: index.trailing_bytes,
+        trailing_data: index.trailing_data,
+        warnings: index.warnings,
     })
 }
 
@@ -99,18 +79,31 @@ pub fn index_stream<R: Read>(
 /// entries' `content_hash` stays None). This is what `flatten` needs to
 /// plan its output; it proves nothing about integrity.
 pub fn index_entries<R: Read>(reader: R, layer: usize, limits: &Limits) -> Result<EntryIndex> {
-    let mut counting = HashingReader::new(LimitReader::new(reader, limits.max_layer_bytes), None);
+    read_and_index(reader, layer, None, limits).map(|(index, _)| index)
+}
+
+/// Reads a layer stream to its end and indexes it; with an `algorithm` the
+/// stream is digested and every regular file's data hashed (XXH3),
+/// otherwise nothing is hashed.
+fn read_and_index<R: Read>(
+    reader: R,
+    layer: usize,
+    algorithm: Option<Algorithm>,
+    limits: &Limits,
+) -> Result<(EntryIndex, Option<Digest>)> {
+    let mut counting =
+        HashingReader::new(LimitReader::new(reader, limits.max_layer_bytes), algorithm);
     let walked = {
         let mut archive = tar::Archive::new(TarGuard::new(&mut counting, limits.max_pax_bytes));
         let iter = archive
             .entries()
             .map_err(|e| tar_error(layer, limits, 0, e))?;
-        walk(iter, layer, limits, false)?
+        walk(iter, layer, limits, algorithm.is_some())?
     };
     let end_of_tar = counting.count();
     let (trailing_bytes, trailing_data) = trailing(&mut counting, end_of_tar, layer, limits)?;
-    let size = counting.count();
-    Ok(EntryIndex {
+    let (digest, size) = counting.finish();
+    let index = EntryIndex {
         size,
         warnings: finish_warnings(
             walked.warnings,
@@ -122,7 +115,8 @@ pub fn index_entries<R: Read>(reader: R, layer: usize, limits: &Limits) -> Resul
         entries: walked.entries,
         trailing_bytes,
         trailing_data,
-    })
+    };
+    Ok((index, digest))
 }
 
 /// Like [`index_entries`] for a seekable *plain tar* stream: file data is
