@@ -2,6 +2,7 @@
 // parallel workers, show summary, layers, history and a file tree.
 // Nothing leaves the tab: files are read with FileReaderSync in workers.
 import { FileTree, formatBytes, FLAG, MFLAG, KIND } from './tree.js';
+import { WorkerClient, compileWasm } from './rpc.js';
 
 const $ = (sel) => document.querySelector(sel);
 const num = (v) => (typeof v === 'bigint' ? Number(v) : (v ?? 0));
@@ -58,74 +59,10 @@ function digestCell(digest, label) {
 // ---------------------------------------------------------------- workers
 
 // The WebAssembly module is compiled once, while the page loads, and shared
-// with every worker (a compiled Module is cloned to workers without copying
-// or recompiling its code, and optimized code is shared too). Null if that
-// fails: each worker then fetches and compiles it itself.
-const wasmModule = WebAssembly.compileStreaming(fetch(new URL('./pkg/layerscope_wasm_bg.wasm', import.meta.url)))
-  .catch(() => null);
+// with every worker.
+const wasmModule = compileWasm();
 
-class WorkerClient {
-  constructor(name) {
-    this.name = name;
-    this.spawn();
-  }
-
-  spawn() {
-    this.pending = new Map();
-    this.next = 1;
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: this.name });
-    // The module goes first; operations are posted after it.
-    const worker = this.worker;
-    this.ready = wasmModule.then((module) => worker.postMessage({ init: module }));
-    this.worker.onmessage = (event) => {
-      const m = event.data;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      if ('progress' in m) { p.onProgress?.(m.progress); return; }
-      this.pending.delete(m.id);
-      this.lastMs = m.ms;
-      if (m.ok) { p.resolve(m.result); return; }
-      const err = Object.assign(new Error(m.error.message), { name: m.error.name, details: m.error.details, trap: m.trap });
-      if (m.trap) {
-        err.message = `The inspector crashed (${m.error.message}). This is a bug in layerscope; the worker was restarted.`;
-        this.restart('worker restarted after a crash');
-        this.onCrash?.(err);
-      }
-      p.reject(err);
-    };
-    this.worker.onerror = (event) => {
-      event.preventDefault();
-      const err = Object.assign(new Error(`The ${this.name} worker failed: ${event.message || 'could not load the WebAssembly module'}`), { name: 'WorkerError', trap: true });
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
-  }
-
-  call(op, args = {}, { transfer = [], onProgress } = {}) {
-    return new Promise((resolve, reject) => {
-      const id = this.next++;
-      this.pending.set(id, { resolve, reject, onProgress });
-      const worker = this.worker;
-      this.ready.then(() => worker.postMessage({ id, op, args }, transfer));
-    });
-  }
-
-  get busy() { return this.pending.size > 0; }
-
-  terminate(reason = 'cancelled') {
-    this.worker.terminate();
-    const err = Object.assign(new Error(reason), { name: 'AbortError' });
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
-  restart(reason) {
-    this.terminate(reason);
-    this.spawn();
-  }
-}
-
-let primary = new WorkerClient('layerscope-main');
+let primary = new WorkerClient('layerscope-main', wasmModule);
 // A trap loses the main session: reopen the image once, then give up with the message.
 primary.onCrash = (err) => {
   if (!state.input || state.crashReopened === state.input) {
@@ -147,7 +84,7 @@ function poolSize() {
 }
 
 function ensureHelpers(n) {
-  while (helpers.length < n) helpers.push(new WorkerClient(`layerscope-scan-${helpers.length + 1}`));
+  while (helpers.length < n) helpers.push(new WorkerClient(`layerscope-scan-${helpers.length + 1}`, wasmModule));
 }
 
 // Scan workers start with the page, so a dropped image starts verifying at

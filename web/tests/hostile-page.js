@@ -5,6 +5,8 @@
 // `analyze`, the layer and merged tables, `exportTar` — and collects what
 // the test script checks. Exposes `window.runHostileCase(spec)`.
 
+import { WorkerClient } from '../rpc.js';
+
 /** Layers whose uncompressed bytes add up to more skip the flatten step (as natively). */
 const FLATTEN_MAX_BYTES = 64 << 20;
 
@@ -16,55 +18,8 @@ const SCAN_WORKERS = 2;
 
 const num = (v) => (typeof v === 'bigint' ? Number(v) : (v ?? 0));
 
-/** A worker speaking worker.js's protocol; a trap is flagged and the worker replaced (as in app.js). */
-class Client {
-  constructor(name) {
-    this.name = name;
-    this.spawn();
-  }
-
-  spawn() {
-    this.pending = new Map();
-    this.next = 1;
-    this.worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name: this.name });
-    this.worker.onmessage = (event) => {
-      const m = event.data;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      if ('progress' in m) { p.onProgress?.(m.progress); return; }
-      this.pending.delete(m.id);
-      if (m.ok) { p.resolve(m.result); return; }
-      const err = Object.assign(new Error(m.error.message), { name: m.error.name, details: m.error.details, trap: m.trap });
-      if (m.trap) this.restart('worker restarted after a trap');
-      p.reject(err);
-    };
-    this.worker.onerror = (event) => {
-      event.preventDefault();
-      const err = Object.assign(new Error(`the ${this.name} worker failed: ${event.message || 'could not load the WebAssembly module'}`), { name: 'WorkerError', trap: true });
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
-  }
-
-  call(op, args = {}, { transfer = [], onProgress } = {}) {
-    return new Promise((resolve, reject) => {
-      const id = this.next++;
-      this.pending.set(id, { resolve, reject, onProgress });
-      this.worker.postMessage({ id, op, args }, transfer);
-    });
-  }
-
-  restart(reason) {
-    this.worker.terminate();
-    const err = Object.assign(new Error(reason), { name: 'AbortError' });
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-    this.spawn();
-  }
-}
-
-const primary = new Client('hostile-main');
-const helpers = Array.from({ length: SCAN_WORKERS }, (_, i) => new Client(`hostile-scan-${i + 1}`));
+const primary = new WorkerClient('hostile-main');
+const helpers = Array.from({ length: SCAN_WORKERS }, (_, i) => new WorkerClient(`hostile-scan-${i + 1}`));
 
 /** Why `path` is not a safe relative path, or null. */
 function unsafe(path) {
