@@ -11,7 +11,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use crate::r#gen::BenchData;
-use crate::{install, output_of, root, run_cmd};
+use crate::install;
+use crate::shell::{output_of, root, run_cmd};
 
 /// One timed run.
 #[derive(Debug, Clone, Copy)]

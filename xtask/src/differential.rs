@@ -13,7 +13,8 @@ use std::process::Command;
 
 use anyhow::{Result, bail};
 
-use crate::{install, root, run_cmd, show};
+use crate::install;
+use crate::shell::{root, run_cmd, show};
 
 /// Debian packages the sweeps use (dive comes from PyPI, see `install`).
 const APT: &[&str] = &[

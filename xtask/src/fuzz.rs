@@ -13,7 +13,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{output_of, root, run_cmd};
+use crate::shell::{output_of, root, run_cmd};
 
 /// Every fuzz target in `fuzz/fuzz_targets`.
 pub const TARGETS: [&str; 5] = [

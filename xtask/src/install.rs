@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{on_path, output_of, run_cmd};
+use crate::shell::{on_path, output_of, run_cmd};
 
 /// Debian packages the test gates use: a browser and its driver for the wasm
 /// and end-to-end tests, image tools and busybox for the fixture script.
@@ -142,7 +142,7 @@ pub fn wasm_tools() -> Result<()> {
 /// `npm ci` (or `npm install` without a lockfile) in `web/`, skipped when
 /// `node_modules` is newer than both package files.
 pub fn npm_web() -> Result<()> {
-    let web = crate::root().join("web");
+    let web = crate::shell::root().join("web");
     let package = web.join("package.json");
     if !package.exists() {
         println!("skipped npm: web/package.json does not exist yet");

@@ -17,9 +17,9 @@ const MAX_HEAD: usize = 16 * 1024;
 /// `web/` until interrupted.
 pub fn run(port: u16, build: bool) -> Result<()> {
     if build {
-        crate::test::build_wasm()?;
+        crate::wasm::build()?;
     }
-    let root = crate::root().join("web");
+    let root = crate::shell::root().join("web");
     let listener = bind(port)?;
     let addr = listener.local_addr()?;
     println!(
