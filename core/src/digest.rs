@@ -196,12 +196,15 @@ pub(crate) fn truncate_for_message(text: &str) -> String {
     format!("{}…", text.get(..end).unwrap_or(""))
 }
 
-/// An incremental hasher for one [`Algorithm`].
+/// An incremental hasher for one [`Algorithm`] (its state stays inside:
+/// the hashing crate is the core's own business).
 #[derive(Clone)]
-pub enum Hasher {
-    /// SHA-256 state.
+pub struct Hasher(State);
+
+/// The hash state of each algorithm.
+#[derive(Clone)]
+enum State {
     Sha256(Sha256),
-    /// SHA-512 state.
     Sha512(Sha512),
 }
 
@@ -214,33 +217,33 @@ impl fmt::Debug for Hasher {
 impl Hasher {
     /// A fresh hasher.
     pub fn new(algorithm: Algorithm) -> Hasher {
-        match algorithm {
-            Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
-            Algorithm::Sha512 => Hasher::Sha512(Sha512::new()),
-        }
+        Hasher(match algorithm {
+            Algorithm::Sha256 => State::Sha256(Sha256::new()),
+            Algorithm::Sha512 => State::Sha512(Sha512::new()),
+        })
     }
 
     /// The algorithm this hasher computes.
     pub fn algorithm(&self) -> Algorithm {
-        match self {
-            Hasher::Sha256(_) => Algorithm::Sha256,
-            Hasher::Sha512(_) => Algorithm::Sha512,
+        match self.0 {
+            State::Sha256(_) => Algorithm::Sha256,
+            State::Sha512(_) => Algorithm::Sha512,
         }
     }
 
     /// Feeds bytes.
     pub fn update(&mut self, bytes: &[u8]) {
-        match self {
-            Hasher::Sha256(h) => h.update(bytes),
-            Hasher::Sha512(h) => h.update(bytes),
+        match &mut self.0 {
+            State::Sha256(h) => h.update(bytes),
+            State::Sha512(h) => h.update(bytes),
         }
     }
 
     /// Finishes and returns the digest.
     pub fn finish(self) -> Digest {
-        match self {
-            Hasher::Sha256(h) => Digest::from_bytes(Algorithm::Sha256, &h.finalize()),
-            Hasher::Sha512(h) => Digest::from_bytes(Algorithm::Sha512, &h.finalize()),
+        match self.0 {
+            State::Sha256(h) => Digest::from_bytes(Algorithm::Sha256, &h.finalize()),
+            State::Sha512(h) => Digest::from_bytes(Algorithm::Sha512, &h.finalize()),
         }
     }
 }

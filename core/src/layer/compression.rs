@@ -88,8 +88,13 @@ pub fn peek<R: Read>(mut reader: R, len: usize) -> io::Result<(Vec<u8>, Cursor<V
     Ok((head.clone(), Cursor::new(head), reader))
 }
 
-/// A decompressing reader for one of the supported compressions.
-pub enum Decoder<R: Read> {
+/// A decompressing reader for one of the supported compressions (the
+/// decoder state stays inside: the decompression crates are the core's own
+/// business).
+pub struct Decoder<R: Read>(Inner<R>);
+
+/// The decoder of each compression.
+enum Inner<R: Read> {
     /// Plain tar: bytes pass through.
     Plain(R),
     /// gzip, all members (eStargz is many members).
@@ -100,10 +105,10 @@ pub enum Decoder<R: Read> {
 
 impl<R: Read> std::fmt::Debug for Decoder<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Decoder::Plain(_) => "Decoder::Plain",
-            Decoder::Gzip(_) => "Decoder::Gzip",
-            Decoder::Zstd(_) => "Decoder::Zstd",
+        f.write_str(match self.0 {
+            Inner::Plain(_) => "Decoder::Plain",
+            Inner::Gzip(_) => "Decoder::Gzip",
+            Inner::Zstd(_) => "Decoder::Zstd",
         })
     }
 }
@@ -111,38 +116,38 @@ impl<R: Read> std::fmt::Debug for Decoder<R> {
 impl<R: Read> Decoder<R> {
     /// A decoder for `compression` over `source`.
     pub fn new(compression: Compression, source: R) -> Self {
-        match compression {
-            Compression::None => Decoder::Plain(source),
-            Compression::Gzip => Decoder::Gzip(Box::new(MultiGzDecoder::new(source))),
-            Compression::Zstd => Decoder::Zstd(Box::new(ZstdReader::new(source))),
-        }
+        Decoder(match compression {
+            Compression::None => Inner::Plain(source),
+            Compression::Gzip => Inner::Gzip(Box::new(MultiGzDecoder::new(source))),
+            Compression::Zstd => Inner::Zstd(Box::new(ZstdReader::new(source))),
+        })
     }
 
     /// The compressed source.
     pub fn get_ref(&self) -> &R {
-        match self {
-            Decoder::Plain(r) => r,
-            Decoder::Gzip(d) => d.get_ref(),
-            Decoder::Zstd(d) => d.get_ref(),
+        match &self.0 {
+            Inner::Plain(r) => r,
+            Inner::Gzip(d) => d.get_ref(),
+            Inner::Zstd(d) => d.get_ref(),
         }
     }
 
     /// Gives the compressed source back.
     pub fn into_inner(self) -> R {
-        match self {
-            Decoder::Plain(r) => r,
-            Decoder::Gzip(d) => d.into_inner(),
-            Decoder::Zstd(d) => d.into_inner(),
+        match self.0 {
+            Inner::Plain(r) => r,
+            Inner::Gzip(d) => d.into_inner(),
+            Inner::Zstd(d) => d.into_inner(),
         }
     }
 }
 
 impl<R: Read> Read for Decoder<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Decoder::Plain(r) => r.read(buf),
-            Decoder::Gzip(d) => d.read(buf),
-            Decoder::Zstd(d) => d.read(buf),
+        match &mut self.0 {
+            Inner::Plain(r) => r.read(buf),
+            Inner::Gzip(d) => d.read(buf),
+            Inner::Zstd(d) => d.read(buf),
         }
     }
 }

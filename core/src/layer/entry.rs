@@ -45,7 +45,7 @@ pub struct PaxNames {
 
 impl PaxNames {
     /// Reads the PAX records attached to `entry` (none when it has none).
-    pub fn of<R: Read>(entry: &mut tar::Entry<'_, R>) -> PaxNames {
+    pub(crate) fn of<R: Read>(entry: &mut tar::Entry<'_, R>) -> PaxNames {
         let mut names = PaxNames::default();
         if let Ok(Some(extensions)) = entry.pax_extensions() {
             for extension in extensions {
@@ -64,7 +64,7 @@ impl PaxNames {
 }
 
 /// Maps a tar entry type to an [`EntryKind`]; None for extension headers.
-pub fn kind_of(entry_type: tar::EntryType) -> Option<EntryKind> {
+pub(crate) fn kind_of(entry_type: tar::EntryType) -> Option<EntryKind> {
     use tar::EntryType as T;
     Some(match entry_type {
         T::Regular | T::Continuous | T::GNUSparse => EntryKind::File,
@@ -99,7 +99,7 @@ pub fn classify_whiteout(path: &str) -> Result<Option<Whiteout>, Skipped> {
 }
 
 /// Builds an [`Entry`] from a tar entry (data not consumed).
-pub fn from_tar<R: Read>(
+pub(crate) fn from_tar<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     normalized: &Normalized,
     kind: EntryKind,
