@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the project's tasks, in plain Rust.
 //!
 //! - `test`: installs what the gates need, then runs every gate (what CI runs).
+//! - `deps`: only the dependency guard (drivers use no format crate).
 //! - `serve`: builds the wasm and serves `web/` on 127.0.0.1.
 //! - `bench`: generates the big benchmark image and times verify, dive and gunzip.
 //! - `bench-browser`: runs `web/tests/bench.mjs` (the page in headless Chromium).
@@ -9,6 +10,7 @@
 //! - `differential`: the differential tests against umoci/tar/skopeo/dive.
 
 mod bench;
+mod deps;
 mod differential;
 mod fuzz;
 mod r#gen;
@@ -32,6 +34,8 @@ commands:
   test   [--no-install] [--keep-going]
                                      install tools, then run the gates in order (what CI runs);
                                      stops at the first failure unless --keep-going
+  deps                               only the dependency guard: the drivers depend on no format
+                                     crate, the core exposes none (first gate of `test`)
   serve  [--port N] [--no-build]     build the wasm, serve web/ on 127.0.0.1 (default port 8080)
   bench  [--runs N] [--no-dive]      generate bench-data/ if missing, time verify/dive/gunzip,
                                      write docs/benchmarks.md
@@ -70,6 +74,10 @@ fn run() -> Result<()> {
             let keep_going = opts.flag("--keep-going");
             opts.done()?;
             test::run(install, keep_going)
+        }
+        "deps" => {
+            opts.done()?;
+            deps::check(&root())
         }
         "serve" => {
             let port = opts

@@ -112,6 +112,7 @@ pub fn run(install_tools: bool, keep_going: bool) -> Result<()> {
         keep_going,
     };
 
+    run.gate("deps", || deps(&root));
     run.gate("setup", || {
         if !install_tools {
             return Ok(Some("--no-install given".into()));
@@ -170,6 +171,13 @@ pub fn run(install_tools: bool, keep_going: bool) -> Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// Drivers depend on no format crate and the core re-exports none
+/// ([`crate::deps`]).
+fn deps(root: &Path) -> GateResult {
+    crate::deps::check(root)?;
+    Ok(None)
 }
 
 /// Seconds each fuzz target runs in `cargo xtask test` (override with
