@@ -13,24 +13,28 @@ use layerscope::layer::compression::{self, Decoder, Detected, SNIFF_LEN};
 use layerscope::overlay::LayerOpener;
 
 use crate::chunks::{ChunkReader, Message, pump};
-use crate::commands::common::Loaded;
 
 /// Chunks of decompressed bytes, or the error that ended the stream.
 type Chunks = Receiver<Message>;
 
-/// Opens layers for export, decompressing on background threads.
-pub struct PrefetchOpener<'a> {
-    loaded: &'a Loaded,
+/// Opens layers for export, decompressing on background threads; `open`
+/// gives a layer's stored blob.
+pub struct PrefetchOpener<F> {
+    open: F,
     /// Layers export will read, ascending.
     needed: BTreeSet<usize>,
     started: HashMap<usize, Chunks>,
 }
 
-impl<'a> PrefetchOpener<'a> {
-    /// An opener that expects to be asked for `needed` layers in order.
-    pub fn new(loaded: &'a Loaded, needed: BTreeSet<usize>) -> Self {
+impl<F> PrefetchOpener<F>
+where
+    F: FnMut(usize) -> io::Result<Box<dyn Read + Send>>,
+{
+    /// An opener that reads stored blobs through `open` and expects to be
+    /// asked for `needed` layers in order.
+    pub fn new(open: F, needed: BTreeSet<usize>) -> Self {
         PrefetchOpener {
-            loaded,
+            open,
             needed,
             started: HashMap::new(),
         }
@@ -40,7 +44,7 @@ impl<'a> PrefetchOpener<'a> {
         if self.started.contains_key(&layer) {
             return Ok(());
         }
-        let reader = crate::commands::flatten::open_layer_blob(self.loaded, layer)?;
+        let reader = (self.open)(layer)?;
         self.started.insert(layer, spawn_decoder(reader));
         Ok(())
     }
@@ -70,7 +74,10 @@ fn spawn_decoder(reader: Box<dyn Read + Send>) -> Chunks {
     receiver
 }
 
-impl LayerOpener for PrefetchOpener<'_> {
+impl<F> LayerOpener for PrefetchOpener<F>
+where
+    F: FnMut(usize) -> io::Result<Box<dyn Read + Send>>,
+{
     fn open_layer(&mut self, layer: usize) -> io::Result<Box<dyn Read + '_>> {
         self.start(layer)?;
         // Start the next layer export will need while this one is consumed.

@@ -6,8 +6,7 @@ use clap::Args;
 use layerscope::overlay::Overlay;
 use layerscope::overlay::advise::{AdviseInput, advise};
 
-use super::common::{self, ImageArgs, human_bytes};
-use super::flatten::layer_entries;
+use super::common::{self, ImageArgs, human_bytes, layer_entries};
 
 /// Arguments of `advise`.
 #[derive(Debug, Clone, Args)]

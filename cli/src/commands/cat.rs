@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use layerscope::overlay::{Overlay, cat_layer_entry};
 
-use super::common::{self, ImageArgs};
-use super::flatten::{layer_entries, opener};
+use super::common::{self, ImageArgs, layer_entries, opener};
 
 /// Arguments of `cat`.
 #[derive(Debug, Clone, Args)]

@@ -1,17 +1,20 @@
-//! Arguments shared by the subcommands, and the open → scan flow with
-//! progress reporting that most of them start with.
+//! Arguments shared by the subcommands, the open → scan flow with progress
+//! reporting that most of them start with, and what the overlay commands
+//! take from its result (layer entry lists, blob readers).
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Read};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::bail;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use layerscope::archive::{OpenOptions, OpenedImage, open_image};
 use layerscope::layer::LayerScan;
 use layerscope::limits::flags;
+use layerscope::model::Entry;
 use layerscope::report::InspectReport;
 use layerscope::{Error, Limits};
 
@@ -192,6 +195,52 @@ pub fn load(args: &ImageArgs, scan: bool, only: Option<usize>) -> Result<Loaded,
         scans,
         limits,
     })
+}
+
+/// The scanned entries of every layer, or an error naming a layer that
+/// could not be read.
+pub fn layer_entries(loaded: &Loaded) -> anyhow::Result<Vec<&[Entry]>> {
+    loaded
+        .scans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match s {
+            Some(scan) => Ok(scan.entries.as_slice()),
+            None => {
+                let detail = loaded
+                    .report
+                    .failures()
+                    .find_map(|c| c.detail.clone())
+                    .unwrap_or_else(|| "blob missing or unreadable".into());
+                bail!("layer {i} could not be read: {detail}")
+            }
+        })
+        .collect()
+}
+
+/// A reader over layer `layer`'s stored blob, or NotFound when the image
+/// lacks it.
+pub fn open_layer_blob(loaded: &Loaded, layer: usize) -> io::Result<Box<dyn Read + Send>> {
+    let location = loaded
+        .opened
+        .layers
+        .get(layer)
+        .and_then(|p| p.location.clone())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("layer {layer} blob is missing"),
+            )
+        })?;
+    loaded.input.open_blob(&location)
+}
+
+/// A blob opener over the loaded image's input.
+pub fn opener(loaded: &Loaded) -> impl FnMut(usize) -> io::Result<Box<dyn Read>> + '_ {
+    move |layer: usize| {
+        let reader: Box<dyn Read> = open_layer_blob(loaded, layer)?;
+        Ok(reader)
+    }
 }
 
 /// Runs `work` while a side thread updates the bar from the counter.

@@ -7,8 +7,7 @@ use clap::Args;
 use layerscope::overlay::diff::{DiffSide, diff_images};
 use layerscope::overlay::{ChangeAction, Overlay};
 
-use super::common::{self, ImageArgs, human_bytes};
-use super::flatten::layer_entries;
+use super::common::{self, ImageArgs, human_bytes, layer_entries};
 
 /// Arguments of `diff`.
 #[derive(Debug, Clone, Args)]

@@ -7,8 +7,7 @@ use clap::Args;
 use layerscope::overlay::ci::{self, CiConfig, RuleStatus};
 use layerscope::overlay::{Overlay, dive_efficiency};
 
-use super::common::{self, ImageArgs, human_bytes};
-use super::flatten::layer_entries;
+use super::common::{self, ImageArgs, human_bytes, layer_entries};
 
 /// Arguments of `efficiency`.
 #[derive(Debug, Clone, Args)]

@@ -1,9 +1,8 @@
 //! `layerscope flatten`: the final root filesystem (or a squashed range of
-//! layers) as one tar. Also holds the small helpers the overlay commands
-//! share: turning a loaded image into layer entry lists and a blob opener.
+//! layers) as one tar.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,7 +12,8 @@ use clap::Args;
 use layerscope::model::Entry;
 use layerscope::overlay::{ExportLayout, Overlay, PositionedSink};
 
-use super::common::{self, ImageArgs, Loaded};
+use super::checks;
+use super::common::{self, ImageArgs, Loaded, layer_entries, open_layer_blob};
 
 /// Arguments of `flatten`.
 #[derive(Debug, Clone, Args)]
@@ -33,52 +33,6 @@ pub struct FlattenArgs {
     /// (faster) and no digest is checked.
     #[arg(long)]
     pub verify: bool,
-}
-
-/// The scanned entries of every layer, or an error naming a layer that
-/// could not be read.
-pub fn layer_entries(loaded: &Loaded) -> anyhow::Result<Vec<&[Entry]>> {
-    loaded
-        .scans
-        .iter()
-        .enumerate()
-        .map(|(i, s)| match s {
-            Some(scan) => Ok(scan.entries.as_slice()),
-            None => {
-                let detail = loaded
-                    .report
-                    .failures()
-                    .find_map(|c| c.detail.clone())
-                    .unwrap_or_else(|| "blob missing or unreadable".into());
-                bail!("layer {i} could not be read: {detail}")
-            }
-        })
-        .collect()
-}
-
-/// A reader over layer `layer`'s stored blob, or NotFound when the image
-/// lacks it.
-pub fn open_layer_blob(loaded: &Loaded, layer: usize) -> io::Result<Box<dyn Read + Send>> {
-    let location = loaded
-        .opened
-        .layers
-        .get(layer)
-        .and_then(|p| p.location.clone())
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("layer {layer} blob is missing"),
-            )
-        })?;
-    loaded.input.open_blob(&location)
-}
-
-/// A blob opener over the loaded image's input.
-pub fn opener(loaded: &Loaded) -> impl FnMut(usize) -> io::Result<Box<dyn Read>> + '_ {
-    move |layer: usize| {
-        let reader: Box<dyn Read> = open_layer_blob(loaded, layer)?;
-        Ok(reader)
-    }
 }
 
 /// Parses `A..B` (or `A..=B`, or a single `N`).
@@ -215,7 +169,7 @@ pub fn run(args: FlattenArgs) -> anyhow::Result<ExitCode> {
         let failures: Vec<_> = loaded.report.failures().collect();
         if !failures.is_empty() {
             for check in &failures {
-                eprintln!("error: {}", super::verify::describe(check));
+                eprintln!("error: {}", checks::describe(check));
             }
             eprintln!(
                 "error: {} of {} checks failed; nothing written",
@@ -242,7 +196,10 @@ pub fn run(args: FlattenArgs) -> anyhow::Result<ExitCode> {
     let layout = overlay.export_layout();
     let summary = if args.output == "-" {
         // Layers are decompressed on background threads, the next one ahead.
-        let mut open = crate::prefetch::PrefetchOpener::new(&loaded, (0..layers.len()).collect());
+        let mut open = crate::prefetch::PrefetchOpener::new(
+            |layer| open_layer_blob(&loaded, layer),
+            (0..layers.len()).collect(),
+        );
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
         let s = layout.write_to(&mut open, &mut out)?;
@@ -255,8 +212,10 @@ pub fn run(args: FlattenArgs) -> anyhow::Result<ExitCode> {
             write_parallel(&loaded, &layout, file, args.image.threads)
                 .map(|()| layout.summary().clone())
         } else {
-            let mut open =
-                crate::prefetch::PrefetchOpener::new(&loaded, (0..layers.len()).collect());
+            let mut open = crate::prefetch::PrefetchOpener::new(
+                |layer| open_layer_blob(&loaded, layer),
+                (0..layers.len()).collect(),
+            );
             let mut out = BufWriter::with_capacity(1 << 20, file);
             layout
                 .write_to(&mut open, &mut out)

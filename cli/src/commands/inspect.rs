@@ -3,9 +3,10 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use layerscope::model::{CheckStatusKind, Compression};
+use layerscope::model::Compression;
 use layerscope::report::InspectReport;
 
+use super::checks::{describe, status_word};
 use super::common::{self, ImageArgs, human_bytes, short_digest};
 
 /// Arguments of `inspect`.
@@ -31,18 +32,6 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         print_human(&loaded.report);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A status as a short word.
-pub fn status_word(status: CheckStatusKind) -> &'static str {
-    match status {
-        CheckStatusKind::Verified => "verified",
-        CheckStatusKind::Pending => "pending",
-        CheckStatusKind::NotCheckable => "unchecked",
-        CheckStatusKind::Missing => "MISSING",
-        CheckStatusKind::Failed => "FAILED",
-        CheckStatusKind::Mismatch => "MISMATCH",
-    }
 }
 
 fn print_human(report: &InspectReport) {
@@ -189,7 +178,7 @@ fn print_human(report: &InspectReport) {
     };
     println!("Verification: {verdict}");
     for failure in report.failures() {
-        println!("  {}", super::verify::describe(failure));
+        println!("  {}", describe(failure));
     }
     for w in &report.warnings {
         eprintln!("warning: {}", w.message);

@@ -14,8 +14,7 @@ use layerscope::overlay::{
 };
 use serde::Serialize;
 
-use super::common::{self, Failure, ImageArgs};
-use super::flatten::layer_entries;
+use super::common::{self, Failure, ImageArgs, layer_entries};
 
 /// Arguments of `ls`.
 #[derive(Debug, Clone, Args)]

@@ -2,6 +2,7 @@
 
 pub mod advise;
 pub mod cat;
+pub mod checks;
 pub mod common;
 pub mod diff;
 pub mod efficiency;

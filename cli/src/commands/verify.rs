@@ -3,11 +3,9 @@
 
 use std::process::ExitCode;
 
-use clap::Args;
-use layerscope::model::{Check, CheckedObject};
-
+use super::checks::{describe, status_word};
 use super::common::{self, EXIT_FAILED, ImageArgs};
-use super::inspect::status_word;
+use clap::Args;
 
 /// Arguments of `verify`.
 #[derive(Debug, Clone, Args)]
@@ -54,31 +52,4 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_FAILED)
     })
-}
-
-/// One check in words: object, expected vs actual, detail.
-pub fn describe(check: &Check) -> String {
-    let object = match &check.object {
-        CheckedObject::Index { name } => format!("index {name}"),
-        CheckedObject::Manifest { name } => format!("manifest {name}"),
-        CheckedObject::Config { name } => format!("config {name}"),
-        CheckedObject::LayerBlob { layer } => format!("layer {layer} blob"),
-        CheckedObject::LayerDiffId { layer } => format!("layer {layer} diff_id"),
-    };
-    let mut text = object;
-    match (&check.expected, &check.actual) {
-        (Some(e), Some(a)) if e != a => text.push_str(&format!(": expected {e}, got {a}")),
-        (Some(e), _) => text.push_str(&format!(": {e}")),
-        (None, Some(a)) => text.push_str(&format!(": {a}")),
-        (None, None) => {}
-    }
-    if let (Some(e), Some(a)) = (check.expected_size, check.actual_size) {
-        if e != a {
-            text.push_str(&format!(" (size expected {e}, got {a})"));
-        }
-    }
-    if let Some(detail) = &check.detail {
-        text.push_str(&format!(" — {detail}"));
-    }
-    text
 }
