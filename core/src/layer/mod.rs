@@ -8,9 +8,11 @@
 //! → diff_id and entry index). [`scan_layer`] runs both on one thread.
 
 pub mod compression;
+pub(crate) mod content;
 pub mod entry;
 pub mod guard;
 pub mod hashing;
+pub mod opener;
 pub mod scan;
 pub mod sparse;
 pub mod stream;
@@ -18,5 +20,6 @@ pub mod zstd;
 
 pub use compression::{Decoder, detect};
 pub use hashing::HashingReader;
+pub use opener::{LayerOpener, SourceOpener};
 pub use scan::{BlobOutcome, BlobStage, LayerScan, hash_blob, index_layer, scan_layer};
 pub use stream::{EntryIndex, StreamIndex, index_entries, index_entries_seekable, index_stream};

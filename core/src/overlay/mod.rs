@@ -27,11 +27,10 @@ mod tree;
 pub mod view;
 pub mod waste;
 
+pub use crate::layer::opener::{LayerOpener, SourceOpener};
 pub use changes::{Aspect, Change, ChangeAction, LayerChanges, RemovalCause};
 pub use dive::{DiveEfficiency, dive_efficiency};
-pub use export::{
-    ExportLayout, ExportSummary, LayerOpener, LayerPart, PositionedSink, SourceOpener,
-};
+pub use export::{ExportLayout, ExportSummary, LayerPart, PositionedSink};
 pub use stack::{Overlay, cat_layer_entry, read_entry_prefix};
 pub use view::{MergedEntry, PathEvent};
 pub use waste::WasteReport;

@@ -5,11 +5,13 @@ use std::io::{Read, Write};
 use std::sync::OnceLock;
 
 use crate::error::{Error, RequestError, Result};
+use crate::layer::content;
+use crate::layer::opener::{self, LayerOpener};
 use crate::limits::Limits;
 use crate::model::{Entry, EntryKind, Warning};
 
 use super::changes::LayerChanges;
-use super::export::{self, ExportLayout, ExportSummary, LayerOpener};
+use super::export::{self, ExportLayout, ExportSummary};
 use super::merge::{self, Engine, Pending};
 use super::tree::{PathId, Tree};
 use super::view::{self, MergedEntry};
@@ -274,9 +276,9 @@ pub fn read_entry_prefix(
         left: max,
         stopped: false,
     };
-    let mut stream = export::open_decoded(opener, layer)?;
+    let mut stream = opener::open_decoded(opener, layer)?;
     let mut pos = 0u64;
-    match export::copy_file(
+    match content::copy_file(
         &mut stream as &mut dyn Read,
         &mut pos,
         entry,
@@ -324,9 +326,9 @@ fn copy_entry<W: Write + ?Sized>(
     entry: &Entry,
     out: &mut W,
 ) -> Result<u64> {
-    let mut stream = export::open_decoded(opener, layer)?;
+    let mut stream = opener::open_decoded(opener, layer)?;
     let mut pos = 0u64;
-    let hash = export::copy_file(&mut stream as &mut dyn Read, &mut pos, entry, layer, out)?;
+    let hash = content::copy_file(&mut stream as &mut dyn Read, &mut pos, entry, layer, out)?;
     if entry.content_hash.is_some_and(|h| h != hash) {
         return Err(Error::ContentChanged {
             layer,
