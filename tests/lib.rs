@@ -1,5 +1,8 @@
-//! Shared helpers for integration tests: fixture paths, one-call
-//! inspection, and small queries over reports and scans.
+//! Helpers for the integration tests that go through the CLI's library or
+//! binary: one-call inspection the way the CLI opens inputs, small queries
+//! over reports and scans, the built `layerscope` binary. Inputs (fixture
+//! paths, tar and image builders, readers) come from
+//! `layerscope-test-support`.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -10,21 +13,6 @@ use layerscope::layer::LayerScan;
 use layerscope::model::{BlobLocation, Check, CheckStatusKind, CheckedObject, Entry, Whiteout};
 use layerscope::{Error, Inspection, OpenOptions, inspect};
 use layerscope_cli::input::Input;
-
-/// Path of a fixture under the shared fixture tree (`/work/shared/fixtures`
-/// relative to this repository).
-pub fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures")
-        .join(rel)
-}
-
-/// Path of a fixture made by `tests/fixtures/make-fixtures.sh`.
-pub fn generated(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/generated")
-        .join(rel)
-}
 
 /// Failure of [`inspect_path`]: either the input could not be opened as a
 /// file/directory at all, or the core refused it.
@@ -197,50 +185,6 @@ pub fn layer_location(inspection: &Inspection, index: usize) -> &BlobLocation {
         .get(index)
         .and_then(|p| p.location.as_ref())
         .unwrap_or_else(|| panic!("layer {index} has no location"))
-}
-
-/// A reader that hands out at most the next size from a cycling list on
-/// each call (0 in the list counts as 1), to exercise short reads.
-#[derive(Debug)]
-pub struct ShortReader<R> {
-    inner: R,
-    sizes: Vec<usize>,
-    next: usize,
-}
-
-impl<R> ShortReader<R> {
-    /// Wraps `inner`; `sizes` must not be empty (an empty list means 1-byte reads).
-    pub fn new(inner: R, sizes: Vec<usize>) -> Self {
-        ShortReader {
-            inner,
-            sizes,
-            next: 0,
-        }
-    }
-
-    fn limit(&mut self) -> usize {
-        let size = self.sizes.get(self.next).copied().unwrap_or(1).max(1);
-        self.next = if self.sizes.is_empty() {
-            0
-        } else {
-            (self.next + 1) % self.sizes.len()
-        };
-        size
-    }
-}
-
-impl<R: Read> Read for ShortReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let want = self.limit().min(buf.len());
-        let slice = buf.get_mut(..want).unwrap_or_default();
-        self.inner.read(slice)
-    }
-}
-
-impl<R: Seek> Seek for ShortReader<R> {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.inner.seek(pos)
-    }
 }
 
 /// The `layerscope` binary next to this test's target directory, built if

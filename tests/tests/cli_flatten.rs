@@ -8,7 +8,8 @@ use std::process::{Command, Output};
 
 use layerscope::OpenOptions;
 use layerscope::model::{BlobLocation, EntryKind};
-use layerscope_tests::{cli_binary, inspect_path, shared};
+use layerscope_test_support::fixtures::{generated, shared, shared_present};
+use layerscope_tests::{cli_binary, inspect_path};
 
 fn flatten(bin: &Path, image: &Path, extra: &[&str], output: &str) -> Output {
     Command::new(bin)
@@ -28,11 +29,18 @@ fn stderr(out: &Output) -> String {
 fn file_and_stdout_agree_and_digest_state_is_stated() {
     let bin = cli_binary();
     let dir = tempfile::tempdir().unwrap();
-    for (rel, range) in [
-        ("dive/test-docker-image.tar", "1..3"),
-        ("dive/test-oci-gzip-image.tar", "0..0"),
-    ] {
-        let image = shared(rel);
+    let mut images = vec![
+        (generated("multistep.docker.tar"), "1..3"),
+        (generated("multistep.oci-gzip.tar"), "0..0"),
+    ];
+    if shared_present(
+        "the shared-fixture images of file_and_stdout_agree_and_digest_state_is_stated",
+    ) {
+        images.push((shared("dive/test-docker-image.tar"), "1..3"));
+        images.push((shared("dive/test-oci-gzip-image.tar"), "0..0"));
+    }
+    for (image, range) in images {
+        let rel = image.display();
         let file = dir.path().join("flat.tar");
         let out = flatten(&bin, &image, &[], file.to_str().unwrap());
         assert!(out.status.success(), "{rel}: {}", stderr(&out));
@@ -72,7 +80,7 @@ fn file_and_stdout_agree_and_digest_state_is_stated() {
 fn verify_refuses_a_corrupted_layer() {
     let bin = cli_binary();
     let dir = tempfile::tempdir().unwrap();
-    let original = shared("dive/test-docker-image.tar");
+    let original = generated("multistep.docker.tar");
     let copy = dir.path().join("image.tar");
     std::fs::copy(&original, &copy).unwrap();
     // Flip one byte in the middle of a file's data in an uncompressed layer:

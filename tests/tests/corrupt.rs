@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 
 use layerscope::OpenOptions;
 use layerscope::model::{BlobLocation, CheckStatusKind, CheckedObject, EntryKind};
-use layerscope_tests::{
-    InspectFailure, failures, generated, inspect_ok, inspect_path, layer_location, scan, shared,
-};
+use layerscope_test_support::fixtures::{generated, shared, shared_present};
+use layerscope_tests::{InspectFailure, failures, inspect_ok, inspect_path, layer_location, scan};
 use tempfile::TempDir;
 
 /// Copies a fixture (file or layout directory) into a fresh temp dir.
@@ -317,16 +316,20 @@ fn manifest_object(clean: &layerscope::Inspection) -> CheckedObject {
         })
 }
 
-/// Archives cut in the middle of layer `layer`'s data.
+/// Archives cut in the middle of layer `layer`'s data (two more with the
+/// shared fixtures).
 fn cut_archives() -> Vec<(PathBuf, usize)> {
-    vec![
+    let mut all = vec![
         (generated("multistep.docker.tar"), 0),
         (generated("multistep.oci-gzip.tar"), 0),
         (generated("multistep.oci-zstd.tar"), 0),
         (generated("two-images.oci.tar"), 0),
-        (shared("dive/test-docker-image.tar"), 0),
-        (shared("dive/test-kaniko-image.tar"), 0),
-    ]
+    ];
+    if shared_present("the shared-fixture archives of tests/tests/corrupt.rs") {
+        all.push((shared("dive/test-docker-image.tar"), 0));
+        all.push((shared("dive/test-kaniko-image.tar"), 0));
+    }
+    all
 }
 
 /// Copies `original` and cuts the copy in the middle of layer `layer`'s

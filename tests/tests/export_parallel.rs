@@ -6,45 +6,32 @@
 //! content.
 
 use std::io::{Cursor, Read};
-use std::sync::Mutex;
 
 use layerscope::Limits;
 use layerscope::OpenOptions;
 use layerscope::digest::Algorithm;
 use layerscope::layer::{index_layer, index_stream};
-use layerscope::model::{Entry, LayerPlan};
-use layerscope::overlay::{Overlay, PositionedSink};
+use layerscope::model::Entry;
+use layerscope::overlay::Overlay;
 use layerscope_cli::input::Input;
-use layerscope_tests::{inspect_path, shared};
-
-/// An in-memory positioned output.
-struct VecSink(Mutex<Vec<u8>>);
-
-impl PositionedSink for VecSink {
-    fn write_all_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
-        let mut v = self.0.lock().unwrap();
-        let start = offset as usize;
-        let end = start + bytes.len();
-        if v.len() < end {
-            v.resize(end, 0);
-        }
-        v[start..end].copy_from_slice(bytes);
-        Ok(())
-    }
-}
+use layerscope_test_support::fixtures::shared;
+use layerscope_test_support::layer::LayerBuilder;
+use layerscope_test_support::memory::{MemoryLayers, VecSink};
+use layerscope_test_support::model::{bare_plan, without_hashes};
+use layerscope_test_support::require_shared;
+use layerscope_tests::inspect_path;
 
 /// Sequential and parallel exports of `overlay` (blobs are the stored
 /// layer blobs, by layer index); asserts they are identical.
 fn export_both(what: &str, overlay: &Overlay<'_>, blobs: &[Vec<u8>]) -> Vec<u8> {
-    let mut open = |layer: usize| -> std::io::Result<Box<dyn Read>> {
-        Ok(Box::new(Cursor::new(blobs[layer].clone())))
-    };
     let mut sequential = Vec::new();
-    let summary = overlay.export(&mut open, &mut sequential).unwrap();
+    let summary = overlay
+        .export(&mut MemoryLayers(blobs), &mut sequential)
+        .unwrap();
     let layout = overlay.export_layout();
     assert_eq!(layout.summary(), &summary, "{what}");
     assert_eq!(layout.size(), sequential.len() as u64, "{what}");
-    let sink = VecSink(Mutex::new(Vec::new()));
+    let sink = VecSink::default();
     // Layers first, in reverse order, metadata last: order must not matter.
     let mut parts = layout.parts();
     parts.reverse();
@@ -54,31 +41,9 @@ fn export_both(what: &str, overlay: &Overlay<'_>, blobs: &[Vec<u8>]) -> Vec<u8> 
             .unwrap();
     }
     layout.write_metadata(&sink).unwrap();
-    let parallel = sink.0.into_inner().unwrap();
+    let parallel = sink.into_inner();
     assert!(parallel == sequential, "{what}: parallel export differs");
     sequential
-}
-
-fn plan(index: usize) -> LayerPlan {
-    LayerPlan {
-        index,
-        location: None,
-        digest: None,
-        name_digest: None,
-        descriptor_size: None,
-        media_type: None,
-        diff_id: None,
-    }
-}
-
-fn without_hashes(entries: &[Entry]) -> Vec<Entry> {
-    entries
-        .iter()
-        .map(|e| Entry {
-            content_hash: None,
-            ..e.clone()
-        })
-        .collect()
 }
 
 fn check_image(rel: &str, ranges: &[(usize, usize)]) {
@@ -132,6 +97,7 @@ fn check_image(rel: &str, ranges: &[(usize, usize)]) {
 
 #[test]
 fn fixtures_parallel_equals_sequential() {
+    require_shared!();
     check_image("dive/test-docker-image.tar", &[(5, 9), (1, 13)]);
     check_image("dive/test-oci-gzip-image.tar", &[]);
     check_image("dive/test-oci-zstd-image.tar", &[]);
@@ -206,71 +172,26 @@ fn sparse_member(name: &str) -> Vec<u8> {
     out
 }
 
-/// A layer tar built with the `tar` crate; `raw` members are appended as
-/// given before the end marker.
-fn layer(build: impl FnOnce(&mut tar::Builder<Vec<u8>>), raw: &[Vec<u8>]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    build(&mut b);
-    for r in raw {
-        b.get_mut().extend_from_slice(r);
-    }
-    b.into_inner().unwrap()
-}
-
-fn header(kind: tar::EntryType, size: u64) -> tar::Header {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(kind);
-    h.set_size(size);
-    h.set_mode(if kind == tar::EntryType::Directory {
-        0o755
-    } else {
-        0o644
-    });
-    h.set_mtime(1_700_000_000);
-    h
-}
-
-fn file(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
-    let mut h = header(tar::EntryType::Regular, data.len() as u64);
-    b.append_data(&mut h, path, data).unwrap();
-}
-
-fn dir(b: &mut tar::Builder<Vec<u8>>, path: &str) {
-    let mut h = header(tar::EntryType::Directory, 0);
-    b.append_data(&mut h, path, &[][..]).unwrap();
-}
-
 fn synthetic_layers() -> Vec<Vec<u8>> {
     let long = format!("{}/{}", "deep".repeat(40), "n".repeat(120));
-    let l0 = layer(
-        |b| {
-            dir(b, "d");
-            file(b, "d/a", b"first a");
-            file(b, &long, &vec![7u8; 5000]);
-            b.append_pax_extensions([("SCHILY.xattr.user.note", &b"hello"[..])])
-                .unwrap();
-            file(b, "d/x", b"with xattr");
-            let mut h = header(tar::EntryType::Link, 0);
-            b.append_link(&mut h, "d/hard", "d/a").unwrap();
-            let mut h = header(tar::EntryType::Symlink, 0);
-            b.append_link(&mut h, "d/sym", "a").unwrap();
-            file(b, "d/empty", b"");
-            dir(b, "gone");
-            file(b, "gone/f", b"f");
-        },
-        &[sparse_member("d/sparse")],
-    );
-    let l1 = layer(
-        |b| {
-            file(b, "d/a", b"second a, longer");
-            file(b, "gone/.wh.f", b"");
-            let mut h = header(tar::EntryType::Link, 0);
-            b.append_link(&mut h, format!("{long}2"), &long).unwrap();
-            file(b, "e/new", &vec![9u8; 70_000]);
-        },
-        &[],
-    );
-    vec![l0, l1]
+    let mut l0 = LayerBuilder::new();
+    l0.dir("d")
+        .file("d/a", b"first a")
+        .file(&long, &vec![7u8; 5000])
+        .pax(&[("SCHILY.xattr.user.note", &b"hello"[..])])
+        .file("d/x", b"with xattr")
+        .hardlink("d/hard", "d/a")
+        .symlink("d/sym", "a")
+        .file("d/empty", b"")
+        .dir("gone")
+        .file("gone/f", b"f")
+        .raw(&sparse_member("d/sparse"));
+    let mut l1 = LayerBuilder::new();
+    l1.file("d/a", b"second a, longer")
+        .file("gone/.wh.f", b"")
+        .hardlink(&format!("{long}2"), &long)
+        .file("e/new", &vec![9u8; 70_000]);
+    vec![l0.finish(), l1.finish()]
 }
 
 fn index(blobs: &[Vec<u8>]) -> Vec<Vec<Entry>> {
@@ -278,7 +199,7 @@ fn index(blobs: &[Vec<u8>]) -> Vec<Vec<Entry>> {
         .iter()
         .enumerate()
         .map(|(i, blob)| {
-            let seek = index_layer(Cursor::new(blob), &plan(i), &Limits::default()).unwrap();
+            let seek = index_layer(Cursor::new(blob), &bare_plan(i), &Limits::default()).unwrap();
             let scan =
                 index_stream(Cursor::new(blob), i, Algorithm::Sha256, &Limits::default()).unwrap();
             assert_eq!(seek.entries, without_hashes(&scan.entries), "layer {i}");
@@ -336,12 +257,9 @@ fn gnu_sparse_flattens_expanded() {
     }
     assert!(found);
     // `cat` reads the same bytes.
-    let mut open = |layer: usize| -> std::io::Result<Box<dyn Read>> {
-        Ok(Box::new(Cursor::new(blobs[layer].clone())))
-    };
     let mut out = Vec::new();
     Overlay::new(&layers)
-        .cat("d/sparse", &mut open, &mut out)
+        .cat("d/sparse", &mut MemoryLayers(&blobs), &mut out)
         .unwrap();
     assert!(out == sparse_expanded());
 }
@@ -352,7 +270,7 @@ fn index_only_pass_notices_a_truncated_plain_layer() {
     let entries = index(&blobs);
     let big = entries[1].iter().find(|e| e.path == "e/new").unwrap();
     let cut = &blobs[1][..(big.data_offset + 100) as usize];
-    let seek = index_layer(Cursor::new(cut), &plan(1), &Limits::default());
+    let seek = index_layer(Cursor::new(cut), &bare_plan(1), &Limits::default());
     assert!(seek.is_err(), "{seek:?}");
     let scan = index_stream(Cursor::new(cut), 1, Algorithm::Sha256, &Limits::default());
     assert!(scan.is_err());

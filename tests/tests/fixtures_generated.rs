@@ -8,8 +8,9 @@
 use layerscope::model::{
     ArchiveFormat, CheckStatusKind, CheckedObject, Compression, EntryKind, Whiteout,
 };
+use layerscope_test_support::fixtures::generated;
 use layerscope_tests::{
-    assert_verified, checks_of, entry_in, generated, inspect_ok, inspect_path, inspect_with, scan,
+    assert_verified, checks_of, entry_in, inspect_ok, inspect_path, inspect_with, scan,
     select_image, select_platform, whiteouts,
 };
 

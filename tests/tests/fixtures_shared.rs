@@ -7,9 +7,11 @@ use layerscope::model::{
     ArchiveFormat, BlobLocation, CheckStatusKind, CheckedObject, ChoiceKind, Compression,
     EntryKind, Whiteout,
 };
+use layerscope_test_support::fixtures::shared;
+use layerscope_test_support::require_shared;
 use layerscope_tests::{
     assert_verified, checks_of, entry_in, failures, inspect_ok, inspect_path, inspect_with, scan,
-    select_image, shared, whiteout_counts, whiteouts,
+    select_image, whiteout_counts, whiteouts,
 };
 
 /// Expected shape of one fixture that must open and verify.
@@ -54,6 +56,7 @@ const VERIFYING: &[Expect] = &[
 
 #[test]
 fn every_shared_fixture_opens_and_verifies() {
+    require_shared!();
     for expect in VERIFYING {
         let path = shared(expect.path);
         let inspection = inspect_ok(&path);
@@ -153,6 +156,7 @@ fn every_shared_fixture_opens_and_verifies() {
 
 #[test]
 fn dive_docker_image_history_whiteouts_and_hardlinks() {
+    require_shared!();
     let inspection = inspect_ok(&shared("dive/test-docker-image.tar"));
     let report = &inspection.report;
     assert_eq!(
@@ -236,6 +240,7 @@ fn dive_docker_image_history_whiteouts_and_hardlinks() {
 
 #[test]
 fn ggcr_whiteout_images() {
+    require_shared!();
     let image = inspect_ok(&shared("go-containerregistry/mutate-whiteout_image.tar"));
     assert_eq!(whiteout_counts(&image), vec![0, 1, 0]);
     assert_eq!(
@@ -279,6 +284,7 @@ fn ggcr_whiteout_images() {
 
 #[test]
 fn test_bundle_lists_two_images_selectable_by_tag_and_index() {
+    require_shared!();
     let path = shared("go-containerregistry/tarball-test_bundle.tar");
     let default = inspect_ok(&path);
     let tags: Vec<Vec<String>> = default
@@ -326,6 +332,7 @@ fn test_bundle_lists_two_images_selectable_by_tag_and_index() {
 
 #[test]
 fn test_link_resolves_layer_symlink_member() {
+    require_shared!();
     let path = shared("go-containerregistry/tarball-test_link.tar");
     let second = inspect_with(&path, &select_image("1"));
     assert_verified(&second, "test_link image 1");
@@ -360,6 +367,7 @@ fn test_link_resolves_layer_symlink_member() {
 
 #[test]
 fn hello_world_v25_falls_back_to_manifest_json() {
+    require_shared!();
     let inspection = inspect_ok(&shared("go-containerregistry/tarball-hello-world-v25.tar"));
     assert_eq!(inspection.report.format, ArchiveFormat::DockerOciArchive);
     let codes: Vec<&str> = inspection
@@ -382,6 +390,7 @@ fn hello_world_v25_falls_back_to_manifest_json() {
 
 #[test]
 fn test_index_lists_nested_index_and_docker_list() {
+    require_shared!();
     let inspection = inspect_ok(&shared("go-containerregistry/layout/test_index"));
     let report = &inspection.report;
     // Four leaves: ref 1, ref 2 (descriptor media type), the manifest inside
@@ -430,6 +439,7 @@ fn test_index_lists_nested_index_and_docker_list() {
 
 #[test]
 fn unusable_inputs_fail_with_clear_errors() {
+    require_shared!();
     let cases = [
         (
             "go-containerregistry/tarball-no_manifest.tar",
@@ -464,6 +474,7 @@ fn unusable_inputs_fail_with_clear_errors() {
 
 #[test]
 fn edited_config_is_the_only_mismatch() {
+    require_shared!();
     let inspection = inspect_ok(&shared(
         "go-containerregistry/mutate-source_image_with_empty_layer_history.tar",
     ));
@@ -507,6 +518,7 @@ fn edited_config_is_the_only_mismatch() {
 
 #[test]
 fn oci_single_layer_fixtures_agree_on_content() {
+    require_shared!();
     // The buildkit gzip / zstd / uncompressed builds hold the same README.md.
     let mut hashes = Vec::new();
     for rel in [

@@ -18,9 +18,12 @@ use std::time::{Duration, Instant};
 
 use layerscope::archive::{ImageSource, OpenOptions, TarSource, open_image};
 use layerscope::layer::{LayerScan, scan_layer};
-use layerscope::model::{Entry, EntryKind, Whiteout};
+use layerscope::model::{Entry, EntryKind};
 use layerscope::overlay::{Overlay, SourceOpener};
 use layerscope::{Error, Limits};
+use layerscope_test_support::layer::{Raw, ustar_header};
+use layerscope_test_support::model::bare_plan;
+use layerscope_test_support::safety::{path_problem, unsafe_entry_path};
 use layerscope_tests::cli_binary;
 use serde_json::Value;
 
@@ -149,24 +152,10 @@ fn cases() -> Vec<Case> {
 
 /// A minimal ustar header (for the generated cases).
 fn ustar(name: &str, size: u64, typ: u8) -> [u8; 512] {
-    let mut h = [0u8; 512];
-    h[..name.len()].copy_from_slice(name.as_bytes());
-    let octal = |field: &mut [u8], value: u64| {
-        let text = format!("{:0width$o}\0", value, width = field.len() - 1);
-        field.copy_from_slice(text.as_bytes());
-    };
-    octal(&mut h[100..108], 0o644);
-    octal(&mut h[108..116], 0);
-    octal(&mut h[116..124], 0);
-    octal(&mut h[124..136], size);
-    octal(&mut h[136..148], 0);
-    h[156] = typ;
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-    h
+    ustar_header(&Raw {
+        kind: typ,
+        ..Raw::file(name, size)
+    })
 }
 
 fn padded(len: u64) -> u64 {
@@ -294,32 +283,9 @@ struct Outcome {
 }
 
 fn assert_safe(case: &str, what: &str, path: &str) {
-    assert!(
-        !path.starts_with('/'),
-        "{case}: {what} {path:?} is absolute"
-    );
-    if path.is_empty() {
-        return;
+    if let Some(problem) = path_problem(path) {
+        panic!("{case}: {what} {path:?} {problem}");
     }
-    // One pass over the bytes (merged paths can total hundreds of MB, and
-    // this runs in a debug build).
-    let bytes = path.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        assert!(b != 0, "{case}: {what} {path:?} has a NUL");
-        if b == b'/' {
-            let component = &bytes[start..i];
-            assert!(
-                !matches!(component, b"" | b"." | b".."),
-                "{case}: {what} {path:?} is not normalized"
-            );
-            start = i + 1;
-        }
-    }
-    assert!(
-        !matches!(&bytes[start..], b"" | b"." | b".."),
-        "{case}: {what} {path:?} is not normalized"
-    );
 }
 
 /// An upper bound on the path bytes of a merged listing of `layers`: each
@@ -339,20 +305,8 @@ fn listing_bytes(layers: &[&[Entry]]) -> u64 {
 }
 
 fn check_entries(case: &str, entries: &[Entry]) {
-    for entry in entries {
-        assert_safe(case, "entry", &entry.path);
-        if entry.kind == EntryKind::Hardlink {
-            assert_safe(
-                case,
-                "hard link target",
-                entry.link_target.as_deref().unwrap_or(""),
-            );
-        }
-        match &entry.whiteout {
-            Some(Whiteout::Remove { target }) => assert_safe(case, "whiteout", target),
-            Some(Whiteout::Opaque { dir }) => assert_safe(case, "opaque dir", dir),
-            None => {}
-        }
+    if let Some(problem) = unsafe_entry_path(entries) {
+        panic!("{case}: {problem}");
     }
 }
 
@@ -514,15 +468,7 @@ fn run_library(case: &Case, path: &Path) -> Outcome {
         overlay
             .export(&mut opener, &mut flat)
             .unwrap_or_else(|e| panic!("{}: flatten failed: {e}", case.name));
-        let plan = layerscope::model::LayerPlan {
-            index: 0,
-            location: None,
-            digest: None,
-            name_digest: None,
-            descriptor_size: None,
-            media_type: None,
-            diff_id: None,
-        };
+        let plan = bare_plan(0);
         let limits = Limits {
             max_path_bytes: u64::MAX,
             ..case.limits

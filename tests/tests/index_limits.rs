@@ -6,28 +6,14 @@ use std::io::Cursor;
 
 use layerscope::archive::{OpenOptions, TarSource, open_image};
 use layerscope::{Error, Limits};
-use sha2::{Digest, Sha256};
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
-
-fn descriptor(media_type: &str, bytes: &[u8]) -> serde_json::Value {
-    serde_json::json!({"mediaType": media_type, "digest": sha256(bytes), "size": bytes.len()})
-}
+use layerscope_test_support::image::{descriptor, sha256, sha256_hex, tar_of};
+use layerscope_test_support::layer::LayerBuilder;
 
 /// An OCI archive whose index.json lists one small image `copies` times.
 fn archive_listing_manifest(copies: usize) -> Vec<u8> {
-    let mut layer = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_ustar();
-    header.set_size(3);
-    header.set_mode(0o644);
-    header.set_entry_type(tar::EntryType::Regular);
-    header.set_cksum();
-    layer
-        .append_data(&mut header, "hello", &b"hi\n"[..])
-        .expect("layer member");
-    let layer = layer.into_inner().expect("layer tar");
+    let mut layer = LayerBuilder::new();
+    layer.file("hello", b"hi\n");
+    let layer = layer.finish();
     let config = serde_json::to_vec(&serde_json::json!({
         "architecture": "amd64", "os": "linux",
         "rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]}
@@ -47,21 +33,21 @@ fn archive_listing_manifest(copies: usize) -> Vec<u8> {
         "manifests": vec![entry; copies],
     }))
     .expect("index json");
-    let mut outer = tar::Builder::new(Vec::new());
-    let mut add = |name: String, data: &[u8]| {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        outer.append_data(&mut header, name, data).expect("member");
-    };
-    add("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#);
-    add("index.json".into(), &index);
-    for blob in [&layer, &config, &manifest] {
-        let hex = sha256(blob).trim_start_matches("sha256:").to_owned();
-        add(format!("blobs/sha256/{hex}"), blob);
-    }
-    outer.into_inner().expect("outer tar")
+    let blobs: Vec<(String, &[u8])> = [&layer, &config, &manifest]
+        .into_iter()
+        .map(|blob| {
+            (
+                format!("blobs/sha256/{}", sha256_hex(blob)),
+                blob.as_slice(),
+            )
+        })
+        .collect();
+    let mut members: Vec<(&str, &[u8])> = vec![
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("index.json", &index),
+    ];
+    members.extend(blobs.iter().map(|(name, blob)| (name.as_str(), *blob)));
+    tar_of(&members)
 }
 
 fn open_with(bytes: Vec<u8>, limits: Limits) -> layerscope::Result<usize> {

@@ -3,16 +3,19 @@
 //! flattened, and both views are checked against the expectations.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{self, Cursor, Read};
+use std::io::Cursor;
 use std::path::Path;
 
 use layerscope::Limits;
 use layerscope::digest::Algorithm;
 use layerscope::layer::index_stream;
 use layerscope::model::{Entry, EntryKind};
-use layerscope::overlay::{LayerOpener, Overlay};
+use layerscope::overlay::Overlay;
+use layerscope_test_support::layer::{END, Raw, raw_member};
+use layerscope_test_support::memory::MemoryLayers;
+use layerscope_test_support::squash::check_squash;
 
-/// A minimal ustar member writer for building test layers.
+/// A hand-written member (any name goes) of mode `mode`, owner `uid`.
 fn tar_member(
     out: &mut Vec<u8>,
     name: &str,
@@ -22,28 +25,14 @@ fn tar_member(
     link: &str,
     data: &[u8],
 ) {
-    let mut h = [0u8; 512];
-    let put = |h: &mut [u8; 512], at: usize, len: usize, bytes: &[u8]| {
-        for (i, b) in bytes.iter().take(len).enumerate() {
-            h[at + i] = *b;
-        }
+    let raw = Raw {
+        kind,
+        mode,
+        uid,
+        link,
+        ..Raw::file(name, 0)
     };
-    put(&mut h, 0, 100, name.as_bytes());
-    put(&mut h, 100, 8, format!("{mode:07o}\0").as_bytes());
-    put(&mut h, 108, 8, format!("{uid:07o}\0").as_bytes());
-    put(&mut h, 116, 8, b"0000000\0");
-    put(&mut h, 124, 12, format!("{:011o}\0", data.len()).as_bytes());
-    put(&mut h, 136, 12, b"00000000000\0");
-    put(&mut h, 148, 8, b"        ");
-    h[156] = kind;
-    put(&mut h, 157, 100, link.as_bytes());
-    put(&mut h, 257, 6, b"ustar\0");
-    put(&mut h, 263, 2, b"00");
-    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-    put(&mut h, 148, 8, format!("{sum:06o}\0 ").as_bytes());
-    out.extend_from_slice(&h);
-    out.extend_from_slice(data);
-    out.resize(out.len().div_ceil(512) * 512, 0);
+    raw_member(out, raw, data);
 }
 
 #[derive(Debug, Default)]
@@ -130,18 +119,9 @@ fn parse(text: &str) -> Case {
         }
     }
     for layer in &mut case.layers {
-        layer.extend_from_slice(&[0u8; 1024]);
+        layer.extend_from_slice(&END);
     }
     case
-}
-
-/// Opens in-memory layer tars.
-struct Memory<'a>(&'a [Vec<u8>]);
-
-impl LayerOpener for Memory<'_> {
-    fn open_layer(&mut self, layer: usize) -> io::Result<Box<dyn Read + '_>> {
-        Ok(Box::new(Cursor::new(self.0[layer].as_slice())))
-    }
 }
 
 /// What the flattened tar holds per path: kind, mode, content, link target.
@@ -214,68 +194,14 @@ fn resolve_flat<'a>(flat: &'a BTreeMap<String, Flat>, path: &str) -> Option<&'a 
     Some(f)
 }
 
-/// What must survive a squash: everything a runtime sees of a path.
-fn visible(overlay: &Overlay<'_>) -> BTreeMap<String, String> {
-    overlay
-        .entries()
-        .into_iter()
-        .map(|e| {
-            let what = format!(
-                "{:?} mode={:o} uid={} gid={} size={} hash={:?} link={:?} device={:?} hardlink-to={:?}",
-                e.kind,
-                e.mode,
-                e.uid,
-                e.gid,
-                e.size,
-                e.content_hash,
-                e.link_target,
-                e.device,
-                e.hardlink_to
-            );
-            (e.path, what)
-        })
-        .collect()
-}
-
 /// `flatten --layers A..B`: the squashed tar applied on top of layers
 /// `0..A` gives the same tree as layers `0..=B` (deletions travel as
 /// whiteouts), for every range with `A > 0`.
 fn check_squashes(file: &Path, layer_tars: &[Vec<u8>], layers: &[&[Entry]]) -> Result<(), String> {
     for first in 1..layers.len() {
         for last in first..layers.len() {
-            let want = visible(&Overlay::up_to(layers, last).map_err(|e| e.to_string())?);
-            let range = Overlay::range(layers, first, last).map_err(|e| e.to_string())?;
-            let mut tar = Vec::new();
-            range
-                .export(&mut Memory(layer_tars), &mut tar)
-                .map_err(|e| format!("{}: squash {first}..{last}: {e}", file.display()))?;
-            let squashed = index_stream(
-                Cursor::new(tar.as_slice()),
-                first,
-                Algorithm::Sha256,
-                &Limits::default(),
-            )
-            .map_err(|e| format!("{}: squash {first}..{last} rescan: {e}", file.display()))?;
-            let mut stacked: Vec<&[Entry]> = layers[..first].to_vec();
-            stacked.push(&squashed.entries);
-            let got = visible(&Overlay::new(&stacked));
-            if got != want {
-                let diff: Vec<String> = want
-                    .iter()
-                    .filter(|(p, w)| got.get(*p) != Some(*w))
-                    .map(|(p, w)| format!("want {p:?} {w} got {:?}", got.get(p)))
-                    .chain(
-                        got.keys()
-                            .filter(|p| !want.contains_key(*p))
-                            .map(|p| format!("unexpected {p:?}")),
-                    )
-                    .collect();
-                return Err(format!(
-                    "{}: squash {first}..{last} on top of 0..{first} differs:\n  {}",
-                    file.display(),
-                    diff.join("\n  ")
-                ));
-            }
+            check_squash(layers, &mut MemoryLayers(layer_tars), first, last)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
         }
     }
     Ok(())
@@ -308,7 +234,7 @@ fn run_case(file: &Path) -> Result<(), String> {
         .collect();
     let mut tar = Vec::new();
     overlay
-        .export(&mut Memory(&case.layers), &mut tar)
+        .export(&mut MemoryLayers(&case.layers), &mut tar)
         .map_err(|e| format!("flatten: {e}"))?;
     let flat = read_flat(&tar);
     let mut listed: BTreeSet<String> = BTreeSet::new();
@@ -377,7 +303,7 @@ fn run_case(file: &Path) -> Result<(), String> {
                     }
                     let mut cat = Vec::new();
                     overlay
-                        .cat(path, &mut Memory(&case.layers), &mut cat)
+                        .cat(path, &mut MemoryLayers(&case.layers), &mut cat)
                         .map_err(|e| format!("cat {path}: {e}"))?;
                     if cat != text.as_bytes() {
                         return fail(format!("cat gives {:?}", String::from_utf8_lossy(&cat)));

@@ -6,7 +6,9 @@ use layerscope::OpenOptions;
 use layerscope::model::{Entry, EntryKind};
 use layerscope::overlay::{Overlay, dive_efficiency};
 use layerscope_cli::input::Input;
-use layerscope_tests::{inspect_path, shared};
+use layerscope_test_support::fixtures::shared;
+use layerscope_test_support::require_shared;
+use layerscope_tests::inspect_path;
 
 fn final_tree(rel: &str) -> Vec<(String, EntryKind)> {
     let path = shared(rel);
@@ -37,6 +39,7 @@ fn final_tree(rel: &str) -> Vec<(String, EntryKind)> {
 
 #[test]
 fn gcr_whiteout_dir_final_tree() {
+    require_shared!();
     let tree = final_tree("go-containerregistry/mutate-whiteout_dir.tar");
     let files: Vec<&str> = tree
         .iter()
@@ -48,6 +51,7 @@ fn gcr_whiteout_dir_final_tree() {
 
 #[test]
 fn gcr_whiteout_image_final_tree() {
+    require_shared!();
     let tree = final_tree("go-containerregistry/mutate-whiteout_image.tar");
     assert!(tree.iter().any(|(p, _)| p == "bar.txt"));
     assert!(!tree.iter().any(|(p, _)| p == "foo.txt"));
@@ -55,6 +59,7 @@ fn gcr_whiteout_image_final_tree() {
 
 #[test]
 fn gcr_overwritten_file_is_symlink() {
+    require_shared!();
     let tree = final_tree("go-containerregistry/mutate-overwritten_file.tar");
     assert!(
         tree.iter()
@@ -67,6 +72,7 @@ fn gcr_overwritten_file_is_symlink() {
 /// 98.4421 %, 32025 wasted bytes, 48.3491 % of user bytes.
 #[test]
 fn dive_numbers_match_dive() {
+    require_shared!();
     let inspection = inspect_path(
         &shared("dive/test-docker-image.tar"),
         &OpenOptions::default(),

@@ -13,39 +13,10 @@ use layerscope::digest::Algorithm;
 use layerscope::layer::index_stream;
 use layerscope::overlay::read_entry_prefix;
 use layerscope::{Error, Limits, OpenOptions};
+use layerscope_test_support::fixtures::skipped;
+use layerscope_test_support::image::docker_archive;
+use layerscope_test_support::layer::LayerBuilder;
 use layerscope_tests::{cli_binary, entry_in, inspect_with};
-use sha2::{Digest, Sha256};
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
-
-/// Wraps one uncompressed layer tar into a docker-archive image.
-fn docker_archive(layer: &[u8], out: &Path) {
-    let config = serde_json::to_vec(&serde_json::json!({
-        "architecture": "amd64", "os": "linux", "config": {},
-        "rootfs": {"type": "layers", "diff_ids": [sha256(layer)]}
-    }))
-    .unwrap();
-    let config_name = format!("{}.json", &sha256(&config)[7..]);
-    let manifest = serde_json::to_vec(&serde_json::json!([
-        {"Config": config_name, "RepoTags": ["x:1"], "Layers": ["l/layer.tar"]}
-    ]))
-    .unwrap();
-    let mut outer = tar::Builder::new(std::fs::File::create(out).unwrap());
-    for (name, data) in [
-        (config_name.as_str(), &config[..]),
-        ("l/layer.tar", layer),
-        ("manifest.json", &manifest[..]),
-    ] {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        outer.append_data(&mut header, name, data).unwrap();
-    }
-    outer.finish().unwrap();
-}
 
 /// A 3 MiB file with two small data regions, the rest holes.
 fn sparse_file(dir: &Path) -> Vec<u8> {
@@ -81,7 +52,10 @@ fn run(cmd: &mut Command) -> Vec<u8> {
 #[test]
 fn sparse_formats_expand_like_a_runtime() {
     if !gnu_tar_supports_sparse_versions() {
-        println!("skipped: this `tar` has no --sparse-version (GNU tar needed)");
+        skipped(
+            "sparse_formats_expand_like_a_runtime",
+            "this `tar` has no --sparse-version (GNU tar needed)",
+        );
         return;
     }
     let bin = cli_binary();
@@ -123,7 +97,7 @@ fn sparse_formats_expand_like_a_runtime() {
             );
         }
         let image = dir.path().join(format!("img-{name}.tar"));
-        docker_archive(&layer, &image);
+        std::fs::write(&image, docker_archive(&[&layer])).unwrap();
 
         // Index: real name, real size, hash of the expanded bytes.
         let inspection = inspect_with(&image, &OpenOptions::default());
@@ -204,26 +178,19 @@ fn sparse_formats_expand_like_a_runtime() {
 /// One PAX sparse 1.0 entry whose map (at the start of its data) is
 /// `map`, followed by `data`.
 fn v1_layer(map: &[u8], data_len: usize) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    builder
-        .append_pax_extensions([
-            ("GNU.sparse.major", &b"1"[..]),
+    let mut data = map.to_vec();
+    data.resize(data.len().div_ceil(512) * 512, 0);
+    data.extend(std::iter::repeat_n(b'x', data_len));
+    let mut layer = LayerBuilder::new();
+    layer
+        .pax(&[
+            ("GNU.sparse.major", b"1"),
             ("GNU.sparse.minor", b"0"),
             ("GNU.sparse.name", b"f"),
             ("GNU.sparse.realsize", b"100"),
         ])
-        .unwrap();
-    let mut data = map.to_vec();
-    data.resize(data.len().div_ceil(512) * 512, 0);
-    data.extend(std::iter::repeat_n(b'x', data_len));
-    let mut header = tar::Header::new_ustar();
-    header.set_size(data.len() as u64);
-    header.set_mode(0o644);
-    header.set_cksum();
-    builder
-        .append_data(&mut header, "GNUSparseFile.1/f", &data[..])
-        .unwrap();
-    builder.into_inner().unwrap()
+        .file("GNUSparseFile.1/f", &data);
+    layer.finish()
 }
 
 #[test]

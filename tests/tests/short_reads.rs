@@ -10,7 +10,10 @@ use std::sync::OnceLock;
 use layerscope::layer::{LayerScan, scan_layer};
 use layerscope::model::{Compression, LayerPlan};
 use layerscope::{Inspection, Limits, OpenOptions, TarSource, inspect};
-use layerscope_tests::{ShortReader, generated, inspect_ok, read_blob, shared};
+use layerscope_test_support::fixtures::{generated, shared, shared_present};
+use layerscope_test_support::reader::ShortReader;
+use layerscope_test_support::require_shared;
+use layerscope_tests::{inspect_ok, read_blob};
 use proptest::prelude::*;
 
 /// A layer blob with its plan and the scan from ordinary reads.
@@ -20,23 +23,29 @@ struct Layer {
     expected: LayerScan,
 }
 
-/// Small real layers: plain (docker-archive), gzip and zstd (OCI).
+/// Small real layers: plain (docker-archive), gzip and zstd (OCI); with
+/// the shared fixtures, also eStargz (many gzip members) and another zstd.
 fn layers() -> &'static [Layer] {
     static LAYERS: OnceLock<Vec<Layer>> = OnceLock::new();
     LAYERS.get_or_init(|| {
         let mut out = Vec::new();
-        for (path, index, compression) in [
+        let mut inputs = vec![
             (generated("multistep.docker.tar"), 1, Compression::None),
             (generated("multistep.docker.tar"), 3, Compression::None),
             (generated("multistep.oci-gzip.tar"), 1, Compression::Gzip),
             (generated("multistep.oci-zstd.tar"), 3, Compression::Zstd),
-            (
-                shared("dive/test-oci-estargz-image.tar"),
-                0,
-                Compression::Gzip,
-            ),
-            (shared("dive/test-oci-zstd-image.tar"), 0, Compression::Zstd),
-        ] {
+        ];
+        if shared_present("the shared-fixture layers of tests/tests/short_reads.rs") {
+            inputs.extend([
+                (
+                    shared("dive/test-oci-estargz-image.tar"),
+                    0,
+                    Compression::Gzip,
+                ),
+                (shared("dive/test-oci-zstd-image.tar"), 0, Compression::Zstd),
+            ]);
+        }
+        for (path, index, compression) in inputs {
             let inspection = inspect_ok(&path);
             let plan = inspection
                 .opened
@@ -63,14 +72,24 @@ fn layers() -> &'static [Layer] {
     })
 }
 
-/// Whole archives: uncompressed, gzip and zstd layers.
-fn archives() -> Vec<PathBuf> {
-    vec![
-        shared("go-containerregistry/mutate-whiteout_dir.tar"),
-        shared("dive/test-oci-zstd-image.tar"),
-        shared("go-containerregistry/tarball-test_link.tar"),
-        generated("multistep.docker.tar"),
-    ]
+/// Whole archives: uncompressed, gzip and zstd layers (without the shared
+/// fixtures, two generated ones).
+fn archives() -> &'static [PathBuf] {
+    static ARCHIVES: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    ARCHIVES.get_or_init(|| {
+        if !shared_present("the shared-fixture archives of tests/tests/short_reads.rs") {
+            return vec![
+                generated("multistep.docker.tar"),
+                generated("multistep.oci-zstd.tar"),
+            ];
+        }
+        vec![
+            shared("go-containerregistry/mutate-whiteout_dir.tar"),
+            shared("dive/test-oci-zstd-image.tar"),
+            shared("go-containerregistry/tarball-test_link.tar"),
+            generated("multistep.docker.tar"),
+        ]
+    })
 }
 
 fn inspect_file(path: &Path, sizes: Option<Vec<usize>>) -> Inspection {
@@ -111,6 +130,7 @@ fn one_byte_reads_scan_every_layer_identically() {
 
 #[test]
 fn one_byte_reads_open_small_archives_identically() {
+    require_shared!();
     for path in [
         shared("go-containerregistry/mutate-whiteout_dir.tar"),
         shared("dive/test-oci-zstd-image.tar"),

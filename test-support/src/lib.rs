@@ -1,0 +1,28 @@
+//! What tests, fuzz targets and benchmarks need to build inputs and
+//! observe results, in one place (no test keeps its own copy):
+//!
+//! - [`fixtures`]: paths of the generated and the shared image fixtures;
+//!   a test that needs the shared ones skips with one line when they are
+//!   absent (a plain clone has none).
+//! - [`layer`]: layer tars — [`layer::LayerBuilder`] over the `tar` crate,
+//!   [`layer::raw_member`] for names the `tar` crate refuses, gzip.
+//! - [`image`]: image archives around layers (docker-archive, OCI
+//!   descriptors, outer tars) and `sha256:` digests.
+//! - [`model`]: an [`layerscope::model::Entry`] with neutral fields, a
+//!   [`layerscope::model::LayerPlan`] with nothing to verify.
+//! - [`reader`]: [`reader::ShortReader`], for "short reads change nothing".
+//! - [`memory`]: an in-memory positioned sink and layer opener for export.
+//! - [`safety`]: the "every path is relative and free of `..`" check.
+//! - [`squash`]: the "a squashed range stacks to the same tree" check.
+//!
+//! Helpers panic on their own failures (they are test code); they never
+//! hide a failure of the code under test.
+
+pub mod fixtures;
+pub mod image;
+pub mod layer;
+pub mod memory;
+pub mod model;
+pub mod reader;
+pub mod safety;
+pub mod squash;
