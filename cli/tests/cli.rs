@@ -1,13 +1,9 @@
 //! The `layerscope` binary end to end: exit codes, JSON shape, inputs.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures")
-        .join(rel)
-}
+use layerscope_test_support::fixtures::shared as fixture;
+use layerscope_test_support::require_shared;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_layerscope"))
@@ -22,6 +18,7 @@ fn json(output: &Output) -> serde_json::Value {
 
 #[test]
 fn verify_exit_codes() {
+    require_shared!();
     let ok = run(&[
         "verify",
         fixture("dive/test-oci-zstd-image.tar").to_str().unwrap(),
@@ -46,6 +43,7 @@ fn verify_exit_codes() {
 
 #[test]
 fn inspect_json_has_documented_layer_fields() {
+    require_shared!();
     let out = run(&[
         "inspect",
         "--json",
@@ -78,6 +76,7 @@ fn inspect_json_has_documented_layer_fields() {
 
 #[test]
 fn flipped_layer_byte_fails_with_exit_1_naming_the_layer() {
+    require_shared!();
     let source = fixture("dive/test-oci-gzip-image.tar");
     let report = json(&run(&["inspect", "--json", source.to_str().unwrap()]));
     let location = &report["layers"][0]["location"];
@@ -109,6 +108,7 @@ fn flipped_layer_byte_fails_with_exit_1_naming_the_layer() {
 
 #[test]
 fn reads_standard_input() {
+    require_shared!();
     let file = std::fs::File::open(fixture("dive/test-docker-image.tar")).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_layerscope"))
         .args(["verify", "-"])
@@ -125,6 +125,7 @@ fn reads_standard_input() {
 
 #[test]
 fn layout_directory_and_selection() {
+    require_shared!();
     let dir = fixture("go-containerregistry/layout/test_index_one_image");
     let out = run(&["verify", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
@@ -151,6 +152,7 @@ fn layout_directory_and_selection() {
 
 #[test]
 fn ls_lists_whiteouts() {
+    require_shared!();
     let out = run(&[
         "ls",
         fixture("dive/test-docker-image.tar").to_str().unwrap(),
@@ -179,6 +181,7 @@ fn ls_lists_whiteouts() {
 /// output quietly with 141 (128 + SIGPIPE), never "internal error".
 #[test]
 fn closed_stdout_pipe_is_not_an_internal_error() {
+    require_shared!();
     let image = fixture("dive/test-docker-image.tar");
     for args in [
         vec!["inspect", image.to_str().unwrap()],

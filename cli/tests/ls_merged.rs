@@ -3,11 +3,11 @@
 
 use std::process::{Command, Output};
 
+use layerscope_test_support::fixtures::shared;
+use layerscope_test_support::require_shared;
+
 fn fixture(rel: &str) -> String {
-    format!(
-        "{}/{rel}",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures")
-    )
+    shared(rel).display().to_string()
 }
 
 fn run(args: &[&str]) -> Output {
@@ -62,6 +62,7 @@ fn actions(history: &serde_json::Value) -> Vec<(u64, String)> {
 
 #[test]
 fn merged_tree_of_gcr_whiteout_dir() {
+    require_shared!();
     let image = fixture("go-containerregistry/mutate-whiteout_dir.tar");
     let listing = json(&["ls", &image, "--merged", "--json"]);
     assert_eq!(paths(&listing), ["", "a", "a/baz", "b", "b/bar"]);
@@ -102,6 +103,7 @@ fn merged_tree_of_gcr_whiteout_dir() {
 
 #[test]
 fn merged_tree_drops_root_example_at_layer_9() {
+    require_shared!();
     let image = fixture("dive/test-docker-image.tar");
     let before = json(&["ls", &image, "--merged", "--layer", "8", "--json"]);
     assert!(paths(&before).iter().any(|p| p == "root/example"));
@@ -124,6 +126,7 @@ fn merged_tree_drops_root_example_at_layer_9() {
 
 #[test]
 fn layer_change_column() {
+    require_shared!();
     let image = fixture("dive/test-docker-image.tar");
     let listing = json(&["ls", &image, "--layer", "9", "--json"]);
     let whiteout = listing["entries"]

@@ -17,27 +17,20 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use layerscope::model::{Entry, EntryKind, Whiteout};
 use layerscope::overlay::Overlay;
+use layerscope_test_support::model as support;
 
 const LAYERS: usize = 12;
 
+/// Entry number `n`: distinct offsets, mtime and content hash.
 fn entry(path: String, kind: EntryKind, size: u64, n: u64) -> Entry {
     Entry {
-        path,
-        kind,
         size,
         mode: 0o644,
-        uid: 0,
-        gid: 0,
-        uname: None,
-        gname: None,
         mtime: n,
-        link_target: None,
-        device: None,
-        xattrs: Vec::new(),
-        whiteout: None,
         header_offset: n * 1024,
         data_offset: n * 1024 + 512,
         content_hash: Some(n.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        ..support::entry(path, kind)
     }
 }
 

@@ -6,13 +6,14 @@
 //! Run: `cargo bench -p layerscope --bench pipeline`.
 
 use std::hint::black_box;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use layerscope::layer::{index_stream, scan_layer};
-use layerscope::model::{BlobLocation, LayerPlan};
 use layerscope::{Algorithm, Limits};
+use layerscope_test_support::layer::{LayerBuilder, gzip};
+use layerscope_test_support::model::blob_plan;
 use sha2::{Digest as _, Sha256};
 
 /// Target size of the generated layer.
@@ -51,29 +52,12 @@ fn make_layer() -> Vec<u8> {
         .flat_map(|_| rng.next().to_le_bytes())
         .collect();
 
-    let mut tar = tar::Builder::new(Vec::with_capacity(LAYER_BYTES + (8 << 20)));
-    let header = |kind: tar::EntryType, size: u64| {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(kind);
-        h.set_size(size);
-        h.set_mode(if kind == tar::EntryType::Directory {
-            0o755
-        } else {
-            0o644
-        });
-        h.set_mtime(1_700_000_000);
-        h
-    };
+    let mut tar = LayerBuilder::new();
     let mut written = 0usize;
     let mut dir = 0;
     while written < LAYER_BYTES {
         let path = format!("usr/lib/pkg{dir}/");
-        tar.append_data(
-            &mut header(tar::EntryType::Directory, 0),
-            &path,
-            std::io::empty(),
-        )
-        .expect("dir");
+        tar.dir(&path);
         for file in 0..(10 + rng.below(30)) {
             // Mostly small files; every 200th is MB-sized.
             let size = if rng.below(200) == 0 {
@@ -88,40 +72,12 @@ fn make_layer() -> Vec<u8> {
                 let take = (size - data.len()).min(4096);
                 data.extend_from_slice(&source[start..start + take]);
             }
-            tar.append_data(
-                &mut header(tar::EntryType::Regular, size as u64),
-                format!("{path}f{file}.py"),
-                &data[..],
-            )
-            .expect("file");
+            tar.file(&format!("{path}f{file}.py"), &data);
             written += size + 512;
         }
         dir += 1;
     }
-    tar.into_inner().expect("tar")
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).expect("gzip");
-    enc.finish().expect("gzip")
-}
-
-/// A plan for a blob held in memory: no expected digests, so nothing fails.
-fn plan(blob: &[u8]) -> LayerPlan {
-    LayerPlan {
-        index: 0,
-        location: Some(BlobLocation::ArchiveRange {
-            member: "layer.tar".into(),
-            offset: 0,
-            size: blob.len() as u64,
-        }),
-        digest: None,
-        name_digest: None,
-        descriptor_size: None,
-        media_type: None,
-        diff_id: None,
-    }
+    tar.finish()
 }
 
 fn group<'a>(c: &'a mut Criterion, name: &str, bytes: usize) -> BenchmarkGroup<'a, WallTime> {
@@ -148,11 +104,11 @@ fn pipeline(c: &mut Criterion) {
     g.finish();
 
     let mut g = group(c, "scan_layer", n);
-    let plain_plan = plan(&layer);
+    let plain_plan = blob_plan(0, layer.len() as u64);
     g.bench_function("plain", |b| {
         b.iter(|| scan_layer(black_box(&layer[..]), &plain_plan, &limits).expect("scan"))
     });
-    let gz_plan = plan(&gz);
+    let gz_plan = blob_plan(0, gz.len() as u64);
     g.bench_function("gzip", |b| {
         b.iter(|| scan_layer(black_box(&gz[..]), &gz_plan, &limits).expect("scan"))
     });

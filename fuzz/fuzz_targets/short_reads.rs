@@ -6,7 +6,9 @@
 use std::io::Cursor;
 
 use layerscope::layer::scan_layer;
-use layerscope_fuzz::{ShortReader, bare_plan, limits, open_and_scan};
+use layerscope_fuzz::{limits, open_and_scan};
+use layerscope_test_support::model::blob_plan;
+use layerscope_test_support::reader::ShortReader;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,11 +17,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let pattern_len = usize::from(mode >> 1).min(rest.len()).min(16);
     let (pattern, body) = rest.split_at(pattern_len);
+    let sizes = || pattern.iter().map(|&b| usize::from(b));
     if mode & 1 == 0 {
-        let plan = bare_plan(body.len() as u64);
+        let plan = blob_plan(0, body.len() as u64);
         let whole = scan_layer(Cursor::new(body), &plan, &limits());
         let short = scan_layer(
-            ShortReader::new(Cursor::new(body), pattern),
+            ShortReader::new(Cursor::new(body), sizes()),
             &plan,
             &limits(),
         );
@@ -30,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
         }
     } else {
         let whole = open_and_scan(Cursor::new(body));
-        let short = open_and_scan(ShortReader::new(Cursor::new(body), pattern));
+        let short = open_and_scan(ShortReader::new(Cursor::new(body), sizes()));
         match (whole, short) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "image differs with short reads"),
             (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "{a} vs {b}"),

@@ -1,13 +1,16 @@
-//! Helpers shared by the fuzz targets: bounded limits, a plan for a bare
-//! layer blob, a short-reading reader, and the invariants every result must
-//! keep (checked with `assert!`, so a violation is a fuzz finding).
+//! Helpers shared by the fuzz targets: bounded limits, how fuzz input
+//! becomes layers, and the invariants every result must keep (checked with
+//! `assert!`, so a violation is a fuzz finding). Readers, plans and checks
+//! that tests use too come from `layerscope-test-support`.
 
-use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::io::{Cursor, Read, Seek};
 
 use layerscope::archive::{ImageSource, OpenOptions, OpenedImage, TarSource, open_image};
 use layerscope::layer::{LayerScan, scan_layer};
-use layerscope::model::{BlobLocation, Entry, LayerPlan};
+use layerscope::model::Entry;
 use layerscope::{Error, Limits};
+use layerscope_test_support::model::blob_plan;
+use layerscope_test_support::safety::{path_problem, unsafe_entry_path};
 
 /// Limits small enough that one input cannot make a fuzz run slow, large
 /// enough that every interesting path is reachable.
@@ -25,59 +28,24 @@ pub fn limits() -> Limits {
     }
 }
 
-/// A plan for scanning `len` bytes as layer 0 with nothing to verify against.
-pub fn bare_plan(len: u64) -> LayerPlan {
-    LayerPlan {
-        index: 0,
-        location: Some(BlobLocation::ArchiveRange {
-            member: "fuzz".into(),
-            offset: 0,
-            size: len,
-        }),
-        digest: None,
-        name_digest: None,
-        descriptor_size: None,
-        media_type: None,
-        diff_id: None,
-    }
-}
-
 /// Panics unless `path` is a normalized relative path: no leading `/`, no
-/// `.`/`..`/empty components, no NUL, no backslash-free escape.
+/// `.`/`..`/empty components, no NUL.
 pub fn assert_safe_path(path: &str) {
-    assert!(!path.starts_with('/'), "absolute path {path:?}");
-    assert!(!path.contains('\0'), "NUL in path {path:?}");
-    if path.is_empty() {
-        return;
-    }
-    for component in path.split('/') {
-        assert!(
-            !matches!(component, "" | "." | ".."),
-            "unnormalized path {path:?}"
-        );
+    if let Some(problem) = path_problem(path) {
+        panic!("path {path:?} {problem}");
     }
 }
 
 /// Checks the invariants of a scanned layer's entries.
 pub fn check_entries(entries: &[Entry]) {
-    for entry in entries {
-        assert_safe_path(&entry.path);
-        if entry.kind == layerscope::model::EntryKind::Hardlink {
-            if let Some(target) = &entry.link_target {
-                assert_safe_path(target);
-            }
-        }
-        match &entry.whiteout {
-            Some(layerscope::model::Whiteout::Remove { target }) => assert_safe_path(target),
-            Some(layerscope::model::Whiteout::Opaque { dir }) => assert_safe_path(dir),
-            None => {}
-        }
+    if let Some(problem) = unsafe_entry_path(entries) {
+        panic!("{problem}");
     }
 }
 
 /// Scans a bare layer blob with [`limits`], checking invariants.
 pub fn scan_bytes(data: &[u8]) -> Result<LayerScan, Error> {
-    let plan = bare_plan(data.len() as u64);
+    let plan = blob_plan(0, data.len() as u64);
     let result = scan_layer(Cursor::new(data), &plan, &limits());
     if let Ok(scan) = &result {
         check_entries(&scan.entries);
@@ -117,47 +85,6 @@ pub fn open_and_scan<R: Read + Seek>(
         scans.push(outcome.map_err(|e| e.kind().to_owned()));
     }
     Ok((opened, scans))
-}
-
-/// A reader that hands out at most `pattern[i % len]` bytes per call
-/// (0 in the pattern counts as 1), to check that results do not depend on
-/// how reads are split.
-#[derive(Debug)]
-pub struct ShortReader<R> {
-    inner: R,
-    pattern: Vec<usize>,
-    next: usize,
-}
-
-impl<R> ShortReader<R> {
-    /// Wraps `inner`; `pattern` bytes are read sizes (an empty pattern reads 1 byte at a time).
-    pub fn new(inner: R, pattern: &[u8]) -> Self {
-        ShortReader {
-            inner,
-            pattern: pattern.iter().map(|&b| usize::from(b).max(1)).collect(),
-            next: 0,
-        }
-    }
-}
-
-impl<R: Read> Read for ShortReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let limit = if self.pattern.is_empty() {
-            1
-        } else {
-            let n = self.pattern[self.next % self.pattern.len()];
-            self.next = self.next.wrapping_add(1);
-            n
-        };
-        let n = limit.min(buf.len());
-        self.inner.read(&mut buf[..n])
-    }
-}
-
-impl<R: Seek> Seek for ShortReader<R> {
-    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        self.inner.seek(to)
-    }
 }
 
 /// Splits fuzz input into up to four layer blobs: the first byte says how
