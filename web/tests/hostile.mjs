@@ -9,8 +9,11 @@
 // every path relative and free of `..`, no wasm trap, each case within a
 // budget. Prints one line per case and a summary; exits 1 on any mismatch.
 //
-//   node web/tests/hostile.mjs                 (needs web/pkg: cargo xtask wasm)
+//   node web/tests/hostile.mjs                 (needs web/pkg: cargo xtask wasm; serves web/ itself)
 //   HOSTILE_CASE=gzip_bomb node web/tests/hostile.mjs
+//   LAYERSCOPE_URL=http://127.0.0.1:PORT/ node web/tests/hostile.mjs
+//                                              (a server with the corpus under /hostile-corpus/,
+//                                              as `cargo xtask test` starts)
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +68,8 @@ async function main() {
   const cases = all.filter((c) => !only || c.case === only);
   if (!cases.length) fail(`no case named ${only}`);
 
-  const server = await serve(webRoot, { [CORPUS_URL]: corpus });
+  const server = process.env.LAYERSCOPE_URL ? null : await serve(webRoot, { [CORPUS_URL]: corpus });
+  const base = server ? baseUrl(server) : new URL(process.env.LAYERSCOPE_URL).href;
   const browser = await launch();
   const started = Date.now();
   const failures = [];
@@ -76,7 +80,7 @@ async function main() {
     const consoleErrors = [];
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    await page.goto(new URL('tests/hostile.html', baseUrl(server)).href);
+    await page.goto(new URL('tests/hostile.html', base).href);
     await page.waitForFunction(() => typeof window.runHostileCase === 'function');
     await page.evaluate(() => window.hostileReady());
     const generators = await page.evaluate(() => window.hostileGenerators());
@@ -120,7 +124,7 @@ async function main() {
     }
   } finally {
     await browser.close();
-    server.close();
+    server?.close();
   }
   const total = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`hostile-wasm: ${passed} passed, ${failures.length} failed, ${skipped.length} skipped (${skipped.join(', ') || 'none'}) in ${total} s`);

@@ -36,7 +36,8 @@ commands:
                                      stops at the first failure unless --keep-going
   deps                               only the dependency guard: the drivers depend on no format
                                      crate, the core exposes none (first gate of `test`)
-  serve  [--port N] [--no-build]     build the wasm, serve web/ on 127.0.0.1 (default port 8080)
+  serve  [--port N] [--no-build]     build the wasm, serve web/ on 127.0.0.1 (port 8080, or a free
+                                     one when it is taken); prints http://127.0.0.1:PORT/ on stdout
   bench  [--runs N] [--no-dive]      generate bench-data/ if missing, time verify/dive/gunzip,
                                      write docs/benchmarks.md
   bench-browser [--runs N] [--only open,verify,memory] [--json FILE] [--split on|off|always|both]
@@ -86,7 +87,7 @@ fn run() -> Result<()> {
                 .transpose()?;
             let build = !opts.flag("--no-build");
             opts.done()?;
-            serve::run(port.unwrap_or(8080), build)
+            serve::run(port.unwrap_or(serve::DEFAULT_PORT), build)
         }
         "bench" => {
             let runs = opts

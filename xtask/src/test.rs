@@ -274,7 +274,7 @@ fn e2e(root: &Path, browser_tmp: &Path) -> GateResult {
     if !root.join("web/node_modules").exists() {
         bail!("web/node_modules is missing: the setup step runs npm ci in web/");
     }
-    let addr = crate::serve::spawn(&root.join("web"), 0)?;
+    let addr = crate::serve::spawn(&root.join("web"), &[])?;
     let url = format!("http://{addr}/");
     println!("serving web/ at {url}");
     std::fs::create_dir_all(browser_tmp)?;
@@ -291,8 +291,9 @@ fn e2e(root: &Path, browser_tmp: &Path) -> GateResult {
 }
 
 /// `node web/tests/hostile.mjs`: the hostile-input corpus (tests/hostile/)
-/// through web/worker.js and the wasm build in headless Chromium. The
-/// script serves web/ and the corpus itself.
+/// through web/worker.js and the wasm build in headless Chromium, against
+/// our own server (web/, the corpus under `/hostile-corpus/`) on a free
+/// port.
 fn hostile_wasm(root: &Path, browser_tmp: &Path) -> GateResult {
     let script = root.join("web/tests/hostile.mjs");
     if !script.exists() {
@@ -301,9 +302,16 @@ fn hostile_wasm(root: &Path, browser_tmp: &Path) -> GateResult {
     if !root.join("web/node_modules").exists() {
         bail!("web/node_modules is missing: the setup step runs npm ci in web/");
     }
+    let addr = crate::serve::spawn(
+        &root.join("web"),
+        &[("/hostile-corpus/", &root.join("tests/hostile"))],
+    )?;
+    let url = format!("http://{addr}/");
+    println!("serving web/ and tests/hostile/ at {url}");
     std::fs::create_dir_all(browser_tmp)?;
     let mut cmd = Command::new("node");
     cmd.arg(&script)
+        .env("LAYERSCOPE_URL", &url)
         .env("TMPDIR", browser_tmp)
         .current_dir(root);
     if let Some(chromium) = find_on_path("chromium") {
