@@ -22,14 +22,13 @@
 // reads `memory.buffer.byteLength` in every worker through the worker's own
 // wasm-bindgen module (`init()` returns the already-instantiated exports),
 // sampling every 250 ms during the run and once at the end. No app change.
-import { createServer } from 'node:http';
-import { existsSync, statSync, createReadStream, readFileSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { existsSync, statSync, readFileSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
-import { chromium } from 'playwright-core';
+import { baseUrl, launch, serve } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
@@ -56,25 +55,6 @@ const JSON_OUT = opt('--json', null);
 // Compressed layers: stored-blob hash split off when it pays (on, the page's default), never (off),
 // always, or both (default vs always, interleaved).
 const SPLIT = opt('--split', 'on');
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.tar': 'application/x-tar',
-  '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8',
-};
-
-function serve(root) {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url, 'http://localhost');
-    let path = resolve(root, `.${decodeURIComponent(url.pathname)}`);
-    if (path !== root && !path.startsWith(root + sep)) { res.writeHead(403).end(); return; }
-    if (existsSync(path) && statSync(path).isDirectory()) path = join(path, 'index.html');
-    if (!existsSync(path)) { res.writeHead(404).end('not found'); return; }
-    res.writeHead(200, { 'content-type': MIME[extname(path)] || 'application/octet-stream', 'cache-control': 'no-store' });
-    createReadStream(path).pipe(res);
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -273,13 +253,9 @@ async function main() {
   if (process.env.LAYERSCOPE_URL) base = new URL(process.env.LAYERSCOPE_URL).href;
   else {
     server = await serve(webRoot);
-    base = `http://127.0.0.1:${server.address().port}/`;
+    base = baseUrl(server);
   }
-  browser = await chromium.launch({
-    executablePath: process.env.LAYERSCOPE_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--enable-precise-memory-info', '--js-flags=--expose-gc'],
-  });
+  browser = await launch(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
   results.chromium = browser.version();
   try {
     // 4. size

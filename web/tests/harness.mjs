@@ -24,9 +24,9 @@ export function chromiumPath() {
   return process.env.LAYERSCOPE_CHROMIUM || process.env.CHROMIUM || '/usr/bin/chromium';
 }
 
-/** Launches headless Chromium with [`CHROMIUM_ARGS`]. */
-export function launch() {
-  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+/** Launches headless Chromium with [`CHROMIUM_ARGS`] and any `extraArgs`. */
+export function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** The file under `dir` that the URL path `rest` names, or null when it escapes `dir`. */
