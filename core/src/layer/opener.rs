@@ -2,7 +2,7 @@
 //! driver supplies (a closure, or [`SourceOpener`] over an
 //! [`ImageSource`]), and the decoded stream over it — compression detected
 //! from the first bytes and undone — that `flatten`, `cat` and the preview
-//! read entries from ([`crate::layer::content`]).
+//! read entries from (`layer/content.rs`).
 
 use std::io::{self, Read};
 
