@@ -14,6 +14,7 @@
 pub mod chunks;
 pub mod commands;
 pub mod input;
+pub mod json;
 pub mod parallel;
 pub mod prefetch;
 pub mod section;

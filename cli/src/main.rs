@@ -59,8 +59,26 @@ fn is_broken_pipe_error(error: &anyhow::Error) -> bool {
     })
 }
 
+/// Prints a command-line error (which quotes the arguments it refused)
+/// through the presentation rule, line by line; help and version go to
+/// stdout as they are.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    let rendered = error.render().to_string();
+    if !error.use_stderr() {
+        print!("{rendered}");
+        return ExitCode::SUCCESS;
+    }
+    for line in rendered.lines() {
+        eprintln!("{}", layerscope::display::message(line));
+    }
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     // A reader that stops early (`| head`) ends the output quietly, like
     // other Unix tools, instead of printing a panic or an error.
     let default_hook = std::panic::take_hook();
@@ -84,7 +102,10 @@ fn main() -> ExitCode {
         Ok(Err(error)) if is_broken_pipe_error(&error) => ExitCode::from(BROKEN_PIPE_EXIT),
         Err(payload) if is_broken_pipe_panic(&*payload) => ExitCode::from(BROKEN_PIPE_EXIT),
         Ok(Err(error)) => {
-            eprintln!("error: {error:#}");
+            eprintln!(
+                "error: {}",
+                layerscope::display::message(&format!("{error:#}"))
+            );
             ExitCode::from(2)
         }
         Err(_) => {

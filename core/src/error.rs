@@ -1,16 +1,21 @@
 //! Typed errors. Every variant names what failed (member path, layer,
-//! offset) so a user can find the broken byte. Recoverable oddities are not
+//! offset) so a user can find the broken byte. Messages describe, they
+//! never echo input bytes: names in them are presented by
+//! [`crate::display`], and the `tar` crate's errors are rewritten by
+//! [`crate::layer::tar_fault`]. Recoverable oddities are not
 //! errors: they are [`crate::model::Warning`]s in the result.
 
 use std::io;
 
 use thiserror::Error;
 
+use crate::display::{name, quoted};
+
 /// A digest string that does not follow the OCI grammar.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum DigestError {
     /// The text is not a valid digest.
-    #[error("invalid digest {digest:?}: {reason}")]
+    #[error("invalid digest {}: {reason}", quoted(.digest))]
     Invalid {
         /// The offending text (shortened).
         digest: String,
@@ -35,7 +40,7 @@ pub enum Error {
         source: io::Error,
     },
     /// The outer archive's tar structure is broken.
-    #[error("malformed archive at offset {offset}: {source}")]
+    #[error("{}: {source}", archive_problem(*.offset))]
     ArchiveTar {
         /// Byte offset in the outer archive.
         offset: u64,
@@ -77,7 +82,7 @@ pub enum Error {
         problem: SchemaProblem,
     },
     /// A member or blob the image needs is absent.
-    #[error("missing {what}: {path}")]
+    #[error("missing {what}: {}", name(.path))]
     Missing {
         /// What it was (config, manifest, layer 3, …).
         what: String,
@@ -94,7 +99,7 @@ pub enum Error {
         source: DigestError,
     },
     /// The image selector matched nothing.
-    #[error("no image matches {selector:?}; available: {available}")]
+    #[error("no image matches {}; available: {available}", quoted(.selector))]
     NoSuchImage {
         /// What the user asked for.
         selector: String,
@@ -164,13 +169,23 @@ pub enum Error {
     Request(#[from] RequestError),
     /// A layer's file data no longer matches what scanning indexed (the
     /// blob changed between scan and export).
-    #[error("layer {layer}: data of {path:?} differs from the scanned content")]
+    #[error("layer {layer}: data of {} differs from the scanned content", quoted(.path))]
     ContentChanged {
         /// Layer index.
         layer: usize,
         /// The file's path.
         path: String,
     },
+}
+
+/// How a broken outer tar is introduced: an input whose very first header
+/// is invalid is not a tar archive at all.
+fn archive_problem(offset: u64) -> String {
+    if offset == 0 {
+        "not a tar archive".to_owned()
+    } else {
+        format!("malformed archive at offset {offset}")
+    }
 }
 
 /// Shape problems in manifests, indexes and configs.
@@ -201,7 +216,7 @@ pub enum SchemaProblem {
         depth: usize,
     },
     /// A descriptor's media type is one we cannot use for this role.
-    #[error("unexpected media type {media_type} for {role}")]
+    #[error("unexpected media type {} for {role}", name(.media_type))]
     MediaType {
         /// The media type found.
         media_type: String,
@@ -209,7 +224,7 @@ pub enum SchemaProblem {
         role: &'static str,
     },
     /// A member path escapes the archive or is otherwise unusable.
-    #[error("unsafe member path {path:?}")]
+    #[error("unsafe member path {}", quoted(.path))]
     UnsafePath {
         /// The path.
         path: String,
@@ -229,13 +244,13 @@ pub enum RequestError {
         count: usize,
     },
     /// Path not present.
-    #[error("no such path {path:?}")]
+    #[error("no such path {}", quoted(.path))]
     NoSuchPath {
         /// The path asked for.
         path: String,
     },
     /// The path exists but is not a regular file.
-    #[error("{path:?} is not a regular file")]
+    #[error("{} is not a regular file", quoted(.path))]
     NotAFile {
         /// The path asked for.
         path: String,

@@ -18,11 +18,13 @@
 
 pub mod archive;
 pub mod digest;
+pub mod display;
 pub mod error;
 pub mod inspect;
 pub mod layer;
 pub mod limits;
 pub mod model;
+pub mod names;
 pub mod overlay;
 pub mod paths;
 pub mod report;

@@ -2,7 +2,8 @@
 //!
 //! Every path the core hands out is relative, `/`-separated, free of `.`
 //! and `..` components, of empty components and of NUL bytes. The root is
-//! the empty string.
+//! the empty string. Names are the [`crate::names`] encoding of the raw
+//! bytes, so a name that is not UTF-8 keeps its exact bytes.
 
 /// Why a raw name was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +31,9 @@ pub struct Normalized {
     pub path: String,
     /// The raw name started with `/` (made relative).
     pub was_absolute: bool,
-    /// The raw name was not valid UTF-8 (invalid bytes replaced with U+FFFD).
-    pub was_lossy: bool,
+    /// The raw name was not valid UTF-8 (its invalid bytes are escaped
+    /// bytes of [`crate::names`], kept exactly).
+    pub not_utf8: bool,
 }
 
 /// Normalizes a raw tar name (bytes). `..` components and NUL bytes are
@@ -41,10 +43,8 @@ pub fn normalize(raw: &[u8]) -> Result<Normalized, PathRejection> {
     if raw.contains(&0) {
         return Err(PathRejection::Nul);
     }
-    let (text, was_lossy) = match std::str::from_utf8(raw) {
-        Ok(t) => (std::borrow::Cow::Borrowed(t), false),
-        Err(_) => (String::from_utf8_lossy(raw), true),
-    };
+    let not_utf8 = std::str::from_utf8(raw).is_err();
+    let text = crate::names::encode(raw);
     let was_absolute = text.starts_with('/');
     let mut path = String::with_capacity(text.len());
     for component in text.split('/') {
@@ -62,7 +62,7 @@ pub fn normalize(raw: &[u8]) -> Result<Normalized, PathRejection> {
     Ok(Normalized {
         path,
         was_absolute,
-        was_lossy,
+        not_utf8,
     })
 }
 
@@ -140,6 +140,15 @@ mod tests {
         assert_eq!(normalize(b"../etc"), Err(PathRejection::DotDot));
         assert_eq!(normalize(b"a/../../b"), Err(PathRejection::DotDot));
         assert_eq!(normalize(b"a\0b"), Err(PathRejection::Nul));
+    }
+
+    #[test]
+    fn keeps_exact_bytes() {
+        let a = normalize(b"/d/\xff\xfe").unwrap();
+        let b = normalize(b"/d/\xfe\xff").unwrap();
+        assert!(a.not_utf8);
+        assert_ne!(a.path, b.path);
+        assert_eq!(crate::names::decode(&a.path), &b"d/\xff\xfe"[..]);
     }
 
     #[test]

@@ -1206,6 +1206,204 @@ def _():
                       ("l/layer.tar", layer.stored)]), [layer.raw]
 
 
+# (8) text a terminal would obey ----------------------------------------------
+# Escape sequences, bidi overrides and bytes that are not UTF-8 wherever an
+# image carries text. Every command on these cases must print only safe text
+# (tests/tests/terminal_output.rs); names keep their exact bytes.
+
+EVIL = "evil\x1b[31mRED\x1b[0m\x1b]0;pwned\x07name"
+
+
+def encoded(raw):
+    """A raw name as layerscope's core encodes it (core/src/names.rs): valid
+    UTF-8 as is, each other byte as U+10FF00 + byte, and a code point of
+    U+10FF00..U+10FFFF as its four bytes escaped the same way."""
+    if isinstance(raw, str):
+        raw = raw.encode()
+    out = []
+    for ch in raw.decode("utf-8", "surrogateescape"):
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(chr(0x10FF00 + code - 0xDC00))
+        elif code >= 0x10FF00:
+            out.extend(chr(0x10FF00 + b) for b in ch.encode())
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@case("term_entry_names", "terminal",
+      "entry names, link targets, owner and xattr names with escape sequences, bidi overrides, C1 controls, DEL, newlines and quotes",
+      present=[EVIL, "dir/line1\nline2", 'quote"back\\slash', "\u202eexe.txt", "csi\u009b31m", "del\x7f",
+               "link-esc", "hard-esc"], exit_code=0)
+def _():
+    lower = simple_layer(
+        *base_files(),
+        member(EVIL, b"red\n"),
+        directory("dir/"),
+        member("dir/line1\nline2", b"x"),
+        member('quote"back\\slash', b"q"),
+        member("\u202eexe.txt", b"bidi"),
+        member("csi\u009b31m", b"c1"),
+        member("del\x7f", b"del", uname=b"\x1b[31mroot", gname=b"\x1b]0;grp\x07"),
+        symlink("link-esc", "\x1b]0;title\x07target"),
+        hardlink("hard-esc", EVIL),
+        pax({"SCHILY.xattr.user.\x1b[2J": "\x1b[5mvalue"}),
+        member("xattr-file", b"x"),
+    )
+    upper = simple_layer(
+        member(".wh." + EVIL),
+        member("del\x7f", b"changed"),
+        member("new\x1b[1mfile", b"added"),
+    )
+    return docker_archive([lower, upper]), [lower.raw, upper.raw]
+
+
+@case("term_invalid_utf8", "terminal",
+      "names, link targets and owner names that are not UTF-8: two names differing only in invalid bytes stay two, a valid U+10FF41 stays itself",
+      warnings=["non-utf8-path"],
+      present=[encoded(b"bad\xff\xfe"), encoded(b"d/\xff"), encoded(b"d/\xfe"),
+               encoded("ok\U0010ff41"), "sym-bad", "hard-bad"], exit_code=0)
+def _():
+    lower = simple_layer(
+        *base_files(),
+        member(b"bad\xff\xfe", b"1"),
+        directory("d/"),
+        member(b"d/\xff", b"ff"),
+        member(b"d/\xfe", b"fe"),
+        member("ok\U0010ff41".encode(), b"u"),
+        symlink("sym-bad", b"tar\xffget\x1b[2J"),
+        hardlink("hard-bad", b"d/\xff"),
+        member(b"gone\xc3", b"bye", uname=b"us\xe9r", gname=b"\xff"),
+    )
+    upper = simple_layer(member(b".wh.gone\xc3"), member(b"d/\xfe", b"FE"))
+    return docker_archive([lower, upper]), [lower.raw, upper.raw]
+
+
+def hostile_config(diff_ids):
+    return json.dumps({
+        "architecture": "amd64",
+        "os": "linux",
+        "author": "\x1b[5mauthor\u202e",
+        "created": "2024-01-01T00:00:00Z\x1b[2J",
+        "config": {
+            "Env": ["A=\x1b[2J", "B=\u202eevil", "C=\u009b1m", "D=line\nbreak"],
+            "Cmd": ["/bin/sh", "-c", "echo \x1b[31mred"],
+            "Entrypoint": ["\x1b]0;pwned\x07"],
+            "User": "\x1b[8mroot",
+            "WorkingDir": "/w\x1b[K",
+            "Labels": {"l\x1b[1m": "v\u202e", "org.x": "\x7fdel", "\u2066k": "<script>alert(1)</script>"},
+            "StopSignal": "\x1bSIGTERM",
+            "ExposedPorts": {"80/\x1b[31mtcp": {}},
+            "Volumes": {"/v\x1b[2J": {}},
+        },
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [
+            {"created_by": "RUN \x1b[31mred\x1b[0m && echo \u202eevil", "author": "\x1b[5m",
+             "comment": "\u2066hidden\u2069", "created": "\x1b[2J"},
+            {"created_by": "ENV \x1b]0;pwned\x07", "empty_layer": True},
+            {"created_by": "RUN apt-get install \x9b31m && rm -rf \x1b[2J"},
+        ],
+    }, sort_keys=True).encode()
+
+
+@case("term_config", "terminal",
+      "tags, env, labels, cmd, entrypoint, user, ports, volumes, history, author and comment with escape sequences and bidi overrides; a secret, a cache and waste whose evidence carries them",
+      present=["root/.ssh/id_rsa", "var/cache/apt/archives/\x1b[2J.deb"], exit_code=0)
+def _():
+    lower = simple_layer(
+        *base_files(),
+        directory("root/"), directory("root/.ssh/"),
+        member("root/.ssh/id_rsa", b"-----BEGIN OPENSSH PRIVATE KEY-----\n"),
+        member("big\x1b[31m.bin", b"\x1b[2J" * 4096),
+    )
+    upper = simple_layer(
+        directory("var/"), directory("var/cache/"), directory("var/cache/apt/"),
+        directory("var/cache/apt/archives/"),
+        member("var/cache/apt/archives/\x1b[2J.deb", b"\x1b]0;deb\x07" * 512),
+        member("big\x1b[31m.bin", b"again" * 1000),
+        member("copy\u202e.bin", b"\x1b[2J" * 4096),
+    )
+    layers = [lower, upper]
+    config = hostile_config([l.diff_id for l in layers])
+    manifest = json.dumps([{"Config": "config.json",
+                            "RepoTags": ["hostile:\x1b[31mred", "ok:\u202etag", "<b>html</b>:1"],
+                            "Layers": ["l0/layer.tar", "l1/layer.tar"]}]).encode()
+    return outer_tar([("manifest.json", manifest), ("config.json", config),
+                      ("l0/layer.tar", lower.stored), ("l1/layer.tar", upper.stored)]), \
+        [l.raw for l in layers]
+
+
+@case("term_oci_annotations", "terminal",
+      "an OCI index whose ref.name, annotations, platform and media type carry escape sequences and bidi overrides",
+      exit_code=0)
+def _():
+    layer = simple_layer(*base_files(), member("oci\x1b[31mname", b"o"))
+    files, manifest = oci_parts([layer])
+    mdesc = descriptor(MT_MANIFEST, manifest, annotations={
+        "org.opencontainers.image.ref.name": "\x1b[31mtag\u202e",
+        "io.example.\x1b[2J": "\x1b]0;title\x07",
+    }, platform={"os": "linux", "architecture": "amd64", "variant": "\x1b[2J"})
+    index = json.dumps({"schemaVersion": 2, "mediaType": MT_INDEX, "manifests": [mdesc],
+                        "annotations": {"org.opencontainers.image.ref.name": "\u202eidx"}},
+                       sort_keys=True).encode()
+    files = [f if f[0] != "index.json" else ("index.json", index) for f in files]
+    return outer_tar(files), [layer.raw]
+
+
+@case("term_member_missing", "terminal",
+      "manifest.json references a layer member and a config whose names carry escape sequences; neither exists",
+      expect="error", error_kind="MissingError", exit_code=2)
+def _():
+    manifest = json.dumps([{"Config": "c\x1b[31m.json", "RepoTags": ["\x1b]0;t\x07"],
+                            "Layers": ["l\x1b[2J\u202e/layer.tar"]}]).encode()
+    return outer_tar([("manifest.json", manifest)]), []
+
+
+@case("term_member_names", "terminal",
+      "outer archive members whose names carry escape sequences and bytes that are not UTF-8, referenced from manifest.json; an unsafe one beside them",
+      warnings=["unsafe-member-path"], exit_code=0)
+def _():
+    layer = simple_layer(*base_files())
+    config = image_config([layer.diff_id])
+    layer_name = "\x1b]0;x\x07/layer.tar"
+    manifest = json.dumps([{"Config": "c\x1b[31m.json", "RepoTags": ["hostile:case"],
+                            "Layers": [layer_name]}]).encode()
+    return outer_tar([("manifest.json", manifest), ("c\x1b[31m.json", config),
+                      (layer_name, layer.stored), (b"../\x1b[2J\xff", b"x")]), [layer.raw]
+
+
+@case("term_not_a_tar_text", "terminal",
+      "a text file (like /etc/passwd) whose lines carry escape sequences: the error describes, never echoes",
+      expect="error", error_kind="ArchiveError", exit_code=2)
+def _():
+    line = b"root:x:0:0:\x1b]0;pwned\x07\x1b[2J:/root:/bin/sh\n"
+    return (line * 40)[:1000], []
+
+
+@case("term_not_a_tar_random", "terminal",
+      "1,000 bytes of noise with escape sequences in it: the error describes, never echoes",
+      expect="error", error_kind="ArchiveError", exit_code=2)
+def _():
+    noise = b""
+    block = b"seed"
+    while len(noise) < 1000:
+        block = hashlib.sha256(block).digest()
+        noise += block + b"\x1b[31m\x9b\xe2\x80\xae"
+    return noise[:1000], []
+
+
+@case("term_json_not_utf8", "terminal",
+      "a config.json with bytes that are not UTF-8 and escape sequences inside a string: the parse error quotes nothing",
+      expect="error", error_kind="FormatError", exit_code=2)
+def _():
+    layer = simple_layer(*base_files())
+    config = image_config([layer.diff_id]).replace(b'"os": "linux"', b'"os": "lin\xff\x1b[2Jux"')
+    manifest = json.dumps([{"Config": "config.json", "Layers": ["l/layer.tar"]}]).encode()
+    return outer_tar([("manifest.json", manifest), ("config.json", config),
+                      ("l/layer.tar", layer.stored)]), [layer.raw]
+
+
 # Cases built at test time (too big to commit); the Rust test knows them by name.
 GENERATED = [
     {"case": "pax_100mb_record", "category": "exhaustion", "generator": "pax_100mb",

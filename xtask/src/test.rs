@@ -2,7 +2,7 @@
 //! `--keep-going`). Each gate prints a banner; the run ends with a timing
 //! table and one closing line, `xtask: N passed, N failed, N skipped`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -160,6 +160,7 @@ pub fn run(install_tools: bool, keep_going: bool) -> Result<()> {
     });
     run.gate("wasm-build", || crate::wasm::build().map(|()| None));
     run.gate("wasm-test", || wasm_test(&root, &browser_tmp));
+    run.gate("web-unit", || web_unit(&root));
     run.gate("e2e", || e2e(&root, &browser_tmp));
     run.gate("hostile-wasm", || hostile_wasm(&root, &browser_tmp));
     run.gate("fuzz", fuzz_briefly);
@@ -261,6 +262,24 @@ fn wasm_test(root: &Path, browser_tmp: &Path) -> GateResult {
         cmd.arg("--chromedriver").arg(driver);
     }
     cmd.arg("wasm").env("TMPDIR", browser_tmp).current_dir(root);
+    run_cmd(&mut cmd)?;
+    Ok(None)
+}
+
+/// `node --test web/tests/*.test.mjs`: the page's modules that need no
+/// browser (text.js, the e2e fixture builder).
+fn web_unit(root: &Path) -> GateResult {
+    let dir = root.join("web/tests");
+    let mut tests: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    if tests.is_empty() {
+        return Ok(Some("no web/tests/*.test.mjs".into()));
+    }
+    tests.sort();
+    let mut cmd = Command::new("node");
+    cmd.arg("--test").args(&tests).current_dir(root);
     run_cmd(&mut cmd)?;
     Ok(None)
 }

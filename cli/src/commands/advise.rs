@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use layerscope::display::{message, name, text};
 use layerscope::overlay::Overlay;
 use layerscope::overlay::advise::{AdviseInput, advise};
 
@@ -49,24 +50,24 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<ExitCode> {
         println!("no advice");
     }
     for a in &list {
-        println!("[{:?}] {}", a.severity, a.message);
+        println!("[{:?}] {}", a.severity, message(&a.message));
         for e in a.evidence.iter().take(10) {
             let mut parts = Vec::new();
             if let Some(l) = e.layer {
                 parts.push(format!("layer {l}"));
             }
             if let Some(p) = &e.path {
-                parts.push(p.clone());
+                parts.push(name(p).to_string());
             }
             if e.bytes > 0 {
                 parts.push(human_bytes(e.bytes));
             }
             if let Some(n) = &e.note {
-                parts.push(n.clone());
+                parts.push(message(n).to_string());
             }
             if let Some(c) = &e.command {
                 let short: String = c.chars().take(80).collect();
-                parts.push(format!("`{short}`"));
+                parts.push(format!("`{}`", text(&short)));
             }
             println!("    {}", parts.join("  "));
         }

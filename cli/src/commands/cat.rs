@@ -14,9 +14,9 @@ pub struct CatArgs {
     /// The image.
     #[command(flatten)]
     pub image: ImageArgs,
-    /// The file's path in the image (leading `/` optional).
+    /// The file's path in the image (leading `/` optional; any bytes).
     #[arg(value_name = "PATH")]
-    pub path: String,
+    pub path: std::ffi::OsString,
     /// Read the file from this layer's own entries instead of the merged view.
     #[arg(long, value_name = "N")]
     pub layer: Option<usize>,
@@ -29,9 +29,18 @@ pub fn run(args: CatArgs) -> anyhow::Result<ExitCode> {
         Err(f) => return Ok(common::report_error(&f, false)),
     };
     let layers = layer_entries(&loaded)?;
-    let path = layerscope::paths::normalize(args.path.as_bytes())
+    // The argument's bytes, encoded like every name of the image, so a
+    // name that is not UTF-8 can be asked for.
+    let path = layerscope::paths::normalize(args.path.as_encoded_bytes())
         .map(|n| n.path)
-        .map_err(|why| anyhow::anyhow!("path {:?} {}", args.path, why.describe()))?;
+        .map_err(|why| {
+            let shown = layerscope::names::encode(args.path.as_encoded_bytes()).into_owned();
+            anyhow::anyhow!(
+                "path {} {}",
+                layerscope::display::quoted(&shown),
+                why.describe()
+            )
+        })?;
     let mut open = opener(&loaded);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

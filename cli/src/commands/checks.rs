@@ -1,6 +1,7 @@
 //! Verification checks in words, as `inspect`, `verify` and `flatten
 //! --verify` print them: a short status word and a one-line description.
 
+use layerscope::display;
 use layerscope::model::{Check, CheckStatusKind, CheckedObject};
 
 /// A status as a short word.
@@ -15,12 +16,13 @@ pub fn status_word(status: CheckStatusKind) -> &'static str {
     }
 }
 
-/// One check in words: object, expected vs actual, detail.
+/// One check in words: object, expected vs actual, detail (names
+/// presented; print it through `display::message`).
 pub fn describe(check: &Check) -> String {
     let object = match &check.object {
-        CheckedObject::Index { name } => format!("index {name}"),
-        CheckedObject::Manifest { name } => format!("manifest {name}"),
-        CheckedObject::Config { name } => format!("config {name}"),
+        CheckedObject::Index { name } => format!("index {}", display::name(name)),
+        CheckedObject::Manifest { name } => format!("manifest {}", display::name(name)),
+        CheckedObject::Config { name } => format!("config {}", display::name(name)),
         CheckedObject::LayerBlob { layer } => format!("layer {layer} blob"),
         CheckedObject::LayerDiffId { layer } => format!("layer {layer} diff_id"),
     };

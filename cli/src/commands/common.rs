@@ -12,9 +12,10 @@ use anyhow::bail;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use layerscope::archive::{OpenOptions, OpenedImage, open_image};
+use layerscope::display::message;
 use layerscope::layer::LayerScan;
 use layerscope::limits::flags;
-use layerscope::model::Entry;
+use layerscope::model::{Entry, Warning};
 use layerscope::report::InspectReport;
 use layerscope::{Error, Limits};
 
@@ -315,15 +316,29 @@ pub fn report_error(failure: &Failure, json: bool) -> ExitCode {
         let value = serde_json::json!({
             "error": { "kind": error.kind(), "message": error.to_string(), "details": error.details() }
         });
-        println!("{value}");
+        if let Ok(text) = crate::json::to_string(&value, false) {
+            println!("{text}");
+        }
     }
-    eprintln!("error: {error}");
+    eprintln!("error: {}", message(&error.to_string()));
     ExitCode::from(EXIT_INVALID)
 }
 
-/// Prints a value as pretty JSON on stdout.
+/// Prints warnings on stderr, each through the presentation rule.
+pub fn print_warnings<'a>(warnings: impl IntoIterator<Item = &'a Warning>) {
+    for w in warnings {
+        eprintln!("warning: {}", message(&w.message));
+    }
+}
+
+/// Prints an error line on stderr through the presentation rule.
+pub fn print_error(text: &str) {
+    eprintln!("error: {}", message(text));
+}
+
+/// Prints a value as pretty JSON on stdout (through [`crate::json`]).
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(value)?;
+    let text = crate::json::to_string(value, true)?;
     println!("{text}");
     Ok(())
 }

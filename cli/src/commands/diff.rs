@@ -4,8 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use layerscope::display::{message, name, quoted};
 use layerscope::overlay::diff::{DiffSide, diff_images};
-use layerscope::overlay::{ChangeAction, Overlay};
+use layerscope::overlay::{ChangeAction, Overlay, RemovalCause};
 
 use super::common::{self, ImageArgs, human_bytes, layer_entries};
 
@@ -55,13 +56,23 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
                 };
                 let detail = match c.action {
                     ChangeAction::Modified => format!("{:?}", c.aspects),
-                    ChangeAction::Deleted => format!("{:?}", c.cause),
+                    ChangeAction::Deleted => match &c.cause {
+                        // The one cause that holds a name: presented.
+                        Some(RemovalCause::OpaqueDir { dir }) => {
+                            format!("Some(OpaqueDir {{ dir: {} }})", quoted(dir))
+                        }
+                        other => format!("{other:?}"),
+                    },
                     ChangeAction::Added => String::new(),
                 };
                 println!(
                     "{sign} {:>+12} {} {detail}",
                     c.byte_delta,
-                    if c.path.is_empty() { "/" } else { &c.path }
+                    if c.path.is_empty() {
+                        "/".to_owned()
+                    } else {
+                        name(&c.path).to_string()
+                    }
                 );
             }
             println!(
@@ -111,13 +122,18 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for f in &diff.added {
-        println!("+ {:>10}  {}", human_bytes(f.size), f.path);
+        println!("+ {:>10}  {}", human_bytes(f.size), name(&f.path));
     }
     for f in &diff.removed {
-        println!("- {:>10}  {}", human_bytes(f.size), f.path);
+        println!("- {:>10}  {}", human_bytes(f.size), name(&f.path));
     }
     for f in &diff.changed {
-        println!("~ {:>10}  {}  {:?}", human_bytes(f.size), f.path, f.aspects);
+        println!(
+            "~ {:>10}  {}  {:?}",
+            human_bytes(f.size),
+            name(&f.path),
+            f.aspects
+        );
     }
     println!(
         "{} added ({}), {} removed ({}), {} changed",
@@ -139,7 +155,18 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         diff.history.only_b.len()
     );
     for c in &diff.config {
-        println!("config {}: {} -> {}", c.field, c.a, c.b);
+        println!(
+            "config {}: {} -> {}",
+            name(&c.field),
+            json_text(&c.a),
+            json_text(&c.b)
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A config value as compact JSON, safe for a terminal.
+fn json_text(value: &serde_json::Value) -> String {
+    let json = crate::json::to_string(value, false).unwrap_or_default();
+    message(&json).to_string()
 }

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use layerscope::display::{message, name};
 use layerscope::overlay::ci::{self, CiConfig, RuleStatus};
 use layerscope::overlay::{Overlay, dive_efficiency};
 
@@ -110,7 +111,7 @@ pub fn run(args: EfficiencyArgs) -> anyhow::Result<ExitCode> {
                     "  {:>10}  layer {}  {}  (hidden by layer {})",
                     human_bytes(f.size),
                     f.layer,
-                    f.path,
+                    name(&f.path),
                     f.hidden_by.map_or("-".into(), |h| h.to_string())
                 );
             }
@@ -121,7 +122,7 @@ pub fn run(args: EfficiencyArgs) -> anyhow::Result<ExitCode> {
                 let places: Vec<String> = d
                     .locations
                     .iter()
-                    .map(|l| format!("{}:{}", l.layer, l.path))
+                    .map(|l| format!("{}:{}", l.layer, name(&l.path)))
                     .collect();
                 println!(
                     "  {:>10} x{}  {}",
@@ -140,7 +141,7 @@ pub fn run(args: EfficiencyArgs) -> anyhow::Result<ExitCode> {
                     RuleStatus::Disabled => "SKIP",
                     RuleStatus::Misconfigured => "MISCONFIGURED",
                 };
-                println!("  {word}: {} ({})", r.key, r.message);
+                println!("  {word}: {} ({})", message(&r.key), message(&r.message));
             }
             println!(
                 "{}",

@@ -169,7 +169,7 @@ pub fn run(args: FlattenArgs) -> anyhow::Result<ExitCode> {
         let failures: Vec<_> = loaded.report.failures().collect();
         if !failures.is_empty() {
             for check in &failures {
-                eprintln!("error: {}", checks::describe(check));
+                common::print_error(&checks::describe(check));
             }
             eprintln!(
                 "error: {} of {} checks failed; nothing written",
@@ -190,9 +190,7 @@ pub fn run(args: FlattenArgs) -> anyhow::Result<ExitCode> {
         }
         None => Overlay::new(&layers),
     };
-    for w in overlay.warnings() {
-        eprintln!("warning: {}", w.message);
-    }
+    common::print_warnings(overlay.warnings());
     let layout = overlay.export_layout();
     let summary = if args.output == "-" {
         // Layers are decompressed on background threads, the next one ahead.

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use layerscope::display::{message, name, quoted, text};
 use layerscope::model::Compression;
 use layerscope::report::InspectReport;
 
@@ -39,7 +40,7 @@ fn print_human(report: &InspectReport) {
     let tags = if image.tags.is_empty() {
         "(untagged)".to_owned()
     } else {
-        image.tags.join(", ")
+        names(&image.tags)
     };
     println!("Image:     {tags}");
     println!(
@@ -61,18 +62,18 @@ fn print_human(report: &InspectReport) {
             } else {
                 " "
             };
-            let name = choice
+            let shown = choice
                 .tags
                 .first()
-                .cloned()
+                .map(|t| name(t).to_string())
                 .unwrap_or_else(|| short_digest(choice.digest.as_ref()));
             println!(
                 "  {marker}{:>3} {:<40} {:<12} {:?} {}",
                 choice.index,
-                name,
-                choice.platform.as_deref().unwrap_or("-"),
+                shown,
+                name(choice.platform.as_deref().unwrap_or("-")),
                 choice.kind,
-                choice.media_type
+                name(&choice.media_type)
             );
         }
     }
@@ -82,10 +83,16 @@ fn print_human(report: &InspectReport) {
     if let Some(d) = &image.config_digest {
         println!("Config:    {d}");
     }
-    println!("Platform:  {}", image.platform.as_deref().unwrap_or("-"));
-    println!("Created:   {}", image.created.as_deref().unwrap_or("-"));
+    println!(
+        "Platform:  {}",
+        name(image.platform.as_deref().unwrap_or("-"))
+    );
+    println!(
+        "Created:   {}",
+        text(image.created.as_deref().unwrap_or("-"))
+    );
     if let Some(a) = &image.author {
-        println!("Author:    {a}");
+        println!("Author:    {}", text(a));
     }
     println!(
         "Size:      {} stored, {} uncompressed, {} layers",
@@ -95,37 +102,31 @@ fn print_human(report: &InspectReport) {
     );
     let c = &report.config;
     if let Some(e) = &c.entrypoint {
-        println!(
-            "Entrypoint: {}",
-            serde_json::to_string(e).unwrap_or_default()
-        );
+        println!("Entrypoint: {}", argv(e));
     }
     if let Some(e) = &c.cmd {
-        println!(
-            "Cmd:       {}",
-            serde_json::to_string(e).unwrap_or_default()
-        );
+        println!("Cmd:       {}", argv(e));
     }
     if let Some(u) = c.user.as_deref().filter(|u| !u.is_empty()) {
-        println!("User:      {u}");
+        println!("User:      {}", name(u));
     }
     if let Some(w) = c.working_dir.as_deref().filter(|w| !w.is_empty()) {
-        println!("WorkDir:   {w}");
+        println!("WorkDir:   {}", name(w));
     }
     for e in &c.env {
-        println!("Env:       {e}");
+        println!("Env:       {}", text(e));
     }
     if !c.exposed_ports.is_empty() {
-        println!("Ports:     {}", c.exposed_ports.join(", "));
+        println!("Ports:     {}", names(&c.exposed_ports));
     }
     if !c.volumes.is_empty() {
-        println!("Volumes:   {}", c.volumes.join(", "));
+        println!("Volumes:   {}", names(&c.volumes));
     }
     for (k, v) in &c.labels {
-        println!("Label:     {k}={v}");
+        println!("Label:     {}={}", name(k), text(v));
     }
     if let Some(s) = &c.stop_signal {
-        println!("StopSignal: {s}");
+        println!("StopSignal: {}", name(s));
     }
     println!();
     println!(
@@ -151,7 +152,7 @@ fn print_human(report: &InspectReport) {
                 .uncompressed_size
                 .map_or_else(|| "-".into(), human_bytes),
             layer.entries.map_or_else(|| "-".into(), |e| e.to_string()),
-            one_line(layer.created_by.as_deref().unwrap_or(""), 80)
+            text(&one_line(layer.created_by.as_deref().unwrap_or(""), 80))
         );
     }
     if !report.history.is_empty() {
@@ -165,8 +166,8 @@ fn print_human(report: &InspectReport) {
             };
             println!(
                 "{layer}  {}  {}",
-                h.created.as_deref().unwrap_or("-"),
-                one_line(h.created_by.as_deref().unwrap_or(""), 100)
+                text(h.created.as_deref().unwrap_or("-")),
+                text(&one_line(h.created_by.as_deref().unwrap_or(""), 100))
             );
         }
     }
@@ -178,11 +179,24 @@ fn print_human(report: &InspectReport) {
     };
     println!("Verification: {verdict}");
     for failure in report.failures() {
-        println!("  {}", describe(failure));
+        println!("  {}", message(&describe(failure)));
     }
-    for w in &report.warnings {
-        eprintln!("warning: {}", w.message);
-    }
+    common::print_warnings(&report.warnings);
+}
+
+/// Names through the presentation rule, comma separated.
+fn names(list: &[String]) -> String {
+    list.iter()
+        .map(|n| name(n).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A command's argument vector: `["/bin/sh", "-c", "…"]`, each argument
+/// quoted with escapes.
+fn argv(args: &[String]) -> String {
+    let quoted: Vec<String> = args.iter().map(|a| quoted(a).to_string()).collect();
+    format!("[{}]", quoted.join(", "))
 }
 
 /// Collapses whitespace and shortens to `max` characters.

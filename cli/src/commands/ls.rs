@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Args;
+use layerscope::display::{message, name};
 use layerscope::error::RequestError;
 use layerscope::model::{Entry, EntryKind, Whiteout};
 use layerscope::overlay::{
@@ -186,7 +187,7 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
                 .failures()
                 .find_map(|c| c.detail.clone())
                 .unwrap_or_else(|| "the layer could not be read".into());
-            eprintln!("error: {detail}");
+            common::print_error(&detail);
             return Ok(ExitCode::from(common::EXIT_INVALID));
         };
         return Ok(common::report_error(&failure, args.json));
@@ -209,7 +210,10 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
         Some(entry_changes(&scan.entries, own))
     });
     if changes.is_none() {
-        eprintln!("warning: {unknown_why}; the change column is unknown");
+        eprintln!(
+            "warning: {}; the change column is unknown",
+            message(&unknown_why)
+        );
     }
     let change_at = |i: usize| changes.as_ref().and_then(|c| c.get(i));
     if args.json {
@@ -265,7 +269,7 @@ fn run_merged(args: &LsArgs) -> anyhow::Result<ExitCode> {
     let layers = match layer_entries(&loaded) {
         Ok(l) => l,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            common::print_error(&format!("{error:#}"));
             return Ok(ExitCode::from(common::EXIT_INVALID));
         }
     };
@@ -298,9 +302,7 @@ fn run_merged(args: &LsArgs) -> anyhow::Result<ExitCode> {
                 merged_path_and_suffix(m)
             )
         }))?;
-        for w in overlay.warnings() {
-            eprintln!("warning: {}", w.message);
-        }
+        common::print_warnings(overlay.warnings());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -371,31 +373,41 @@ fn meta_columns(kind: EntryKind, mode: u32, uid: u64, gid: u64, size: u64, mtime
     )
 }
 
-fn display_path(path: &str) -> &str {
-    if path.is_empty() { "." } else { path }
+/// A path as listed: `.` for the root, else the name through the
+/// presentation rule (quoted with escapes when it needs them).
+fn display_path(path: &str) -> String {
+    if path.is_empty() {
+        ".".to_owned()
+    } else {
+        name(path).to_string()
+    }
 }
 
 fn path_and_suffix(entry: &Entry) -> String {
-    let mut line = display_path(&entry.path).to_owned();
+    let mut line = display_path(&entry.path);
     match (&entry.whiteout, entry.kind, &entry.link_target) {
         (Some(Whiteout::Remove { target }), _, _) => {
-            line.push_str(&format!("  [whiteout: deletes {target}]"))
+            line.push_str(&format!("  [whiteout: deletes {}]", name(target)))
         }
         (Some(Whiteout::Opaque { dir }), _, _) => line.push_str(&format!(
             "  [opaque: hides lower contents of {}]",
-            if dir.is_empty() { "/" } else { dir }
+            if dir.is_empty() {
+                "/".to_owned()
+            } else {
+                name(dir).to_string()
+            }
         )),
-        (None, EntryKind::Symlink, Some(t)) => line.push_str(&format!(" -> {t}")),
-        (None, EntryKind::Hardlink, Some(t)) => line.push_str(&format!(" link to {t}")),
+        (None, EntryKind::Symlink, Some(t)) => line.push_str(&format!(" -> {}", name(t))),
+        (None, EntryKind::Hardlink, Some(t)) => line.push_str(&format!(" link to {}", name(t))),
         _ => {}
     }
     line
 }
 
 fn merged_path_and_suffix(m: &MergedEntry) -> String {
-    let mut line = display_path(&m.path).to_owned();
+    let mut line = display_path(&m.path);
     if let Some(t) = &m.link_target {
-        line.push_str(&format!(" -> {t}"));
+        line.push_str(&format!(" -> {}", name(t)));
     }
     if let Some(first) = &m.hardlink_to {
         line.push_str(&format!(" link to {}", display_path(first)));

@@ -3,6 +3,8 @@
 
 use std::process::ExitCode;
 
+use layerscope::display::message;
+
 use super::checks::{describe, status_word};
 use super::common::{self, EXIT_FAILED, ImageArgs};
 use clap::Args;
@@ -29,11 +31,13 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         common::print_json(report)?;
     } else {
         for check in &report.verification.checks {
-            println!("{:<10} {}", status_word(check.status), describe(check));
+            println!(
+                "{:<10} {}",
+                status_word(check.status),
+                message(&describe(check))
+            );
         }
-        for w in &report.warnings {
-            eprintln!("warning: {}", w.message);
-        }
+        common::print_warnings(&report.warnings);
         let failed = report.failures().count();
         if failed == 0 {
             println!(

@@ -126,7 +126,7 @@ pub fn config_alternatives(path: &str) -> Vec<String> {
 
 /// Tags from the legacy `repositories` file: `{"repo": {"tag": "id"}}`.
 pub fn legacy_repositories(bytes: &[u8]) -> Vec<(String, String)> {
-    let Ok(Value::Object(repos)) = serde_json::from_slice::<Value>(bytes) else {
+    let Ok(Value::Object(repos)) = json::parse("repositories", bytes) else {
         return Vec::new();
     };
     let mut tags = Vec::new();

@@ -6,13 +6,43 @@ use serde_json::{Map, Value};
 
 use crate::digest::Digest;
 use crate::error::{Error, Result, SchemaProblem};
+use crate::names;
 
-/// Parses a document, naming the member on failure.
+/// Parses a document, naming the member on failure. Its strings (keys
+/// included) are [`crate::names`] encodings like every name, so a code
+/// point of the escape range in the document is kept exactly.
 pub fn parse(member: &str, bytes: &[u8]) -> Result<Value> {
-    serde_json::from_slice(bytes).map_err(|source| Error::Json {
+    let mut value = serde_json::from_slice(bytes).map_err(|source| Error::Json {
         member: member.to_owned(),
         source,
-    })
+    })?;
+    encode_strings(&mut value);
+    Ok(value)
+}
+
+/// Re-encodes every string of a parsed document that holds a code point of
+/// the escape range (serde_json bounds the nesting depth at 128).
+fn encode_strings(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            if !names::is_plain(text) {
+                *text = names::encode_str(text).into_owned();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(encode_strings),
+        Value::Object(map) => {
+            if map.keys().any(|k| !names::is_plain(k)) {
+                let entries = std::mem::take(map);
+                for (key, mut item) in entries {
+                    encode_strings(&mut item);
+                    map.insert(names::encode_str(&key).into_owned(), item);
+                }
+            } else {
+                map.values_mut().for_each(encode_strings);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
 }
 
 /// Looks a key up exactly, then ignoring ASCII case. `null` counts as absent.

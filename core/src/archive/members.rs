@@ -4,10 +4,13 @@
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 
+use crate::display::quoted;
 use crate::error::{Error, Result};
 use crate::layer::guard::{self, TarGuard};
+use crate::layer::tar_fault;
 use crate::limits::{Limits, flags};
 use crate::model::Warning;
+use crate::names;
 use crate::paths::{self, normalize};
 
 /// What a member is.
@@ -85,7 +88,10 @@ impl MemberIndex {
                 value: limits.max_pax_bytes,
                 flag: flags::MAX_PAX_BYTES,
             },
-            None => Error::ArchiveTar { offset, source },
+            None => Error::ArchiveTar {
+                offset,
+                source: tar_fault::describe(source, tar_fault::block_at(offset)),
+            },
         };
         let mut archive = tar::Archive::new(TarGuard::new(reader, limits.max_pax_bytes));
         let entries = archive.entries_with_seek().map_err(|e| tar_error(0, e))?;
@@ -123,8 +129,8 @@ impl MemberIndex {
                         Warning::new(
                             "unsafe-member-path",
                             format!(
-                                "archive member {:?} ignored: {}",
-                                String::from_utf8_lossy(&raw_path),
+                                "archive member {} ignored: {}",
+                                quoted(&names::encode(&raw_path)),
                                 why.describe()
                             ),
                         )
@@ -136,7 +142,7 @@ impl MemberIndex {
             let (parent, _) = paths::split_parent(&normalized.path);
             let link = entry
                 .link_name_bytes()
-                .map(|l| String::from_utf8_lossy(&l).into_owned());
+                .map(|l| names::encode(&l).into_owned());
             let kind = match entry.header().entry_type() {
                 tar::EntryType::Regular
                 | tar::EntryType::Continuous
@@ -152,7 +158,10 @@ impl MemberIndex {
                     }
                 }
                 tar::EntryType::Link => {
-                    match link.as_deref().and_then(|l| normalize(l.as_bytes()).ok()) {
+                    match link
+                        .as_deref()
+                        .and_then(|l| normalize(&names::decode(l)).ok())
+                    {
                         Some(target) => MemberKind::Hardlink(target.path),
                         None => MemberKind::Other,
                     }

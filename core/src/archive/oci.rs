@@ -283,7 +283,8 @@ fn walk_index(
                         "media-type-mismatch",
                         format!(
                             "{blob_name} is an index but its descriptor says {}",
-                            declared.unwrap_or("nothing")
+                            declared.map_or("nothing".to_owned(), |d| crate::display::name(d)
+                                .to_string())
                         ),
                     ));
                 }
@@ -326,7 +327,8 @@ fn walk_index(
                         "media-type-mismatch",
                         format!(
                             "{blob_name} is a manifest but its descriptor says {}",
-                            declared.unwrap_or("nothing")
+                            declared.map_or("nothing".to_owned(), |d| crate::display::name(d)
+                                .to_string())
                         ),
                     ));
                 }

@@ -6,6 +6,7 @@ use crate::archive::docker::{self, DockerEntry, MANIFEST_JSON};
 use crate::archive::oci::{self, INDEX_JSON, OCI_LAYOUT, OciLeaf};
 use crate::archive::source::{ImageSource, read_small};
 use crate::digest::Digest;
+use crate::display::{self, name, quoted};
 use crate::error::{Error, Result, SchemaProblem};
 use crate::limits::Limits;
 use crate::model::{
@@ -60,7 +61,7 @@ pub fn open_image(source: &mut dyn ImageSource, options: &OpenOptions) -> Result
             Err(Error::Missing { .. } | Error::NotAnImage { .. } | Error::NoImage { .. }),
             Some(cut),
         ) => Err(Error::Truncated {
-            what: format!("archive (it ends inside member {})", cut.path),
+            what: format!("archive (it ends inside member {})", name(&cut.path)),
             expected: cut.expected,
             available: cut.available,
         }),
@@ -79,7 +80,9 @@ fn open_detected(source: &mut dyn ImageSource, options: &OpenOptions) -> Result<
             "archive-truncated",
             format!(
                 "the archive ends inside member {} ({} of {} bytes present)",
-                cut.path, cut.available, cut.expected
+                name(&cut.path),
+                cut.available,
+                cut.expected
             ),
         ));
     }
@@ -145,7 +148,12 @@ fn check_layout_marker(
             if version.as_deref() != Some("1.0.0") {
                 warnings.push(Warning::new(
                     "oci-layout-version",
-                    format!("oci-layout declares version {version:?}, expected \"1.0.0\""),
+                    format!(
+                        "oci-layout declares version {}, expected \"1.0.0\"",
+                        version
+                            .as_deref()
+                            .map_or("none".to_owned(), |v| quoted(v).to_string())
+                    ),
                 ));
             }
         }
@@ -175,9 +183,14 @@ pub fn select(
                     ChoiceKind::Attestation => "attestation",
                     ChoiceKind::Artifact => "artifact",
                 };
+                let (shown, media_type) = (display::name(&name), display::name(&c.media_type));
                 match &c.platform {
-                    Some(p) => format!("{} {name} ({kind}, {p}, {})", c.index, c.media_type),
-                    None => format!("{} {name} ({kind}, {})", c.index, c.media_type),
+                    Some(p) => format!(
+                        "{} {shown} ({kind}, {}, {media_type})",
+                        c.index,
+                        display::name(p)
+                    ),
+                    None => format!("{} {shown} ({kind}, {media_type})", c.index),
                 }
             })
             .collect::<Vec<_>>()
@@ -433,7 +446,11 @@ fn open_docker(
             if let Some(found) = source.locate(&alternative)? {
                 warnings.push(Warning::new(
                     "config-renamed",
-                    format!("config {} found as {}", entry.config, found.path()),
+                    format!(
+                        "config {} found as {}",
+                        name(&entry.config),
+                        name(found.path())
+                    ),
                 ));
                 config_location = Some(found);
                 break;
@@ -481,20 +498,17 @@ fn open_docker(
                 .as_ref()
                 .and_then(|l| docker::name_digest(l.path()))
         });
-        if location.is_none() {
-            let member = source.member_index().and_then(|m| m.get(path)).cloned();
-            if let Some(member) = member {
-                warnings.push(
-                    Warning::new(
-                        "layer-link-broken",
-                        format!(
-                            "layer {index} member {path} is a link that leads to no file ({:?})",
-                            member.kind
-                        ),
-                    )
-                    .in_layer(index),
-                );
-            }
+        if location.is_none() && source.member_index().is_some_and(|m| m.contains(path)) {
+            warnings.push(
+                Warning::new(
+                    "layer-link-broken",
+                    format!(
+                        "layer {index} member {} is a link that leads to no file",
+                        name(path)
+                    ),
+                )
+                .in_layer(index),
+            );
         }
         layers.push(LayerPlan {
             index,

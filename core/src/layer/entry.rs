@@ -4,6 +4,7 @@
 use std::io::Read;
 
 use crate::model::{Entry, EntryKind, Whiteout, Xattr};
+use crate::names;
 use crate::paths::{self, Normalized, PathRejection};
 
 /// Prefix of whiteout file names.
@@ -111,11 +112,11 @@ pub(crate) fn from_tar<R: Read>(
     let mut uname = header
         .username_bytes()
         .filter(|b| !b.is_empty())
-        .map(|b| String::from_utf8_lossy(b).into_owned());
+        .map(|b| names::encode(b).into_owned());
     let mut gname = header
         .groupname_bytes()
         .filter(|b| !b.is_empty())
-        .map(|b| String::from_utf8_lossy(b).into_owned());
+        .map(|b| names::encode(b).into_owned());
     let mode = header.mode().unwrap_or(0) & 0o7777;
     let device = match kind {
         EntryKind::CharDevice | EntryKind::BlockDevice => Some((
@@ -139,23 +140,23 @@ pub(crate) fn from_tar<R: Read>(
     let mut xattrs = Vec::new();
     if let Ok(Some(extensions)) = entry.pax_extensions() {
         for extension in extensions.flatten() {
-            let Ok(key) = extension.key() else { continue };
+            let key = extension.key_bytes();
             let value = extension.value_bytes();
-            let text = || String::from_utf8_lossy(value).into_owned();
+            // Numbers are ASCII: anything else fails to parse and is ignored.
+            let number = || std::str::from_utf8(value).unwrap_or("").trim();
             match key {
-                "uid" => uid = text().trim().parse().unwrap_or(uid),
-                "gid" => gid = text().trim().parse().unwrap_or(gid),
-                "uname" => uname = Some(text()),
-                "gname" => gname = Some(text()),
-                "mtime" => {
-                    let t = text();
-                    let whole = t.trim().split('.').next().unwrap_or("");
+                b"uid" => uid = number().parse().unwrap_or(uid),
+                b"gid" => gid = number().parse().unwrap_or(gid),
+                b"uname" => uname = Some(names::encode(value).into_owned()),
+                b"gname" => gname = Some(names::encode(value).into_owned()),
+                b"mtime" => {
+                    let whole = number().split('.').next().unwrap_or("");
                     mtime = whole.parse().unwrap_or(mtime);
                 }
                 _ => {
-                    if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
+                    if let Some(name) = key.strip_prefix(b"SCHILY.xattr.") {
                         xattrs.push(Xattr {
-                            name: name.to_owned(),
+                            name: names::encode(name).into_owned(),
                             value: value.to_vec(),
                         });
                     }
@@ -173,9 +174,7 @@ pub(crate) fn from_tar<R: Read>(
             Some(target.path)
         }
         (EntryKind::Hardlink, None) => return Err(Skipped::BadLinkTarget),
-        (EntryKind::Symlink, raw) => {
-            Some(String::from_utf8_lossy(&raw.unwrap_or_default()).into_owned())
-        }
+        (EntryKind::Symlink, raw) => Some(names::encode_owned(raw.unwrap_or_default())),
         _ => None,
     };
     let whiteout = classify_whiteout(&normalized.path)?;

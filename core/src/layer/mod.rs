@@ -16,6 +16,7 @@ pub mod opener;
 pub mod scan;
 pub mod sparse;
 pub mod stream;
+pub mod tar_fault;
 pub mod zstd;
 
 pub use compression::{Decoder, detect};

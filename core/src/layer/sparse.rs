@@ -55,12 +55,7 @@ fn number(value: &[u8], what: &str) -> Result<u64, SparseError> {
         .ok()
         .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            invalid(format!(
-                "{what} {:?} is not a number",
-                String::from_utf8_lossy(value)
-            ))
-        })
+        .ok_or_else(|| invalid(format!("{what} is not a decimal number")))
 }
 
 /// Reads the sparse records among an entry's PAX `records` (key, value);

@@ -7,14 +7,16 @@ use std::io::{self, Read, Seek, SeekFrom};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::digest::{Algorithm, Digest};
+use crate::display::quoted;
 use crate::error::{Error, Result};
 use crate::layer::entry::{self, Skipped};
 use crate::layer::guard::{self, TarGuard};
 use crate::layer::hashing::HashingReader;
 use crate::layer::sparse::{self, PaxSparse, SparseError};
+use crate::layer::tar_fault;
 use crate::limits::{Limits, flags};
 use crate::model::{Entry, EntryKind, Warning};
-use crate::paths;
+use crate::{names, paths};
 
 /// What the uncompressed stream holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,7 +209,7 @@ fn tar_error(layer: usize, limits: &Limits, offset: u64, source: io::Error) -> E
         Error::LayerTar {
             layer,
             offset,
-            source,
+            source: tar_fault::describe(source, tar_fault::block_at(offset)),
         }
     }
 }
@@ -319,9 +321,9 @@ fn walk<R: Read>(
                         Warning::new(
                             "conflicting-names",
                             format!(
-                                "entry at offset {header_offset} has several names ({:?} from a GNU long name or an earlier record, {:?} from the last PAX path record): the PAX path is used, as GNU tar and Go's archive/tar do",
-                                String::from_utf8_lossy(&raw_path),
-                                String::from_utf8_lossy(pax_path)
+                                "entry at offset {header_offset} has several names ({} from a GNU long name or an earlier record, {} from the last PAX path record): the PAX path is used, as GNU tar and Go's archive/tar do",
+                                quoted(&names::encode(&raw_path)),
+                                quoted(&names::encode(pax_path))
                             ),
                         )
                         .in_layer(layer)
@@ -358,16 +360,16 @@ fn walk<R: Read>(
                     flags::MAX_PATH_BYTES,
                 ));
             }
-            let shown = || String::from_utf8_lossy(&raw_path).into_owned();
+            let shown = || quoted(&names::encode(&raw_path)).to_string();
             let Some(kind) = entry::kind_of(tar_entry.header().entry_type()) else {
                 if !tar_entry.header().entry_type().is_pax_global_extensions() {
                     warnings.push(
                         Warning::new(
                             "unknown-entry-type",
                             format!(
-                                "entry {:?} has unknown type {:?}; skipped",
+                                "entry {} has unknown type byte 0x{:02x}; skipped",
                                 shown(),
-                                char::from(tar_entry.header().entry_type().as_byte())
+                                tar_entry.header().entry_type().as_byte()
                             ),
                         )
                         .in_layer(layer)
@@ -392,17 +394,20 @@ fn walk<R: Read>(
                 warnings.push(
                     Warning::new(
                         "absolute-path",
-                        format!("entry {:?} is absolute; treated as relative", shown()),
+                        format!("entry {} is absolute; treated as relative", shown()),
                     )
                     .in_layer(layer)
                     .at(header_offset),
                 );
             }
-            if normalized.was_lossy {
+            if normalized.not_utf8 {
                 warnings.push(
                     Warning::new(
                         "non-utf8-path",
-                        format!("entry {:?} is not valid UTF-8", shown()),
+                        format!(
+                            "entry {} is not valid UTF-8 (its exact bytes are kept)",
+                            shown()
+                        ),
                     )
                     .in_layer(layer)
                     .at(header_offset),
@@ -413,7 +418,7 @@ fn walk<R: Read>(
                     Warning::new(
                         "non-portable-path",
                         format!(
-                            "entry {:?} has a backslash or drive letter: kept verbatim (one Linux name), but tools on Windows may read it as a path",
+                            "entry {} has a backslash or drive letter: kept verbatim (one Linux name), but tools on Windows may read it as a path",
                             shown()
                         ),
                     )
@@ -519,10 +524,10 @@ fn sparse_error(
     path: &[u8],
     why: SparseError,
 ) -> Error {
-    let shown = String::from_utf8_lossy(path);
+    let shown = quoted(&names::encode(path)).to_string();
     match why {
         SparseError::TooLarge { .. } => Error::Limit {
-            what: format!("layer {layer}: sparse map of entry {shown:?} at offset {offset}"),
+            what: format!("layer {layer}: sparse map of entry {shown} at offset {offset}"),
             limit: "max_pax_bytes",
             value: limits.max_pax_bytes,
             flag: flags::MAX_PAX_BYTES,
@@ -533,7 +538,7 @@ fn sparse_error(
             offset,
             source: io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("sparse entry {shown:?} at offset {offset}: {why}"),
+                format!("sparse entry {shown} at offset {offset}: {why}"),
             ),
         },
     }
@@ -582,7 +587,7 @@ fn skip_warning(skip: &Skipped, shown: &str, layer: usize, offset: u64) -> Warni
             "is a hard link with an unsafe or empty target",
         ),
     };
-    Warning::new(code, format!("entry {shown:?} {why}; skipped"))
+    Warning::new(code, format!("entry {shown} {why}; skipped"))
         .in_layer(layer)
         .at(offset)
 }

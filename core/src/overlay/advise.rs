@@ -3,6 +3,7 @@
 //! still shipped), setuid/setgid and world-writable files, running as root,
 //! and runs of small layers.
 
+use crate::display::{quoted, text};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -218,7 +219,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
                         layer,
                         Some(f.path.clone()),
                         f.size,
-                        f.hidden_by.map(|h| format!("hidden by layer {h} ({})", command(input.layers, h).unwrap_or_default())),
+                        f.hidden_by.map(|h| format!("hidden by layer {h} ({})", text(&command(input.layers, h).unwrap_or_default()))),
                     )
                 })
                 .collect(),
@@ -268,11 +269,12 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
                 kind: AdviceKind::Secret,
                 severity: Severity::High,
                 message: if still {
-                    format!("likely {what} \"{}\" is in the image", c.path)
+                    format!("likely {what} {} is in the image", quoted(&c.path))
                 } else {
                     format!(
-                        "likely {what} \"{}\" was deleted later but is still shipped in layer {}; rebuild without it (use build secrets)",
-                        c.path, layer.layer
+                        "likely {what} {} was deleted later but is still shipped in layer {}; rebuild without it (use build secrets)",
+                        quoted(&c.path),
+                        layer.layer
                     )
                 },
                 bytes: c.size,
@@ -352,7 +354,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
                 "the image runs as root ({}); add a USER instruction",
                 match input.config.user.as_deref() {
                     None | Some("") => "no User set".to_owned(),
-                    Some(user) => format!("User \"{user}\""),
+                    Some(user) => format!("User {}", quoted(user)),
                 }
             ),
             bytes: 0,

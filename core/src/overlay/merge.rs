@@ -20,6 +20,7 @@
 //!    target does not exist (or is a directory) is skipped with a warning.
 //! 5. A path listed twice in one layer: the last entry wins, with a warning.
 
+use crate::display::quoted;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -176,8 +177,9 @@ impl<'a, 'l> Engine<'a, 'l> {
                     entry,
                     "symlink-loop",
                     format!(
-                        "entry {:?}: too many symlinks resolving {dir:?}; skipped",
-                        entry.path
+                        "entry {}: too many symlinks resolving {}; skipped",
+                        quoted(&entry.path),
+                        quoted(dir)
                     ),
                 );
                 None
@@ -231,8 +233,9 @@ impl<'a, 'l> Engine<'a, 'l> {
                         entry,
                         "whiteout-without-target",
                         format!(
-                            "whiteout {:?} names {path:?}, which no lower layer provides",
-                            entry.path
+                            "whiteout {} names {}, which no lower layer provides",
+                            quoted(&entry.path),
+                            quoted(&path)
                         ),
                     ),
                 }
@@ -301,8 +304,9 @@ impl<'a, 'l> Engine<'a, 'l> {
                 entry,
                 "parent-not-dir",
                 format!(
-                    "entry {:?}: parent {prefix:?} is a {kind:?}; replaced by a directory",
-                    entry.path
+                    "entry {}: parent {} is a {kind:?}; replaced by a directory",
+                    quoted(&entry.path),
+                    quoted(prefix)
                 ),
             );
             self.remove(
@@ -349,9 +353,9 @@ impl<'a, 'l> Engine<'a, 'l> {
                     entry,
                     "through-symlink",
                     format!(
-                        "entry {:?} lies below a symlink; a runtime writes it to {:?}",
-                        entry.path,
-                        paths::join(&dir, name)
+                        "entry {} lies below a symlink; a runtime writes it to {}",
+                        quoted(&entry.path),
+                        quoted(&paths::join(&dir, name))
                     ),
                 );
             }
@@ -383,8 +387,9 @@ impl<'a, 'l> Engine<'a, 'l> {
                         entry,
                         "hardlink-target-missing",
                         format!(
-                            "hard link {:?} points at {target:?}, which does not exist; skipped",
-                            entry.path
+                            "hard link {} points at {}, which does not exist; skipped",
+                            quoted(&entry.path),
+                            quoted(target)
                         ),
                     );
                     return;
@@ -395,8 +400,9 @@ impl<'a, 'l> Engine<'a, 'l> {
                         entry,
                         "hardlink-to-directory",
                         format!(
-                            "hard link {:?} points at directory {target:?}; skipped",
-                            entry.path
+                            "hard link {} points at directory {}; skipped",
+                            quoted(&entry.path),
+                            quoted(target)
                         ),
                     );
                     return;
@@ -406,7 +412,10 @@ impl<'a, 'l> Engine<'a, 'l> {
                         layer,
                         entry,
                         "hardlink-to-itself",
-                        format!("hard link {:?} points at itself; skipped", entry.path),
+                        format!(
+                            "hard link {} points at itself; skipped",
+                            quoted(&entry.path)
+                        ),
                     );
                     return;
                 }
@@ -436,8 +445,8 @@ impl<'a, 'l> Engine<'a, 'l> {
                 entry,
                 "duplicate-entry",
                 format!(
-                    "{:?} appears more than once in the layer; the last entry wins",
-                    entry.path
+                    "{} appears more than once in the layer; the last entry wins",
+                    quoted(&entry.path)
                 ),
             );
         }
