@@ -236,16 +236,14 @@ function cancelWork() {
 // ---------------------------------------------------------------- scanning
 
 /**
- * Reads the first bytes of a layer blob: gzip or zstd means its stored
- * bytes need a digest of their own (the core still detects the compression
- * itself; this only decides how to split the work).
+ * Whether hashing a layer's stored bytes is a job of its own (the core
+ * decides from the blob's first bytes: compressed, or another algorithm
+ * than the diff_id's); this only decides how to split the work.
  */
-async function looksCompressed(input, location) {
+async function looksCompressed(input, plan, planJson) {
   try {
-    const blob = input instanceof Map ? input.get(location.path)
-      : input.slice(num(location.offset), num(location.offset) + 4);
-    const b = new Uint8Array(await blob.slice(0, 4).arrayBuffer());
-    return (b[0] === 0x1f && b[1] === 0x8b) || (b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd);
+    const head = await primary.call('blobHead', { input, plan, planJson });
+    return !!head?.separateStoredHash;
   } catch {
     return false;
   }
@@ -280,7 +278,7 @@ async function scanAll(gen) {
   for (const v of state.views) fillLayerRow(v.index);
   updateCancel();
   updateScanStatus();
-  const compressed = await Promise.all(indexes.map((i) => looksCompressed(state.input, plans[i].location)));
+  const compressed = await Promise.all(indexes.map((i) => looksCompressed(state.input, plans[i], plansJson[i])));
   if (gen !== state.gen) return;
   const jobs = [];
   const layers = new Map();

@@ -20,6 +20,7 @@
 //! [`Session::layer_table`] are a `BigUint64Array`.
 
 mod analysis;
+mod blob;
 mod convert;
 mod error;
 mod input;
@@ -27,6 +28,7 @@ mod range;
 mod session;
 mod tree;
 
+pub use blob::{blob_algorithm_of, blob_head};
 pub use error::{WasmError, into_js_error};
 pub use input::{InputReader, JsLayoutDir};
 pub use session::Session;

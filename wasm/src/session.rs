@@ -276,21 +276,12 @@ impl Session {
         let plan = self.plan(index)?.clone();
         let limits = self.limits;
         let source = self.source.as_mut().ok_or(WasmError::NotOpen)?;
-        let result = match &plan.location {
-            None => Err(Error::Missing {
-                what: format!("layer {index} blob"),
-                path: plan
-                    .digest
-                    .as_ref()
-                    .or(plan.name_digest.as_ref())
-                    .map(|d| d.blob_path())
-                    .unwrap_or_default(),
-            }),
-            Some(location) => source
+        let result = plan.blob_location().and_then(|location| {
+            source
                 .as_dyn()
                 .open(location)
-                .and_then(|reader| scan_layer(Progress::new(reader, progress), &plan, &limits)),
-        };
+                .and_then(|reader| scan_layer(Progress::new(reader, progress), &plan, &limits))
+        });
         match result {
             Ok(scan) => self.store(scan),
             Err(error) => {
