@@ -170,10 +170,7 @@ fn verify_all(set: &mut ShareSet, inputs: &[Option<Input>], limits: &Limits, wor
 
 /// A reader over a job's blob.
 fn open(inputs: &[Option<Input>], job: &BlobJob) -> Result<Box<dyn io::Read + Send>, Error> {
-    let location = job.plan.location.as_ref().ok_or_else(|| Error::Missing {
-        what: format!("layer {} blob", job.plan.index),
-        path: String::new(),
-    })?;
+    let location = job.plan.blob_location()?;
     let input = inputs
         .get(job.input)
         .and_then(Option::as_ref)
