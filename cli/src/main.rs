@@ -33,7 +33,7 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Wasted space, duplicates and dive's efficiency score; --ci exits 1 when a rule fails.
     Efficiency(efficiency::EfficiencyArgs),
-    /// Advice with evidence: waste, caches, secrets, permissions, root user, small layers.
+    /// Advice with evidence: waste, caches, secrets, permissions, root user, small layers, cache order.
     Advise(advise::AdviseArgs),
     /// What several images share: layers matched by diff_id, sizes, the common base, bytes saved.
     Share(share::ShareArgs),
