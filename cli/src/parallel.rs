@@ -181,25 +181,40 @@ fn run_all<T: Send>(
     work: &(dyn Fn(&LayerPlan) -> T + Sync),
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Vec<Option<T>> {
-    let mut order: Vec<usize> = (0..plans.len()).collect();
-    order.sort_by_key(|&i| {
-        std::cmp::Reverse(
-            plans
-                .get(i)
-                .and_then(|p| p.location.as_ref())
-                .map_or(0, |l| l.size()),
-        )
-    });
-    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..plans.len()).map(|_| None).collect());
+    let sizes: Vec<u64> = plans
+        .iter()
+        .map(|p| p.location.as_ref().map_or(0, |l| l.size()))
+        .collect();
+    run_sized(
+        &sizes,
+        workers,
+        &|index| plans.get(index).map(work),
+        on_done,
+    )
+    .into_iter()
+    .map(Option::flatten)
+    .collect()
+}
+
+/// Runs `work(i)` for every `i < sizes.len()` with up to `workers` threads,
+/// largest `sizes[i]` first; results in index order.
+pub fn run_sized<T: Send>(
+    sizes: &[u64],
+    workers: usize,
+    work: &(dyn Fn(usize) -> T + Sync),
+    on_done: &(dyn Fn(usize) + Sync),
+) -> Vec<Option<T>> {
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes.get(i).copied().unwrap_or(0)));
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..sizes.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     thread::scope(|scope| {
-        for _ in 0..workers.max(1).min(plans.len().max(1)) {
+        for _ in 0..workers.max(1).min(sizes.len().max(1)) {
             scope.spawn(|| {
                 loop {
                     let slot = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&index) = order.get(slot) else { break };
-                    let Some(plan) = plans.get(index) else { break };
-                    let result = work(plan);
+                    let result = work(index);
                     if let Ok(mut guard) = results.lock() {
                         if let Some(cell) = guard.get_mut(index) {
                             *cell = Some(result);

@@ -874,6 +874,8 @@ impl Session {
             config: &'a [layerscope::overlay::diff::ConfigChange],
             shared_layers: usize,
             shared_bytes: u64,
+            first_divergent_layer: Option<usize>,
+            rebuild: &'a Option<layerscope::overlay::diff::RebuildCost>,
         }
         let trim = |v: &[layerscope::overlay::diff::FileDiff]| v.len().min(limit);
         to_js(&DiffView {
@@ -889,6 +891,8 @@ impl Session {
             config: &diff.config,
             shared_layers: diff.shared_layers,
             shared_bytes: diff.shared_bytes,
+            first_divergent_layer: diff.first_divergent_layer,
+            rebuild: &diff.rebuild,
         })
     }
 

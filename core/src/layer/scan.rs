@@ -297,6 +297,37 @@ impl LayerScan {
             warnings: stream.warnings,
         }
     }
+
+    /// The same stored blob's scan checked against another plan: another
+    /// image of one archive that lists this blob (perhaps at another layer
+    /// index) is verified without reading the blob again.
+    pub fn rebind(&self, plan: &LayerPlan) -> LayerScan {
+        let warnings = self
+            .warnings
+            .iter()
+            .cloned()
+            .map(|w| match w.layer {
+                Some(_) => w.in_layer(plan.index),
+                None => w,
+            })
+            .collect();
+        LayerScan::combine(
+            plan,
+            BlobOutcome {
+                compression: self.compression,
+                digest: Some(self.blob_digest.clone()),
+                size: self.blob_size,
+            },
+            StreamIndex {
+                digest: self.diff_id.clone(),
+                size: self.uncompressed_size,
+                entries: self.entries.clone(),
+                trailing_bytes: 0,
+                trailing_data: false,
+                warnings,
+            },
+        )
+    }
 }
 
 fn blob_check(

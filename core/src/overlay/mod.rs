@@ -15,6 +15,7 @@
 //! final name is never followed (a symlink there is replaced).
 
 pub mod advise;
+pub mod cache_order;
 pub mod changes;
 pub mod ci;
 pub mod diff;
