@@ -117,7 +117,7 @@ const ops = {
   },
   table({ index }) {
     const t = needSession().layerTable(index);
-    return { result: t, transfer: [t.kinds.buffer, t.flags.buffer, t.sizes.buffer] };
+    return { result: t, transfer: [t.kinds.buffer, t.flags.buffer, t.sizes.buffer, t.changes.buffer] };
   },
   list({ index, dir, offset, limit, sort }) {
     return { result: needSession().listLayer(index, dir, offset, limit, sort) };

@@ -350,6 +350,22 @@ pub enum EntryKind {
     Fifo,
 }
 
+impl EntryKind {
+    /// The name as in JSON: `file`, `dir`, `symlink`, `hardlink`,
+    /// `char-device`, `block-device`, `fifo`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::File => "file",
+            EntryKind::Dir => "dir",
+            EntryKind::Symlink => "symlink",
+            EntryKind::Hardlink => "hardlink",
+            EntryKind::CharDevice => "char-device",
+            EntryKind::BlockDevice => "block-device",
+            EntryKind::Fifo => "fifo",
+        }
+    }
+}
+
 /// Whiteout meaning of an entry (OCI layer spec).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "type")]

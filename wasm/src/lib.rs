@@ -24,9 +24,10 @@ mod blob;
 mod convert;
 mod error;
 mod input;
+mod listing;
 mod range;
 mod session;
-mod tree;
+mod table;
 
 pub use blob::{blob_algorithm_of, blob_head};
 pub use error::{WasmError, into_js_error};
