@@ -134,11 +134,11 @@ fn bench(c: &mut Criterion) {
     let specs = images();
     let docker: Vec<Vec<u8>> = specs
         .iter()
-        .map(|s| docker_archive_of(&[s.clone()]))
+        .map(|s| docker_archive_of(std::slice::from_ref(s)))
         .collect();
     let gzip: Vec<Vec<u8>> = specs
         .iter()
-        .map(|s| oci_archive_of(&[s.clone()], true))
+        .map(|s| oci_archive_of(std::slice::from_ref(s), true))
         .collect();
     let report = run(&gzip);
     assert_eq!(report.images.len(), IMAGES);
