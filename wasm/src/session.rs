@@ -74,18 +74,46 @@ pub(crate) fn parse_limits(json: Option<String>) -> Result<Limits> {
     }
 }
 
-enum Source {
+/// An opened input: a tar (`Blob`, `Uint8Array`) or a layout folder (`Map`).
+pub(crate) enum Source {
     Archive(Box<TarSource<InputReader>>),
     Layout(LayoutDirSource<JsLayoutDir>),
 }
 
 impl Source {
-    fn as_dyn(&mut self) -> &mut dyn ImageSource {
+    /// The source for a JS input: a `Map` of a dropped folder, else a
+    /// `Blob` or `Uint8Array` holding a tar.
+    pub(crate) fn from_js(input: &JsValue, limits: &Limits) -> Result<Source> {
+        if let Some(map) = input.dyn_ref::<Map>() {
+            Ok(Source::Layout(LayoutDirSource::new(JsLayoutDir::new(
+                map.clone(),
+            ))))
+        } else if let Some(reader) = InputReader::from_js(input) {
+            Ok(Source::Archive(Box::new(TarSource::new(reader, limits)?)))
+        } else {
+            Err(WasmError::BadInput(describe(input)))
+        }
+    }
+
+    pub(crate) fn as_dyn(&mut self) -> &mut dyn ImageSource {
         match self {
             Source::Archive(s) => &mut **s,
             Source::Layout(s) => s,
         }
     }
+}
+
+/// The `open` options (JSON text, see [`OptionsJson`]) as core options.
+pub(crate) fn open_options(options: Option<&str>) -> Result<OpenOptions> {
+    let parsed: OptionsJson = match options.map(str::trim) {
+        None | Some("") => OptionsJson::default(),
+        Some(text) => from_json("options", text)?,
+    };
+    Ok(OpenOptions {
+        image: parsed.image.filter(|s| !s.is_empty()),
+        platform: parsed.platform.filter(|s| !s.is_empty()),
+        limits: limits_from(parsed.limits)?,
+    })
 }
 
 /// Counts stored bytes and reports them to a JS callback every
@@ -213,23 +241,9 @@ impl Session {
     }
 
     fn open_inner(&mut self, input: JsValue, options: Option<String>) -> Result<JsValue> {
-        let parsed: OptionsJson = match options.as_deref().map(str::trim) {
-            None | Some("") => OptionsJson::default(),
-            Some(text) => from_json("options", text)?,
-        };
-        let limits = limits_from(parsed.limits)?;
-        let options = OpenOptions {
-            image: parsed.image.filter(|s| !s.is_empty()),
-            platform: parsed.platform.filter(|s| !s.is_empty()),
-            limits,
-        };
-        let mut source = if let Some(map) = input.dyn_ref::<Map>() {
-            Source::Layout(LayoutDirSource::new(JsLayoutDir::new(map.clone())))
-        } else if let Some(reader) = InputReader::from_js(&input) {
-            Source::Archive(Box::new(TarSource::new(reader, &limits)?))
-        } else {
-            return Err(WasmError::BadInput(describe(&input)));
-        };
+        let options = open_options(options.as_deref())?;
+        let limits = options.limits;
+        let mut source = Source::from_js(&input, &limits)?;
         let opened = open_image(source.as_dyn(), &options)?;
         let report = InspectReport::new(&opened);
         let count = opened.layers.len();
