@@ -32,9 +32,6 @@ const PROGRESS_STEP: u64 = 4 << 20;
 /// Export output is handed to JavaScript in chunks of this size.
 const EXPORT_CHUNK: usize = 4 << 20;
 
-/// Advice treats layers below this many file bytes as small.
-const SMALL_LAYER_BYTES: u64 = 1 << 20;
-
 /// Default page size of [`Session::list_layer`].
 const DEFAULT_PAGE: usize = 1000;
 
@@ -683,7 +680,7 @@ impl Session {
                     &advise::AdviseInput {
                         layers: &report.layers,
                         config: &report.config,
-                        small_layer_bytes: SMALL_LAYER_BYTES,
+                        small_layer_bytes: advise::SMALL_LAYER_BYTES,
                     },
                 );
                 Analysis::new(

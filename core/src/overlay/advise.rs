@@ -166,6 +166,10 @@ pub fn looks_secret(path: &str) -> Option<&'static str> {
     None
 }
 
+/// The default of [`AdviseInput::small_layer_bytes`] (1 MiB): what both
+/// drivers use unless told otherwise.
+pub const SMALL_LAYER_BYTES: u64 = 1 << 20;
+
 /// What advice needs besides the overlay.
 #[derive(Debug, Clone, Copy)]
 pub struct AdviseInput<'a> {
