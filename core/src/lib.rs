@@ -29,6 +29,7 @@ pub mod overlay;
 pub mod paths;
 pub mod report;
 pub mod share;
+pub mod textdiff;
 pub mod verify;
 
 pub use archive::{
