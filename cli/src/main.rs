@@ -4,7 +4,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use layerscope_cli::commands::{advise, cat, diff, efficiency, flatten, inspect, ls, verify};
+use layerscope_cli::commands::{
+    advise, cat, diff, efficiency, flatten, inspect, ls, packages, verify,
+};
 
 /// Container image layer inspector: open docker-archive, OCI archive or OCI
 /// layout images, verify the whole digest chain, list layers and files.
@@ -33,6 +35,8 @@ enum Command {
     Efficiency(efficiency::EfficiencyArgs),
     /// Advice with evidence: waste, caches, secrets, permissions, root user, small layers.
     Advise(advise::AdviseArgs),
+    /// Packages (deb, apk, Python, npm, Go and cargo-auditable binaries) with the layer that added, changed or removed each.
+    Packages(packages::PackagesArgs),
 }
 
 /// Exit status of a process that wrote to a closed pipe (128 + SIGPIPE),
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Efficiency(args) => efficiency::run(args),
         Command::Advise(args) => advise::run(args),
+        Command::Packages(args) => packages::run(args),
     });
     match outcome {
         Ok(Ok(code)) => code,

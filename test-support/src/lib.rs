@@ -10,6 +10,8 @@
 //!   descriptors, outer tars) and `sha256:` digests.
 //! - [`model`]: an [`layerscope::model::Entry`] with neutral fields, a
 //!   [`layerscope::model::LayerPlan`] with nothing to verify.
+//! - [`packages`]: package database files (dpkg, apk, Python, npm,
+//!   os-release) and Go / cargo-auditable binaries.
 //! - [`reader`]: [`reader::ShortReader`], for "short reads change nothing".
 //! - [`memory`]: an in-memory positioned sink and layer opener for export.
 //! - [`safety`]: the "every path is relative and free of `..`" check.
@@ -23,6 +25,7 @@ pub mod image;
 pub mod layer;
 pub mod memory;
 pub mod model;
+pub mod packages;
 pub mod reader;
 pub mod safety;
 pub mod squash;

@@ -9,4 +9,6 @@ pub mod efficiency;
 pub mod flatten;
 pub mod inspect;
 pub mod ls;
+pub mod package_scan;
+pub mod packages;
 pub mod verify;

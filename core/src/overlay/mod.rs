@@ -23,6 +23,7 @@ pub mod export;
 mod merge;
 pub mod stack;
 mod tarwrite;
+pub mod track;
 mod tree;
 pub mod view;
 pub mod waste;
