@@ -5,21 +5,14 @@
 // Data comes from Session.layerTable(): newline-joined paths plus kind,
 // flag and size columns. Parents always come before their children.
 
+import { formatBytes } from './ui/format.js';
+
 export const KIND = { FILE: 0, DIR: 1, SYMLINK: 2, HARDLINK: 3, CHAR: 4, BLOCK: 5, FIFO: 6, DELETED: 7 };
 export const FLAG = { OPAQUE: 1, IMPLICIT: 2, ADDED: 4, MODIFIED: 8, WASTED: 16, UNCHANGED: 32 };
 // Merged-view flags (same bits, other meaning).
 export const MFLAG = { IMPLICIT: 2, MODIFIED_LATER: 4, HARDLINK_NAME: 8 };
 const KIND_NAMES = ['file', 'dir', 'symlink', 'hardlink', 'char device', 'block device', 'fifo', 'deleted'];
 const OVERSCAN = 12;
-
-export function formatBytes(n) {
-  n = typeof n === 'bigint' ? Number(n) : (n ?? 0);
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let u = -1;
-  do { n /= 1024; u++; } while (n >= 1024 && u < units.length - 1);
-  return `${n < 10 ? n.toFixed(1) : n < 100 ? n.toFixed(1) : Math.round(n)} ${units[u]}`;
-}
 
 export class FileTree {
   constructor(container, spacer, { onSelect, onActivate, onChange } = {}) {

@@ -8,14 +8,13 @@
 //   LAYERSCOPE_URL=http://127.0.0.1:8080/ node --test web/tests/e2e.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync, createReadStream, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import { baseUrl, launch, serve } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
@@ -29,26 +28,6 @@ const NULL_MANIFEST = join(shared, 'go-containerregistry/tarball-null_manifest.t
 const LAYOUT = join(shared, 'go-containerregistry/layout/test_index_one_image');
 const BOMB = resolve(here, '../../tests/hostile/cases/gzip_bomb.tar');
 const TIMEOUT = 60_000;
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.tar': 'application/x-tar',
-  '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8',
-};
-
-/** A minimal static server for web/ (used when LAYERSCOPE_URL is unset). */
-function serve(root) {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url, 'http://localhost');
-    let path = resolve(root, `.${decodeURIComponent(url.pathname)}`);
-    if (path !== root && !path.startsWith(root + sep)) { res.writeHead(403).end(); return; }
-    if (existsSync(path) && statSync(path).isDirectory()) path = join(path, 'index.html');
-    if (!existsSync(path)) { res.writeHead(404).end('not found'); return; }
-    res.writeHead(200, { 'content-type': MIME[extname(path)] || 'application/octet-stream', 'cache-control': 'no-store' });
-    createReadStream(path).pipe(res);
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
-}
 
 /** Outer-tar members (name, data offset, size), to corrupt a copy precisely. */
 function tarMembers(bytes) {
@@ -151,12 +130,9 @@ before(async () => {
   } else {
     assert.ok(existsSync(join(webRoot, 'pkg/layerscope_wasm.js')), 'web/pkg is missing: run wasm-pack build wasm --release --target web --out-dir ../web/pkg');
     server = await serve(webRoot);
-    base = `http://127.0.0.1:${server.address().port}/`;
+    base = baseUrl(server);
   }
-  browser = await chromium.launch({
-    executablePath: process.env.LAYERSCOPE_CHROMIUM || process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launch();
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   page = await context.newPage();
   context.on('request', (r) => requests.push(r.url()));
