@@ -117,6 +117,16 @@ async function waitPreview(path, selector) {
   }, [path, selector], { timeout: TIMEOUT });
 }
 
+/**
+ * Selects a layer (an index or 'merged') the way a user does: a click on
+ * its command, the text they aim at (never the row's centre, which may be
+ * a button).
+ */
+async function clickLayer(layer) {
+  await page.click(`#layers [data-layer="${layer}"] .cmd`);
+  await page.waitForSelector(`#layers [data-layer="${layer}"].selected`, { timeout: TIMEOUT });
+}
+
 async function waitVerified() {
   await page.waitForSelector('#overall-badge', { timeout: TIMEOUT });
   return (await page.textContent('#overall-badge')).trim();
@@ -178,7 +188,7 @@ test('a docker-archive verifies, with layers, history and digests', async () => 
 });
 
 test('layer 9 shows /root/example deleted (whiteout)', async () => {
-  await page.click('#layers tbody tr[data-layer="9"]');
+  await clickLayer('9');
   const row = page.locator('#tree .row[data-path="root/example"]');
   await row.waitFor({ timeout: TIMEOUT });
   assert.match(await row.getAttribute('class'), /\bdeleted\b/);
@@ -189,7 +199,7 @@ test('layer 9 shows /root/example deleted (whiteout)', async () => {
 });
 
 test('a text file previews with line numbers; keyboard and filter work', async () => {
-  await page.click('#layers tbody tr[data-layer="1"]');
+  await clickLayer('1');
   const row = page.locator('#tree .row[data-path="somefile.txt"]');
   await row.waitFor({ timeout: TIMEOUT });
   await row.click();
@@ -201,7 +211,7 @@ test('a text file previews with line numbers; keyboard and filter work', async (
   await shot('04-preview-text');
 
   // Layer 0: filter by regex, keyboard down selects the next row.
-  await page.click('#layers tbody tr[data-layer="0"]');
+  await clickLayer('0');
   await page.locator('#tree .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
   await page.fill('#filter', '/^etc\\/(passwd|group)$/');
   await page.waitForFunction(() => document.querySelector('#tree-info').textContent.includes('2 matches'), null, { timeout: TIMEOUT });
@@ -233,7 +243,7 @@ test('merged image: provenance, efficiency, wasted files, advice, export', async
   await shot('06a-efficiency-advice');
 
   await page.fill('#filter', '');
-  await page.click('#layers tbody tr[data-layer="merged"]');
+  await clickLayer('merged');
   await page.locator('#tree .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
   assert.equal(await page.locator('#tree .row[data-path="root/example"]').count(), 0, 'deleted by layer 9');
   await page.fill('#filter', 'saved.txt');
@@ -261,7 +271,7 @@ test('merged image: provenance, efficiency, wasted files, advice, export', async
 
   // Layer 3: "only wasted" shows the file layer 4 overwrote.
   await page.fill('#filter', '');
-  await page.click('#layers tbody tr[data-layer="3"]');
+  await clickLayer('3');
   await page.locator('#tree .row').first().waitFor({ timeout: TIMEOUT });
   await page.check('#only-wasted');
   await page.waitForSelector('#tree .row[data-path="root/example/somefile1.txt"]', { timeout: TIMEOUT });
@@ -290,7 +300,7 @@ test('a 100,000-entry layer stays smooth (virtualized tree)', async () => {
   writeFileSync(path, bigImage(100, 1000));
   await openFile(path);
   assert.equal(await waitVerified(), 'all digests verified');
-  await page.click('#layers tbody tr[data-layer="0"]');
+  await clickLayer('0');
   await page.waitForFunction(() => /100,101 paths/.test(document.querySelector('#tree-info').textContent), null, { timeout: TIMEOUT });
   const started = Date.now();
   await page.click('#expand-all');
@@ -372,7 +382,7 @@ test('opaque directory and multi-platform layout folder', async (t) => {
   if (!existsSync(opaque) || !existsSync(multi)) { t.skip('generated fixtures absent'); return; }
   await openFile(opaque);
   assert.equal(await waitVerified(), 'all digests verified');
-  await page.click('#layers tbody tr[data-layer="2"]');
+  await clickLayer('2');
   const row = page.locator('#tree .row[data-path="data/old"]');
   await row.waitFor({ timeout: TIMEOUT });
   assert.match(await row.textContent(), /opaque/);
@@ -389,7 +399,7 @@ test('opaque directory and multi-platform layout folder', async (t) => {
   await page.selectOption('#image-picker', arm);
   await page.waitForFunction(() => /linux\/arm64/.test(document.querySelector('#image-subtitle').textContent), null, { timeout: TIMEOUT });
   await waitVerified();
-  await page.click('#layers tbody tr[data-layer="0"]');
+  await clickLayer('0');
   await page.locator('#tree .row[data-path="etc/platform"]').waitFor({ timeout: TIMEOUT });
   await page.click('#tree .row[data-path="etc/platform"]');
   await waitPreview('etc/platform', '.text-preview');
@@ -623,7 +633,7 @@ test('export streams to disk with bounded memory and matches layerscope flatten'
   await openFile(image);
   assert.equal(await waitVerified(), 'all digests verified');
   await page.waitForSelector('#efficiency', { timeout: TIMEOUT });
-  await page.click('#layers tbody tr[data-layer="merged"]');
+  await clickLayer('merged');
   await page.locator('#tree .row[data-path="data"]').waitFor({ timeout: TIMEOUT });
 
   // Memory while exporting: the main worker's wasm memory, and the page's

@@ -29,7 +29,7 @@ function updateTreeInfo() {
 
 /** Shows the files of `index` (a layer, 'merged', or null for none). */
 export function showLayer(index) {
-  replace($('#files-h').firstChild, index === 'merged' ? 'Files in the merged image ' : 'Files in layer ');
+  $('#files-h').firstChild.textContent = index === 'merged' ? 'Files in the merged image ' : 'Files in layer ';
   replace($('#files-layer'), index == null || index === 'merged' ? (index === 'merged' ? '' : '—') : String(index));
   $('#tree').dataset.layer = index == null ? '' : String(index);
   updateOptions();

@@ -188,7 +188,7 @@ export function renderMergedRow() {
   const a = state.analysis;
   const tr = h('tr', { class: 'layer merged-row', tabindex: '0', dataset: { layer: 'merged' }, ...choose('merged') },
     h('td', { class: 'num' }, '∑'),
-    h('td', {}, 'Merged image (all layers applied)'),
+    h('td', { class: 'cmd' }, 'Merged image (all layers applied)'),
     h('td', { colspan: 4 }, h('span', { class: 'muted' }, `${count(a.mergedPaths)} paths · ${formatBytes(a.waste.visibleBytes)} visible`)),
     h('td', { class: 'num' }, count(a.mergedPaths)),
     h('td', {}, ''),
