@@ -8,7 +8,7 @@
 import { formatBytes } from './ui/format.js';
 
 export const KIND = { FILE: 0, DIR: 1, SYMLINK: 2, HARDLINK: 3, CHAR: 4, BLOCK: 5, FIFO: 6, DELETED: 7 };
-export const FLAG = { OPAQUE: 1, IMPLICIT: 2, ADDED: 4, MODIFIED: 8, WASTED: 16, UNCHANGED: 32 };
+export const FLAG = { OPAQUE: 1, IMPLICIT: 2, ADDED: 4, MODIFIED: 8, WASTED: 16, UNCHANGED: 32, DELETED: 64 };
 // Merged-view flags (same bits, other meaning).
 export const MFLAG = { IMPLICIT: 2, MODIFIED_LATER: 4, HARDLINK_NAME: 8 };
 const KIND_NAMES = ['file', 'dir', 'symlink', 'hardlink', 'char device', 'block device', 'fifo', 'deleted'];

@@ -4,7 +4,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use layerscope_cli::commands::{advise, cat, diff, efficiency, flatten, inspect, ls, verify};
+use layerscope_cli::commands::{
+    advise, cat, diff, efficiency, flatten, inspect, ls, share, verify,
+};
 
 /// Container image layer inspector: open docker-archive, OCI archive or OCI
 /// layout images, verify the whole digest chain, list layers and files.
@@ -31,8 +33,10 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Wasted space, duplicates and dive's efficiency score; --ci exits 1 when a rule fails.
     Efficiency(efficiency::EfficiencyArgs),
-    /// Advice with evidence: waste, caches, secrets, permissions, root user, small layers.
+    /// Advice with evidence: waste, caches, secrets, permissions, root user, small layers, cache order.
     Advise(advise::AdviseArgs),
+    /// What several images share: layers matched by diff_id, sizes, the common base, bytes saved.
+    Share(share::ShareArgs),
 }
 
 /// Exit status of a process that wrote to a closed pipe (128 + SIGPIPE),
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Efficiency(args) => efficiency::run(args),
         Command::Advise(args) => advise::run(args),
+        Command::Share(args) => share::run(args),
     });
     match outcome {
         Ok(Ok(code)) => code,

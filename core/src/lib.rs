@@ -28,6 +28,7 @@ pub mod names;
 pub mod overlay;
 pub mod paths;
 pub mod report;
+pub mod share;
 pub mod verify;
 
 pub use archive::{

@@ -20,16 +20,14 @@ export const tuning = { splitCompressed: true };
 const COST = { hash: 1, scanCompressed: 4, scanPlain: 1 };
 
 /**
- * Reads the first bytes of a layer blob: gzip or zstd means its stored
- * bytes need a digest of their own (the core still detects the compression
- * itself; this only decides how to split the work).
+ * Whether hashing a layer's stored bytes is a job of its own (the core
+ * decides from the blob's first bytes: compressed, or another algorithm
+ * than the diff_id's); this only decides how to split the work.
  */
-async function looksCompressed(input, location) {
+async function separateStoredHash(input, plan, planJson) {
   try {
-    const blob = input instanceof Map ? input.get(location.path)
-      : input.slice(num(location.offset), num(location.offset) + 4);
-    const b = new Uint8Array(await blob.slice(0, 4).arrayBuffer());
-    return (b[0] === 0x1f && b[1] === 0x8b) || (b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd);
+    const head = await primary.call('blobHead', { input, plan, planJson });
+    return !!head?.separateStoredHash;
   } catch {
     return false;
   }
@@ -48,7 +46,7 @@ export async function verifyLayers({ stale, started, progress, view, settled, fa
   const input = state.input;
   const indexes = plans.filter((p) => p.location).map((p) => p.index);
   if (!indexes.length) return;
-  const compressed = await Promise.all(indexes.map((i) => looksCompressed(input, plans[i].location)));
+  const compressed = await Promise.all(indexes.map((i) => separateStoredHash(input, plans[i], plansJson[i])));
   if (stale()) return;
   const jobs = [];
   const layers = new Map();

@@ -9,4 +9,5 @@ pub mod efficiency;
 pub mod flatten;
 pub mod inspect;
 pub mod ls;
+pub mod share;
 pub mod verify;
