@@ -11,15 +11,16 @@
 //   ui/inputs.js     pickers, drop, sample
 //   ui/views/*.js    one module per view
 import { $, afterPaint } from './ui/dom.js';
-import { state, on, current, writeFragment } from './ui/state.js';
+import { state, on, current, writeFragment, identityOf, placeFor } from './ui/state.js';
 import { busy, showBanner, showError, hideBanner, updateCancel } from './ui/messages.js';
 import { primary, stopWorkers } from './ui/workers.js';
 import { verifyLayers, tuning } from './ui/scheduler.js';
 import { initInputs } from './ui/inputs.js';
 import { renderImage, renderSummary, renderOverall, renderChecks } from './ui/views/summary.js';
-import { renderLayers, refreshLayers, updateLayerRow, updateProgress, updateScanStatus, markSelected, renderMergedRow } from './ui/views/layers.js';
-import { renderAnalysis, renderIncomplete } from './ui/views/analysis.js';
-import { tree, showLayer, layerReady, loadTree, updateOptions, clearFiles, initFiles } from './ui/views/files.js';
+import { renderLayers, refreshLayers, updateLayerRow, updateProgress, updateScanStatus, markSelected, focusLayers, initLayers } from './ui/views/layers.js';
+import { renderAnalysis, renderIncomplete, resetAnalysis } from './ui/views/analysis.js';
+import { tree, showLayer, layerReady, loadTree, updateOptions, clearFiles, initFiles, applyFragmentOptions } from './ui/views/files.js';
+import { initTabs, openPanel, currentPanel } from './ui/views/tabs.js';
 import { schedulePreview, clearPreview } from './ui/views/preview.js';
 import { closeCompare, comparing, runDiff, initCompare } from './ui/views/compare.js';
 import { updateExport, initExport } from './ui/views/export.js';
@@ -41,6 +42,9 @@ primary.onCrash = (err) => {
 async function openInput(input, name, options = {}) {
   cancelWork();
   const gen = ++state.gen;
+  const identity = identityOf(input, name);
+  state.fragment = placeFor(identity);
+  state.identity = identity;
   state.input = input;
   state.inputName = name;
   state.options = options;
@@ -49,21 +53,36 @@ async function openInput(input, name, options = {}) {
   busy(`Opening ${name}…`);
   const timing = state.timing = { start: performance.now() };
   try {
-    const opened = await primary.call('open', { input, options });
+    // The image of a multi-image input the place names (a stale one is dropped).
+    if (options.image == null && state.fragment.image != null) {
+      options = { ...options, image: state.fragment.image };
+      state.options = options;
+    }
+    let opened;
+    try {
+      opened = await primary.call('open', { input, options });
+    } catch (e) {
+      if (options.image == null || options.image !== state.fragment.image || e.trap || e.name === 'AbortError') throw e;
+      state.options = options = { ...options, image: undefined };
+      opened = await primary.call('open', { input, options });
+    }
     if (!current(gen)) return;
     timing.opened = performance.now();
     timing.workerMs = primary.lastMs;
     state.opened = opened;
     state.report = null;
     state.analysis = null;
-    $('#analysis').hidden = true;
-    if (!$('#diff').hidden) closeCompare();
+    resetAnalysis();
+    if (comparing()) closeCompare();
+    applyFragmentOptions();
+    openPanel(state.fragment.panel);
     state.views = opened.layers.map((layer, index) => ({ index, layer, checks: [], warnings: [] }));
     state.progress = opened.layers.map(() => null);
     state.cancelled = false;
     busy('');
     $('#start').hidden = true;
     $('#image').hidden = false;
+    document.body.classList.add('has-image');
     $('#close-image').hidden = false;
     renderImage();
     renderLayers();
@@ -143,7 +162,6 @@ async function analyze(gen) {
     state.analysis = analysis;
     renderAnalysis();
     refreshLayers();
-    renderMergedRow();
     if (comparing()) runDiff().catch((e) => showError(e, 'Comparing: '));
     updateOptions();
     updateExport();
@@ -158,14 +176,53 @@ async function analyze(gen) {
 function selectLayer(index) {
   if (state.selectedLayer !== index) state.selectedPath = '';
   state.selectedLayer = index;
-  markSelected(index);
+  markSelected(index, { scroll: true });
   updateExport();
   writeFragment();
   showLayer(index);
 }
 
 on('select-layer', selectLayer);
-on('path-activated', schedulePreview);
+// Panels that follow the selected path themselves (a click in the tree keeps them open).
+const FOLLOWING = new Set(['file', 'sizes', 'history']);
+
+// Arrow keys in the tree update the preview while the File panel is open;
+// a click or Enter opens the File panel (unless the open one follows the
+// selection itself) and previews.
+on('path-activated', ({ info, how }) => {
+  if ((how === 'click' || how === 'enter') && !FOLLOWING.has(currentPanel())) openPanel('file');
+  if (currentPanel() === 'file') schedulePreview(info);
+});
+on('panel-opened', (name) => { if (name === 'file' && state.treeLayer != null && tree.selected >= 0) schedulePreview(tree.info(tree.selected)); });
+
+// ---------------------------------------------------------------- keyboard
+
+function focusTree() {
+  if (tree.selected < 0 && tree.visibleCount()) tree.selectRow(0, { activate: true });
+  $('#tree').focus();
+}
+
+const typing = (el) => el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
+
+/**
+ * Page keys (not while typing in a field): `/` filter, `t` tree, `l`
+ * layers; in the tree Enter opens the File panel and Escape goes back to
+ * the layers.
+ */
+function onKey(e) {
+  if ($('#image').hidden || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.target.closest?.('#tree')) {
+    if (e.key === 'Escape') { e.preventDefault(); focusLayers(); return; }
+    return;
+  }
+  if (typing(e.target)) {
+    if (e.key === 'Escape' && e.target.id === 'filter') { e.preventDefault(); focusTree(); }
+    return;
+  }
+  if (e.key === '/') { e.preventDefault(); $('#filter').focus(); $('#filter').select(); }
+  else if (e.key === 't') { e.preventDefault(); focusTree(); }
+  else if (e.key === 'l') { e.preventDefault(); focusLayers(); }
+}
 
 // ---------------------------------------------------------------- closing
 
@@ -178,8 +235,9 @@ function resetToStart() {
   state.selectedPath = '';
   clearFiles();
   clearPreview();
-  if (!$('#diff').hidden) closeCompare();
+  if (comparing()) closeCompare();
   $('#image').hidden = true;
+  document.body.classList.remove('has-image');
   $('#start').hidden = false;
   $('#close-image').hidden = true;
   hideBanner();
@@ -221,7 +279,9 @@ function toggleTheme() {
 try { applyTheme(localStorage.getItem('layerscope-theme')); } catch { /* ignore */ }
 $('#theme-toggle').addEventListener('click', toggleTheme);
 initInputs(openInput);
+initLayers(focusTree);
 initFiles();
+initTabs();
 initCompare();
 initExport();
 $('#cancel').addEventListener('click', cancelVerification);
@@ -230,7 +290,7 @@ $('#image-picker').addEventListener('change', (e) => {
   if (!state.input) return;
   openInput(state.input, state.inputName, { image: e.target.value });
 });
-if (state.fragment.image != null) state.options.image = state.fragment.image;
+document.addEventListener('keydown', onKey);
 
 // Exposed for the end-to-end tests and the console (read-only use).
 window.layerscope = { state, tree, tuning };

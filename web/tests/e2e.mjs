@@ -124,8 +124,11 @@ async function waitPreview(path, selector) {
  */
 async function clickLayer(layer) {
   await page.click(`#layers [data-layer="${layer}"] .cmd`);
-  await page.waitForSelector(`#layers [data-layer="${layer}"].selected`, { timeout: TIMEOUT });
+  await page.waitForSelector(`#layers [data-layer="${layer}"][aria-selected="true"]`, { timeout: TIMEOUT });
 }
+
+/** The layer options of the layer list (not the merged image, not empty history entries). */
+const LAYER_ROWS = '#layers [role=option][data-layer]:not([data-layer="merged"])';
 
 async function waitVerified() {
   await page.waitForSelector('#overall-badge', { timeout: TIMEOUT });
@@ -171,15 +174,17 @@ test('the start page offers a drop zone, pickers and the sample', async () => {
 test('a docker-archive verifies, with layers, history and digests', async () => {
   await openFile(DOCKER);
   // The layer list and history show before verification finishes.
-  await page.waitForSelector('#layers tbody tr.layer');
+  await page.waitForSelector('#layers [role=option][data-layer="0"]');
   assert.equal(await waitVerified(), 'all digests verified');
-  assert.equal(await page.locator('#layers tbody tr.layer:not(.merged-row)').count(), 14);
-  assert.equal(await page.locator('#layers tbody tr.empty-layer').count(), 1);
-  assert.equal(await page.locator('#layers tbody tr.layer .badge.verified').count(), 14);
-  const commands = await page.locator('#layers tbody tr .cmd').allTextContents();
+  assert.equal(await page.locator(LAYER_ROWS).count(), 14);
+  assert.equal(await page.locator('#layers .empty-layer').count(), 1);
+  assert.equal(await page.locator(`${LAYER_ROWS} .badge.verified`).count(), 14);
+  const commands = await page.locator('#layers .cmd').allTextContents();
   assert.ok(commands.some((c) => c.includes('rm -rf /root/example/')), commands.join('\n'));
   assert.ok(commands.some((c) => c.includes('CMD ["sh"]')), 'empty-layer history row in place');
-  const digest = page.locator('#layers tbody tr[data-layer="9"] .digest').first();
+  // The selected layer's digests, above its tree.
+  await clickLayer('9');
+  const digest = page.locator('#layer-facts .digest').first();
   assert.match((await digest.textContent()).trim(), /^[0-9a-f]{12}/);
   assert.match(await digest.getAttribute('data-full'), /^sha256:[0-9a-f]{64}$/);
   assert.match(await page.textContent('#summary'), /dive-test:latest/);
@@ -189,6 +194,7 @@ test('a docker-archive verifies, with layers, history and digests', async () => 
 
 test('layer 9 shows /root/example deleted (whiteout)', async () => {
   await clickLayer('9');
+  assert.equal(await page.getAttribute('#tree', 'data-layer'), '9');
   const row = page.locator('#tree .row[data-path="root/example"]');
   await row.waitFor({ timeout: TIMEOUT });
   assert.match(await row.getAttribute('class'), /\bdeleted\b/);
@@ -235,6 +241,7 @@ test('a text file previews with line numbers; keyboard and filter work', async (
 });
 
 test('merged image: provenance, efficiency, wasted files, advice, export', async () => {
+  await page.click('#tab-efficiency');
   await page.waitForSelector('#efficiency', { timeout: TIMEOUT });
   assert.match(await page.textContent('#efficiency'), /^\d+(\.\d)?%$/);
   assert.ok((await page.locator('#advice li').count()) >= 1);
@@ -330,10 +337,10 @@ test('a flipped byte shows a failed badge in words', async () => {
   writeFileSync(path, corrupt);
   await openFile(path);
   assert.match(await waitVerified(), /verification failed/);
-  const bad = page.locator('#layers tbody tr.layer .badge.mismatch, #layers tbody tr.layer .badge.failed');
+  const bad = page.locator(`${LAYER_ROWS} .badge.mismatch, ${LAYER_ROWS} .badge.failed`);
   assert.equal(await bad.count(), 1);
   assert.match(await bad.textContent(), /digest mismatch|malformed tar|truncated/);
-  const detail = await page.locator('#layers tbody tr.detail:not([hidden])').textContent();
+  const detail = await page.locator('#layers .detail').textContent();
   assert.match(detail, /expected sha256:[0-9a-f]{64}, actual sha256:[0-9a-f]{64}|malformed/);
   await shot('06-corrupt-mismatch');
 
@@ -458,7 +465,7 @@ test('the sample button opens the bundled sample image', async (t) => {
     return;
   }
   assert.equal(await waitVerified(), 'all digests verified');
-  assert.ok(await page.locator('#layers tbody tr.layer').count() >= 1);
+  assert.ok(await page.locator(LAYER_ROWS).count() >= 1);
   await shot('11-sample');
   // Dark theme and a narrow window still render.
   await page.click('#theme-toggle');
@@ -511,7 +518,7 @@ test('dropping an OCI layout folder opens and verifies it', async (t) => {
   assert.equal(await waitVerified(), 'all digests verified');
   assert.match(await page.textContent('#summary'), /OCI layout/);
   assert.match(await page.textContent('#image-subtitle'), /multistep\.oci-layout/);
-  assert.ok(await page.locator('#layers tbody tr.layer').count() >= 2);
+  assert.ok(await page.locator(LAYER_ROWS).count() >= 2);
   const stats = await page.evaluate(() => { window.layerscope.tuning.splitCompressed = true; return window.layerscope.state.scanStats; });
   assert.ok(stats.subtleHashes >= 2, `stored blobs hashed with crypto.subtle: ${stats.subtleHashes}`);
   await shot('13-layout-folder-drop');
@@ -596,7 +603,7 @@ test('Cancel stops a long verification (a 1 GB gzip bomb) at once; the next imag
   assert.ok(Date.now() - pressed < 3_000, `cancel took ${Date.now() - pressed} ms`);
   assert.equal(await cancel.isVisible(), false, 'nothing left to cancel');
   assert.equal((await page.textContent('#overall-badge')).trim(), 'verification cancelled');
-  assert.equal((await page.textContent('#layers .status')).trim(), 'not verified', 'the stopped layer is not left "in progress"');
+  assert.equal((await page.textContent('#layers [data-layer="0"] .status')).trim(), 'not verified', 'the stopped layer is not left "in progress"');
   await shot('15-cancelled');
   await openFile(DOCKER);
   assert.equal(await waitVerified(), 'all digests verified', 'fresh workers verify the next image');
@@ -632,7 +639,7 @@ test('export streams to disk with bounded memory and matches layerscope flatten'
   writeFileSync(image, exportImage());
   await openFile(image);
   assert.equal(await waitVerified(), 'all digests verified');
-  await page.waitForSelector('#efficiency', { timeout: TIMEOUT });
+  await page.waitForSelector('#layers [data-layer="merged"] .badge', { timeout: TIMEOUT });
   await clickLayer('merged');
   await page.locator('#tree .row[data-path="data"]').waitFor({ timeout: TIMEOUT });
 

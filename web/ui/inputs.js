@@ -83,9 +83,8 @@ export function initInputs(open) {
     e.target.value = '';
   });
   $('#sample').addEventListener('click', loadSample);
-  $('#dropzone').addEventListener('keydown', (e) => {
-    if (e.target === e.currentTarget && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); $('#file-input').click(); }
-  });
+  $('#choose-file').addEventListener('click', () => $('#file-input').click());
+  $('#choose-folder').addEventListener('click', () => $('#folder-input').click());
   window.addEventListener('dragover', (e) => { e.preventDefault(); document.body.classList.add('dragging'); });
   window.addEventListener('dragleave', (e) => { if (!e.relatedTarget) document.body.classList.remove('dragging'); });
   window.addEventListener('drop', onDrop);

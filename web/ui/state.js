@@ -35,6 +35,8 @@ export const state = {
   panel: null,
   /** What the fragment asked for when the page loaded (consumed as it is applied). */
   fragment: parseFragment(location.hash),
+  /** What names the open input for "reopening restores the place" (see `placeFor`). */
+  identity: null,
   /** Timings for the benchmark. */
   timing: null,
   scanStats: null,
@@ -88,4 +90,45 @@ export function writeFragment() {
   if (state.panel) p.set('panel', state.panel);
   const hash = p.toString();
   history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
+  if (state.identity && state.opened) remember(state.identity, hash);
+}
+
+/** localStorage key of the places of recently opened inputs. */
+const PLACES = 'layerscope-places';
+/** How many inputs' places are kept. */
+const PLACES_KEPT = 30;
+
+/** A name for an input that is the same when the same file or folder is opened again. */
+export function identityOf(input, name) {
+  if (input instanceof Map) {
+    let bytes = 0;
+    for (const f of input.values()) bytes += f.size;
+    return `folder:${name}:${input.size}:${bytes}`;
+  }
+  return `file:${name}:${input?.size ?? 0}`;
+}
+
+function places() {
+  try { return JSON.parse(localStorage.getItem(PLACES) || '[]'); } catch { return []; }
+}
+
+function remember(identity, hash) {
+  try {
+    const kept = places().filter(([id]) => id !== identity).slice(-(PLACES_KEPT - 1));
+    kept.push([identity, hash]);
+    localStorage.setItem(PLACES, JSON.stringify(kept));
+  } catch { /* storage unavailable: nothing is remembered */ }
+}
+
+/**
+ * The place (fragment fields) to restore when `identity` is opened: the
+ * URL's fragment when it has one and belongs to this input (a reload, a
+ * shared link, a reopen after a crash), else where the user was when this
+ * input was last open here.
+ */
+export function placeFor(identity) {
+  const own = !state.identity || state.identity === identity;
+  if (own && location.hash.length > 1) return parseFragment(location.hash);
+  const saved = places().find(([id]) => id === identity);
+  return parseFragment(saved ? saved[1] : '');
 }

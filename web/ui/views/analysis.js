@@ -4,9 +4,15 @@ import { $, h } from '../dom.js';
 import { num, count, pct, formatBytes, cleanCommand } from '../format.js';
 import { state } from '../state.js';
 
+/** Says the analysis comes once every layer is verified (a new image). */
+export function resetAnalysis() {
+  $('#score').replaceChildren(h('p', { class: 'muted' }, 'Efficiency, wasted space and advice appear once every layer is verified.'));
+  $('#advice').replaceChildren();
+  $('#wasted').replaceChildren();
+}
+
 /** Says the analysis needs every layer (some are missing or unreadable). */
 export function renderIncomplete() {
-  $('#analysis').hidden = false;
   $('#score').replaceChildren(h('p', { class: 'muted' }, 'The merged view, wasted space and advice need every layer; some layers are missing or could not be read.'));
   $('#advice').replaceChildren();
   $('#wasted').replaceChildren();
@@ -15,7 +21,6 @@ export function renderIncomplete() {
 /** Renders `state.analysis`. */
 export function renderAnalysis() {
   const a = state.analysis;
-  $('#analysis').hidden = false;
   const d = a.dive;
   const w = a.waste;
   const meter = h('div', { class: 'meter', title: `efficiency ${pct(d.score)}` }, h('span'));

@@ -6,6 +6,7 @@ import { state } from '../state.js';
 import { primary } from '../workers.js';
 import { verifyCompared } from '../scheduler.js';
 import { showError } from '../messages.js';
+import { openPanel, showTab } from './tabs.js';
 
 const compare = { gen: 0, name: '', input: null };
 
@@ -16,7 +17,8 @@ export async function openCompare(input, name) {
   const stale = () => gen !== compare.gen;
   compare.name = name;
   compare.input = input;
-  $('#diff').hidden = false;
+  showTab('compare', true);
+  openPanel('compare');
   $('#diff-body').replaceChildren();
   const status = (text) => replace($('#diff-status'), text);
   status(`Opening ${name}…`);
@@ -37,7 +39,7 @@ export async function openCompare(input, name) {
 }
 
 /** Whether a comparison is open. */
-export function comparing() { return compare.input != null && !$('#diff').hidden; }
+export function comparing() { return compare.input != null; }
 
 /** (Re)computes and shows the comparison. */
 export async function runDiff(gen = compare.gen) {
@@ -78,12 +80,13 @@ export async function runDiff(gen = compare.gen) {
 export function closeCompare() {
   compare.gen++;
   compare.input = null;
-  $('#diff').hidden = true;
+  showTab('compare', false);
   primary.call('closeSlot', { slot: 'b' }).catch(() => {});
 }
 
 /** Wires the comparison's controls. */
 export function initCompare() {
+  $('#compare-button').addEventListener('click', () => $('#compare-input').click());
   $('#compare-input').addEventListener('change', (e) => {
     const f = e.target.files?.[0];
     if (f) openCompare(f, f.name);

@@ -15,7 +15,7 @@ export const tree = new FileTree($('#tree'), $('#tree-spacer'), {
     writeFragment();
     emit('path-selected', info);
   },
-  onActivate: (info) => emit('path-activated', info),
+  onActivate: (info, how) => emit('path-activated', { info, how }),
   onChange: () => updateTreeInfo(),
 });
 
@@ -29,14 +29,13 @@ function updateTreeInfo() {
 
 /** Shows the files of `index` (a layer, 'merged', or null for none). */
 export function showLayer(index) {
-  $('#files-h').firstChild.textContent = index === 'merged' ? 'Files in the merged image ' : 'Files in layer ';
-  replace($('#files-layer'), index == null || index === 'merged' ? (index === 'merged' ? '' : '—') : String(index));
+  replace($('#files-layer'), index == null ? '—' : index === 'merged' ? 'the merged image' : `layer ${index}`);
   $('#tree').dataset.layer = index == null ? '' : String(index);
   updateOptions();
   if (index == null) {
     state.treeLayer = null;
     tree.clear();
-    info('Select a layer above to browse its files.');
+    info('Select a layer to browse its files.');
     return;
   }
   loadTree(index);
@@ -86,7 +85,7 @@ export async function loadTree(index) {
     const want = state.fragment.path;
     if (want && state.fragment.layer === index) {
       state.fragment.path = '';
-      if (tree.reveal(want)) emit('path-activated', tree.info(tree.selected));
+      if (tree.reveal(want)) emit('path-activated', { info: tree.info(tree.selected), how: 'restore' });
     } else if (keep) {
       tree.reveal(keep);
     }
@@ -125,8 +124,8 @@ export function clearFiles() {
   tree.clear();
 }
 
-/** Wires the tree's controls; their initial values come from the fragment. */
-export function initFiles() {
+/** Sets the tree's options from `state.fragment` (a new image, a restored place). */
+export function applyFragmentOptions() {
   const f = state.fragment;
   Object.assign(state.tree, { filter: f.filter, regex: f.regex, sort: f.sort, changes: f.changes, wasted: f.wasted });
   $('#filter').value = state.tree.filter;
@@ -134,6 +133,11 @@ export function initFiles() {
   $('#sort').value = state.tree.sort;
   $('#only-changes').checked = state.tree.changes;
   $('#only-wasted').checked = state.tree.wasted;
+}
+
+/** Wires the tree's controls. */
+export function initFiles() {
+  applyFragmentOptions();
   let timer = 0;
   const refilter = () => {
     clearTimeout(timer);

@@ -1,91 +1,129 @@
-// The layer list: one row per layer in history order (empty history
-// entries as rows of their own), with sizes, changes, verification state
-// and progress, plus the merged image's row once every layer is indexed.
+// The layer list: a listbox (one tab stop, arrow keys inside, roving
+// tabindex) of the merged image and one option per layer in history
+// order, with the layer's history command, sizes, changes and
+// verification state or progress; history entries that made no layer are
+// disabled options. Clicking anywhere on a row selects it (rows hold no
+// buttons); the selected layer's digests, with copy buttons, are shown
+// above its tree (`#layer-facts`).
 import { $, h, replace, digestCell } from '../dom.js';
 import { num, count, pct, formatBytes, cleanCommand } from '../format.js';
 import { state, emit } from '../state.js';
 import { poolSize } from '../workers.js';
 
-/** Per layer index: {tr, detail, hist}. */
+/** Per layer index: {li, hist}. */
 let rows = [];
+let mergedRow = null;
+
+/** The option for a layer index or 'merged'. */
+const optionOf = (layer) => (layer === 'merged' ? mergedRow : rows[layer]?.li);
 
 /** Renders the layer list of the open image. */
 export function renderLayers() {
   const o = state.opened;
-  const tbody = $('#layers tbody');
-  tbody.replaceChildren();
+  const list = $('#layers');
+  list.replaceChildren();
   rows = [];
+  mergedRow = h('li', { role: 'option', class: 'layer merged-row', id: 'layer-merged', dataset: { layer: 'merged' }, 'aria-selected': 'false', tabindex: '-1' });
+  fillMergedRow();
+  list.append(mergedRow);
   const placed = new Set();
   const addLayer = (index, hist) => {
     placed.add(index);
-    tbody.append(...layerRows(index, hist));
+    const li = h('li', { role: 'option', class: 'layer', id: `layer-${index}`, dataset: { layer: String(index) }, 'aria-selected': 'false', tabindex: '-1' });
+    rows[index] = { li, hist };
+    fillLayerRow(index);
+    list.append(li);
   };
   for (const hist of o.history) {
     if (hist.layer != null && hist.layer < o.layers.length && !placed.has(hist.layer)) addLayer(hist.layer, hist);
     else if (hist.emptyLayer || hist.layer == null) {
-      tbody.append(h('tr', { class: 'empty-layer' },
-        h('td', { class: 'num' }, ''),
-        h('td', { class: 'cmd', title: hist.createdBy || '' }, cleanCommand(hist.createdBy) || '(no command)'),
-        h('td', { colspan: 7 }, 'empty layer (metadata only)')));
+      list.append(h('li', { role: 'option', class: 'empty-layer', 'aria-disabled': 'true', 'aria-selected': 'false' },
+        h('span', { class: 'idx' }, ''),
+        h('span', { class: 'cmd', title: hist.createdBy || '' }, cleanCommand(hist.createdBy) || '(no command)'),
+        h('span', { class: 'status muted small', title: 'This history entry changed only the config: it made no layer' }, 'empty layer (metadata only)')));
     }
   }
   for (let i = 0; i < o.layers.length; i++) if (!placed.has(i)) addLayer(i, null);
+  markSelected(state.selectedLayer);
   updateScanStatus();
 }
 
-const choose = (layer) => ({
-  onclick: () => emit('select-layer', layer),
-  onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); emit('select-layer', layer); } },
-});
-
-function layerRows(index, hist) {
-  const tr = h('tr', { class: 'layer', tabindex: '0', dataset: { layer: String(index) }, ...choose(index) });
-  const detail = h('tr', { class: 'detail', hidden: true, dataset: { layerDetail: String(index) } }, h('td', {}), h('td', { colspan: 8 }));
-  rows[index] = { tr, detail, hist };
-  fillLayerRow(index);
-  return [tr, detail];
-}
-
-/** Redraws every layer row. */
+/** Redraws every layer row and the merged row. */
 export function refreshLayers() {
   for (const v of state.views) fillLayerRow(v.index);
+  fillMergedRow();
+  renderFacts();
   updateScanStatus();
 }
 
 /** Redraws the row of layer `index` and the status line. */
 export function updateLayerRow(index) {
   fillLayerRow(index);
+  if (state.selectedLayer === index) renderFacts();
   updateScanStatus();
 }
 
 function fillLayerRow(index) {
   const row = rows[index];
   if (!row) return;
-  const { tr, detail, hist } = row;
+  const { li, hist } = row;
   const v = state.views[index];
   const l = v.layer;
   const cmd = l.createdBy || hist?.createdBy || '';
-  tr.classList.toggle('selected', state.selectedLayer === index);
-  tr.replaceChildren(
-    h('td', { class: 'num' }, String(index)),
-    h('td', { class: 'cmd', title: cmd }, cleanCommand(cmd) || h('span', { class: 'muted' }, '(no history)')),
-    h('td', {}, digestCell(l.digest, `layer ${index} digest`)),
-    h('td', {}, digestCell(l.diffId, `layer ${index} diff_id`)),
-    h('td', { class: 'num' }, l.location ? formatBytes(l.size) : '—'),
-    h('td', { class: 'num' }, l.uncompressedSize != null ? formatBytes(l.uncompressedSize) : ''),
-    h('td', { class: 'num' }, l.entries != null ? count(l.entries) : ''),
-    h('td', { class: 'changes' }, changesCell(index)),
-    h('td', { class: 'status' }, statusCell(index)),
-  );
   const problems = failureLines(v);
-  detail.hidden = !problems.length;
-  replace(detail.lastChild, h('div', { class: 'failure' }, problems.map((p) => h('div', {}, p))));
+  replace(li,
+    h('span', { class: 'idx' }, String(index)),
+    h('span', { class: 'cmd', title: cmd }, cleanCommand(cmd) || h('span', { class: 'muted' }, '(no history)')),
+    h('span', { class: 'status' }, statusCell(index)),
+    h('span', { class: 'facts' },
+      h('span', { title: 'stored size (as shipped)' }, l.location ? formatBytes(l.size) : 'no blob'),
+      l.uncompressedSize != null && num(l.uncompressedSize) !== num(l.size) ? h('span', { title: 'uncompressed size' }, ` (${formatBytes(l.uncompressedSize)} unpacked)`) : '',
+      l.entries != null ? h('span', { title: 'entries in the layer' }, ` · ${count(l.entries)} entries`) : '',
+      changesCell(index)),
+    problems.length ? h('span', { class: 'detail failure' }, problems.map((p) => h('span', {}, p))) : '');
 }
 
-/** Marks the selected row. */
-export function markSelected(index) {
-  for (const [i, row] of rows.entries()) row?.tr.classList.toggle('selected', i === index);
-  $('#layers tbody tr.merged-row')?.classList.toggle('selected', index === 'merged');
+function fillMergedRow() {
+  if (!mergedRow) return;
+  const a = state.analysis;
+  replace(mergedRow,
+    h('span', { class: 'idx', 'aria-hidden': 'true' }, '∑'),
+    h('span', { class: 'cmd', title: 'All layers applied in order' }, 'Merged image'),
+    h('span', { class: 'status' }, a ? h('span', { class: 'badge info' }, `efficiency ${pct(a.dive.score)}`) : ''),
+    h('span', { class: 'facts' }, a ? `${count(a.mergedPaths)} paths · ${formatBytes(a.waste.visibleBytes)} visible` : 'the final filesystem, once every layer is verified'));
+}
+
+/** Marks the selected option (`aria-selected`) and makes it the list's tab stop. */
+export function markSelected(index, { scroll = false } = {}) {
+  const target = optionOf(index) || mergedRow;
+  if (scroll && optionOf(index)) optionOf(index).scrollIntoView({ block: 'nearest' });
+  for (const li of $('#layers').querySelectorAll('[role=option][data-layer]')) {
+    const on = li === optionOf(index);
+    li.setAttribute('aria-selected', on ? 'true' : 'false');
+    li.classList.toggle('selected', on);
+    li.tabIndex = li === target ? 0 : -1;
+  }
+  renderFacts();
+}
+
+/** Moves keyboard focus to the selected layer (or the list's first option). */
+export function focusLayers() {
+  ($('#layers [role=option][tabindex="0"]') || mergedRow)?.focus();
+}
+
+/** The selected layer's command, digests (with copy buttons) and problems, above its tree. */
+function renderFacts() {
+  const el = $('#layer-facts');
+  const index = state.selectedLayer;
+  if (index == null || index === 'merged' || !state.views[index]) {
+    replace(el, index === 'merged' ? h('span', { class: 'muted' }, 'All layers applied in order (OCI overlay rules)') : '');
+    return;
+  }
+  const v = state.views[index];
+  const cmd = v.layer.createdBy || rows[index]?.hist?.createdBy || '';
+  replace(el,
+    h('span', { class: 'cmd', title: cmd }, cleanCommand(cmd) || h('span', { class: 'muted' }, '(no history)')),
+    h('span', { class: 'ids' }, 'digest ', digestCell(v.layer.digest, `layer ${index} digest`), ' diff_id ', digestCell(v.layer.diffId, `layer ${index} diff_id`)));
 }
 
 function changesCell(index) {
@@ -93,9 +131,10 @@ function changesCell(index) {
   if (!c) return '';
   const waste = state.analysis.waste.layers?.[index];
   const net = num(c.netBytes);
-  return h('span', { title: `${c.added} added, ${c.modified} modified, ${c.deleted} deleted; net ${net >= 0 ? '+' : '−'}${formatBytes(Math.abs(net))}${waste && num(waste.wastedBytes) ? `; ${formatBytes(waste.wastedBytes)} of its bytes are wasted` : ''}` },
-    h('span', { class: 'add' }, `+${c.added}`), ' ', h('span', { class: 'mod' }, `~${c.modified}`), ' ', h('span', { class: 'del' }, `−${c.deleted}`),
-    waste && num(waste.wastedBytes) ? h('span', { class: 'del', title: `${formatBytes(waste.wastedBytes)} wasted` }, ' ⚠') : '');
+  const wasted = waste && num(waste.wastedBytes);
+  return h('span', { class: 'changes', title: `${c.added} added, ${c.modified} modified, ${c.deleted} deleted; net ${net >= 0 ? '+' : '−'}${formatBytes(Math.abs(net))}${wasted ? `; ${formatBytes(waste.wastedBytes)} of its bytes are wasted` : ''}` },
+    ' · ', h('span', { class: 'add' }, `+${c.added}`), ' ', h('span', { class: 'mod' }, `~${c.modified}`), ' ', h('span', { class: 'del' }, `−${c.deleted}`),
+    wasted ? h('span', { class: 'del' }, ` ⚠ ${formatBytes(waste.wastedBytes)} wasted`) : '');
 }
 
 function statusCell(index) {
@@ -115,8 +154,8 @@ function progressEl(p) {
   const secs = (performance.now() - p.start) / 1000;
   const bar = h('span');
   bar.style.width = `${done.toFixed(1)}%`;
-  return h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': done.toFixed(0) },
-    h('div', { class: 'bar' }, bar),
+  return h('span', { class: 'progress', role: 'progressbar', 'aria-label': 'verification progress', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': done.toFixed(0) },
+    h('span', { class: 'bar' }, bar),
     h('span', { class: 'rate' }, `${formatBytes(p.done)} / ${formatBytes(p.total)} · ${secs > 0.05 ? (p.done / secs / 1e6).toFixed(1) : '—'} MB/s`));
 }
 
@@ -125,7 +164,7 @@ export function updateProgress(index) {
   const row = rows[index];
   const p = state.progress[index];
   if (!row || !p) return;
-  const cell = row.tr.querySelector('.status');
+  const cell = row.li.querySelector('.status');
   if (cell) cell.replaceChildren(progressEl(p));
   updateScanStatus();
 }
@@ -181,22 +220,6 @@ function failureLines(v) {
   return [...new Set(lines)];
 }
 
-/** The merged image's row, first in the list, once the analysis is there. */
-export function renderMergedRow() {
-  const tbody = $('#layers tbody');
-  tbody.querySelector('tr.merged-row')?.remove();
-  const a = state.analysis;
-  const tr = h('tr', { class: 'layer merged-row', tabindex: '0', dataset: { layer: 'merged' }, ...choose('merged') },
-    h('td', { class: 'num' }, '∑'),
-    h('td', { class: 'cmd' }, 'Merged image (all layers applied)'),
-    h('td', { colspan: 4 }, h('span', { class: 'muted' }, `${count(a.mergedPaths)} paths · ${formatBytes(a.waste.visibleBytes)} visible`)),
-    h('td', { class: 'num' }, count(a.mergedPaths)),
-    h('td', {}, ''),
-    h('td', {}, h('span', { class: 'badge info' }, `efficiency ${pct(a.dive.score)}`)));
-  tr.classList.toggle('selected', state.selectedLayer === 'merged');
-  tbody.prepend(tr);
-}
-
 /** The line above the list: verification progress, or how many layers were checked. */
 export function updateScanStatus() {
   const total = state.opened?.layers.length || 0;
@@ -206,8 +229,55 @@ export function updateScanStatus() {
     const bytes = state.progress.reduce((s, p) => s + (p ? p.done : 0), 0);
     const secs = (performance.now() - state.scanStarted) / 1000;
     const workers = Math.min(poolSize(), total);
-    el.textContent = `Verifying… ${done}/${total} layers · ${formatBytes(bytes)} read · ${secs > 0.2 ? (bytes / secs / 1e6).toFixed(1) : '—'} MB/s · ${workers} worker${workers === 1 ? '' : 's'}`;
+    el.textContent = `Verifying… ${done}/${total} · ${formatBytes(bytes)} read · ${secs > 0.2 ? (bytes / secs / 1e6).toFixed(1) : '—'} MB/s · ${workers} worker${workers === 1 ? '' : 's'}`;
   } else {
     el.textContent = total ? `${done}/${total} layers checked` : 'No layers';
   }
+}
+
+/** The selectable options in list order (layer index or 'merged'). */
+function order() {
+  return [...$('#layers').querySelectorAll('[role=option][data-layer]')];
+}
+
+const layerOf = (li) => (li.dataset.layer === 'merged' ? 'merged' : Number(li.dataset.layer));
+
+/**
+ * Wires the list: a click anywhere on a row selects it; Up/Down/Home/End
+ * move the selection (and focus); Enter or Right moves focus to the tree
+ * (`focusTree`).
+ */
+export function initLayers(focusTree) {
+  const list = $('#layers');
+  list.addEventListener('click', (e) => {
+    if (e.target.closest('button, a, input, select')) return;
+    const li = e.target.closest('[role=option][data-layer]');
+    if (!li) return;
+    emit('select-layer', layerOf(li));
+    li.focus({ preventScroll: true });
+  });
+  list.addEventListener('keydown', (e) => {
+    const all = order();
+    const at = all.indexOf(document.activeElement);
+    if (at < 0) return;
+    let next = null;
+    switch (e.key) {
+      case 'ArrowDown': next = all[Math.min(all.length - 1, at + 1)]; break;
+      case 'ArrowUp': next = all[Math.max(0, at - 1)]; break;
+      case 'Home': next = all[0]; break;
+      case 'End': next = all[all.length - 1]; break;
+      case 'PageDown': next = all[Math.min(all.length - 1, at + 10)]; break;
+      case 'PageUp': next = all[Math.max(0, at - 10)]; break;
+      case ' ': next = all[at]; break;
+      case 'Enter': case 'ArrowRight':
+        e.preventDefault();
+        focusTree();
+        return;
+      default: return;
+    }
+    e.preventDefault();
+    if (layerOf(next) !== state.selectedLayer) emit('select-layer', layerOf(next));
+    next.focus();
+    next.scrollIntoView({ block: 'nearest' });
+  });
 }
