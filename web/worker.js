@@ -6,7 +6,7 @@
 // plus {id, progress} while scanning, hashing or exporting. A trap
 // (RuntimeError) is reported with `trap: true`; the page then replaces this
 // worker.
-import init, { Session } from './pkg/layerscope_wasm.js';
+import init, { Session, blobAlgorithm, blobHead, shareImages } from './pkg/layerscope_wasm.js';
 
 let gotModule;
 const ready = new Promise((resolve) => { gotModule = resolve; })
@@ -45,30 +45,21 @@ function blobOf(input, location) {
 }
 
 /**
- * The WebCrypto name of the algorithm the core would hash `plan`'s stored
- * blob with (the declared digest's, sha256 when none is declared), or null.
- */
-function subtleAlgorithm(plan) {
-  const declared = plan.digest || plan.nameDigest;
-  const name = declared ? String(declared).split(':')[0] : 'sha256';
-  return { sha256: 'SHA-256', sha512: 'SHA-512' }[name] || null;
-}
-
-/**
  * Hashes a small stored blob with the browser's own SHA (several times
  * faster than SHA-256 in wasm). Null when the blob is too big, the
  * algorithm is not a WebCrypto one, or the bytes read are not the expected
  * length (the wasm path then reports the typed error).
  */
-async function subtleHash(input, plan) {
+async function subtleHash(input, plan, planJson) {
   const size = Number(plan.location?.size ?? -1);
-  const algorithm = subtleAlgorithm(plan);
+  // The core decides the algorithm (`{name, webCrypto}`).
+  const algorithm = blobAlgorithm(planJson);
   const blob = blobOf(input, plan.location);
-  if (!self.crypto?.subtle || !algorithm || !blob || size < 0 || size > SUBTLE_MAX) return null;
+  if (!self.crypto?.subtle || !blob || size < 0 || size > SUBTLE_MAX) return null;
   const bytes = await blob.arrayBuffer();
   if (bytes.byteLength !== size) return null;
-  const hex = Array.from(new Uint8Array(await crypto.subtle.digest(algorithm, bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
-  return { digest: `${algorithm.replace('SHA-', 'sha')}:${hex}`, size, subtle: true };
+  const hex = Array.from(new Uint8Array(await crypto.subtle.digest(algorithm.webCrypto, bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return { digest: `${algorithm.name}:${hex}`, size, subtle: true };
 }
 
 const ops = {
@@ -92,8 +83,18 @@ const ops = {
     const r = Session.scanLayerRange(input, plan, limits, (done) => postMessage({ id, progress: done }), hashStored);
     return { result: r, transfer: [r.scan.buffer] };
   },
+  /**
+   * What the core makes of a stored blob's first bytes (`blobHead`):
+   * `{compression, supported, separateStoredHash}`, or null when the
+   * location does not fit the input.
+   */
+  async blobHead({ input, plan, planJson }) {
+    const blob = blobOf(input, plan.location);
+    if (!blob) return { result: null };
+    return { result: blobHead(planJson, new Uint8Array(await blob.slice(0, 512).arrayBuffer())) };
+  },
   async hashBlob({ input, plan, planJson }, id) {
-    const quick = await subtleHash(input, plan);
+    const quick = await subtleHash(input, plan, planJson);
     if (quick) return { result: quick };
     return { result: Session.hashBlobRange(input, planJson, (done) => postMessage({ id, progress: done })) };
   },
@@ -116,7 +117,7 @@ const ops = {
   },
   table({ index }) {
     const t = needSession().layerTable(index);
-    return { result: t, transfer: [t.kinds.buffer, t.flags.buffer, t.sizes.buffer] };
+    return { result: t, transfer: [t.kinds.buffer, t.flags.buffer, t.sizes.buffer, t.changes.buffer] };
   },
   list({ index, dir, offset, limit, sort }) {
     return { result: needSession().listLayer(index, dir, offset, limit, sort) };
@@ -177,6 +178,15 @@ const ops = {
   },
   report() {
     return { result: needSession().report() };
+  },
+  /**
+   * What several images share (core `share`): `inputs` are Files/Blobs or
+   * folder Maps, `names` how they are shown, `identities` strings naming
+   * the files (equal ones count once). Progress: `{done, total}` layers
+   * inflated.
+   */
+  share({ inputs, names, identities, options }, id) {
+    return { result: shareImages(inputs, names, identities, JSON.stringify(options || {}), (done, total) => postMessage({ id, progress: { done, total } })) };
   },
 };
 

@@ -10,7 +10,9 @@ use layerscope::archive::{ImageSource, LayoutDir, LayoutDirSource, TarSource};
 use layerscope::model::BlobLocation;
 use layerscope::{Error, Limits};
 
-/// A layout directory on the local file system.
+/// A layout directory on the local file system. Symbolic links inside it
+/// are followed only while they stay inside it: a blob that is a link to
+/// a file outside the layout is absent.
 #[derive(Debug, Clone)]
 pub struct FsLayout {
     root: PathBuf,
@@ -22,15 +24,29 @@ impl FsLayout {
         FsLayout { root: root.into() }
     }
 
-    fn full(&self, path: &str) -> PathBuf {
+    fn full(&self, path: &str) -> io::Result<PathBuf> {
         // The core hands out normalized relative paths only.
-        self.root.join(path)
+        inside(&self.root, path)
+    }
+}
+
+/// `root/path`, resolved, when it exists and stays inside `root`; a path
+/// whose links lead outside is NotFound, as if it were absent.
+fn inside(root: &Path, path: &str) -> io::Result<PathBuf> {
+    let real = std::fs::canonicalize(root.join(path))?;
+    if real.starts_with(std::fs::canonicalize(root)?) {
+        Ok(real)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "a link that leads outside the layout directory",
+        ))
     }
 }
 
 impl LayoutDir for FsLayout {
     fn file_size(&mut self, path: &str) -> io::Result<Option<u64>> {
-        match std::fs::metadata(self.full(path)) {
+        match self.full(path).and_then(std::fs::metadata) {
             Ok(m) if m.is_file() => Ok(Some(m.len())),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -39,7 +55,28 @@ impl LayoutDir for FsLayout {
     }
 
     fn open_file(&mut self, path: &str) -> io::Result<Box<dyn Read + '_>> {
-        Ok(Box::new(File::open(self.full(path))?))
+        Ok(Box::new(File::open(self.full(path)?)?))
+    }
+}
+
+/// What makes two arguments the same file or directory (device and inode
+/// on Unix, the canonical path elsewhere); None for standard input.
+pub fn identity(arg: &str) -> Option<String> {
+    if arg == "-" {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(arg)
+            .ok()
+            .map(|m| format!("{}:{}", m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::canonicalize(arg)
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned())
     }
 }
 
@@ -103,7 +140,7 @@ impl Input {
                 )))
             }
             (Input::Dir(root), BlobLocation::LayoutFile { path, size }) => {
-                let file = File::open(root.join(path))?;
+                let file = File::open(inside(root, path)?)?;
                 Ok(Box::new(layerscope::archive::source::ExactReader::new(
                     file.take(*size),
                     *size,

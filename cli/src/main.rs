@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use layerscope_cli::commands::{
-    advise, cat, diff, efficiency, flatten, inspect, ls, packages, verify,
+    advise, cat, diff, efficiency, flatten, inspect, ls, packages, share, verify,
 };
 
 /// Container image layer inspector: open docker-archive, OCI archive or OCI
@@ -33,10 +33,12 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Wasted space, duplicates and dive's efficiency score; --ci exits 1 when a rule fails.
     Efficiency(efficiency::EfficiencyArgs),
-    /// Advice with evidence: waste, caches, secrets, permissions, root user, small layers.
+    /// Advice with evidence: waste, caches, secrets, permissions, root user, small layers, cache order.
     Advise(advise::AdviseArgs),
     /// Packages (deb, apk, Python, npm, Go and cargo-auditable binaries) with the layer that added, changed or removed each.
     Packages(packages::PackagesArgs),
+    /// What several images share: layers matched by diff_id, sizes, the common base, bytes saved.
+    Share(share::ShareArgs),
 }
 
 /// Exit status of a process that wrote to a closed pipe (128 + SIGPIPE),
@@ -101,6 +103,7 @@ fn main() -> ExitCode {
         Command::Efficiency(args) => efficiency::run(args),
         Command::Advise(args) => advise::run(args),
         Command::Packages(args) => packages::run(args),
+        Command::Share(args) => share::run(args),
     });
     match outcome {
         Ok(Ok(code)) => code,

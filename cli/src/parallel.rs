@@ -10,7 +10,7 @@ use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use layerscope::layer::scan::{blob_algorithm, diff_algorithm};
+use layerscope::layer::scan::{diff_algorithm, stored_hash_needed};
 use layerscope::layer::{
     BlobStage, EntryIndex, LayerScan, StreamIndex, hash_blob, index_layer, index_stream,
 };
@@ -43,14 +43,7 @@ pub fn scan_one(
     limits: &Limits,
     progress: Arc<AtomicU64>,
 ) -> Result<LayerScan, Error> {
-    let location = plan.location.as_ref().ok_or_else(|| Error::Missing {
-        what: format!("layer {} blob", plan.index),
-        path: plan
-            .digest
-            .as_ref()
-            .map(|d| d.blob_path())
-            .unwrap_or_default(),
-    })?;
+    let location = plan.blob_location()?;
     let reader = input.open_blob(location).map_err(|source| Error::Io {
         what: location.path().to_owned(),
         offset: 0,
@@ -67,8 +60,7 @@ pub fn scan_one(
     // second time, from the page cache) so the decompressing thread only
     // inflates; the uncompressed stream is hashed and indexed on a third.
     let mut blob = BlobStage::with_stored_hash(reader, plan, location.size(), false)?;
-    let separate_hash =
-        blob.compression() != Compression::None || blob_algorithm(plan) != diff_algorithm(plan);
+    let separate_hash = stored_hash_needed(plan, blob.compression());
     thread::scope(|scope| {
         let stored = separate_hash.then(|| {
             scope.spawn(|| {
@@ -142,14 +134,7 @@ fn scan_stages<R: Read>(
 /// Indexes one layer without checking anything (`flatten` without
 /// `--verify`): plain tar is indexed by seeking over file data.
 pub fn index_one(input: &Input, plan: &LayerPlan, limits: &Limits) -> Result<EntryIndex, Error> {
-    let location = plan.location.as_ref().ok_or_else(|| Error::Missing {
-        what: format!("layer {} blob", plan.index),
-        path: plan
-            .digest
-            .as_ref()
-            .map(|d| d.blob_path())
-            .unwrap_or_default(),
-    })?;
+    let location = plan.blob_location()?;
     let reader = Section::open(input, location).map_err(|source| Error::Io {
         what: location.path().to_owned(),
         offset: 0,
@@ -196,25 +181,40 @@ fn run_all<T: Send>(
     work: &(dyn Fn(&LayerPlan) -> T + Sync),
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Vec<Option<T>> {
-    let mut order: Vec<usize> = (0..plans.len()).collect();
-    order.sort_by_key(|&i| {
-        std::cmp::Reverse(
-            plans
-                .get(i)
-                .and_then(|p| p.location.as_ref())
-                .map_or(0, |l| l.size()),
-        )
-    });
-    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..plans.len()).map(|_| None).collect());
+    let sizes: Vec<u64> = plans
+        .iter()
+        .map(|p| p.location.as_ref().map_or(0, |l| l.size()))
+        .collect();
+    run_sized(
+        &sizes,
+        workers,
+        &|index| plans.get(index).map(work),
+        on_done,
+    )
+    .into_iter()
+    .map(Option::flatten)
+    .collect()
+}
+
+/// Runs `work(i)` for every `i < sizes.len()` with up to `workers` threads,
+/// largest `sizes[i]` first; results in index order.
+pub fn run_sized<T: Send>(
+    sizes: &[u64],
+    workers: usize,
+    work: &(dyn Fn(usize) -> T + Sync),
+    on_done: &(dyn Fn(usize) + Sync),
+) -> Vec<Option<T>> {
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes.get(i).copied().unwrap_or(0)));
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..sizes.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     thread::scope(|scope| {
-        for _ in 0..workers.max(1).min(plans.len().max(1)) {
+        for _ in 0..workers.max(1).min(sizes.len().max(1)) {
             scope.spawn(|| {
                 loop {
                     let slot = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&index) = order.get(slot) else { break };
-                    let Some(plan) = plans.get(index) else { break };
-                    let result = work(plan);
+                    let result = work(index);
                     if let Ok(mut guard) = results.lock() {
                         if let Some(cell) = guard.get_mut(index) {
                             *cell = Some(result);

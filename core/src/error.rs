@@ -258,6 +258,18 @@ pub enum RequestError {
 }
 
 impl Error {
+    /// Layer `layer`'s stored blob is absent from the image: the one way
+    /// this is reported, naming the blob path `digest` gives (empty when
+    /// no digest is known).
+    pub fn missing_blob(layer: usize, digest: Option<&crate::digest::Digest>) -> Error {
+        Error::Missing {
+            what: format!("layer {layer} blob"),
+            path: digest
+                .map(crate::digest::Digest::blob_path)
+                .unwrap_or_default(),
+        }
+    }
+
     /// A short stable name for the error's category (used as the JS
     /// `Error.name` and in JSON output).
     pub fn kind(&self) -> &'static str {

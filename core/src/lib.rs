@@ -29,6 +29,7 @@ pub mod overlay;
 pub mod packages;
 pub mod paths;
 pub mod report;
+pub mod share;
 pub mod verify;
 
 pub use archive::{

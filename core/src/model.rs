@@ -209,6 +209,24 @@ pub struct LayerPlan {
     pub diff_id: Option<Digest>,
 }
 
+impl LayerPlan {
+    /// Where the layer's stored blob is, or the one "missing blob" error
+    /// every driver reports when the image does not hold it (naming the
+    /// blob path its descriptor digest, else its member name's digest,
+    /// would have).
+    pub fn blob_location(&self) -> Result<&BlobLocation, crate::error::Error> {
+        self.location
+            .as_ref()
+            .ok_or_else(|| crate::error::Error::missing_blob(self.index, self.blob_digest()))
+    }
+
+    /// The digest the stored blob is named by: the descriptor's, else the
+    /// content-addressed member name's.
+    pub fn blob_digest(&self) -> Option<&Digest> {
+        self.digest.as_ref().or(self.name_digest.as_ref())
+    }
+}
+
 /// A layer as reported: the plan plus what scanning found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -330,6 +348,22 @@ pub enum EntryKind {
     BlockDevice,
     /// Named pipe.
     Fifo,
+}
+
+impl EntryKind {
+    /// The name as in JSON: `file`, `dir`, `symlink`, `hardlink`,
+    /// `char-device`, `block-device`, `fifo`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::File => "file",
+            EntryKind::Dir => "dir",
+            EntryKind::Symlink => "symlink",
+            EntryKind::Hardlink => "hardlink",
+            EntryKind::CharDevice => "char-device",
+            EntryKind::BlockDevice => "block-device",
+            EntryKind::Fifo => "fifo",
+        }
+    }
 }
 
 /// Whiteout meaning of an entry (OCI layer spec).

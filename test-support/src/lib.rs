@@ -8,6 +8,9 @@
 //!   [`layer::raw_member`] for names the `tar` crate refuses, gzip.
 //! - [`image`]: image archives around layers (docker-archive, OCI
 //!   descriptors, outer tars) and `sha256:` digests.
+//! - [`build`]: whole images from an [`build::ImageSpec`] (layers, history,
+//!   tag, annotations) as docker-archives, OCI archives or layouts, several
+//!   images per archive.
 //! - [`model`]: an [`layerscope::model::Entry`] with neutral fields, a
 //!   [`layerscope::model::LayerPlan`] with nothing to verify.
 //! - [`packages`]: package database files (dpkg, apk, Python, npm,
@@ -20,6 +23,7 @@
 //! Helpers panic on their own failures (they are test code); they never
 //! hide a failure of the code under test.
 
+pub mod build;
 pub mod fixtures;
 pub mod image;
 pub mod layer;

@@ -14,7 +14,7 @@
 //! also parse. The cases built at test time by tests/tests/hostile.rs
 //! (gigabytes of zeros, no text) are not run here; the exhaustion cases run
 //! `inspect` and `verify` only (each command would stream their gigabyte
-//! again). `HOSTILE_CASE=NAME` runs one case.
+//! again). `share` runs on the case and a copy of it. `HOSTILE_CASE=NAME` runs one case.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -155,12 +155,19 @@ fn commands(case: &Case, out: &str) -> Vec<Vec<String>> {
         })
         .collect();
     if !case.exhaustion {
+        // `share` with a second copy of the case (the same file twice
+        // counts once): the set's text and JSON, the case's names in them.
+        let copy = Path::new(out).with_file_name("copy.tar");
+        let copy = copy.to_str().unwrap().to_owned();
         for json in [false, true] {
             let mut line = vec!["diff".to_owned(), image.clone(), image.clone()];
+            let mut share = vec!["share".to_owned(), image.clone(), copy.clone()];
             if json {
                 line.push("--json".to_owned());
+                share.push("--json".to_owned());
             }
             lines.push(line);
+            lines.push(share);
         }
     }
     lines
@@ -193,6 +200,9 @@ fn newline_tails(value: &Value, tails: &mut BTreeSet<String>) {
 fn check_case(case: &Case) -> Vec<String> {
     let scratch = tempfile::tempdir().unwrap();
     let out = scratch.path().join("flat.tar");
+    if !case.exhaustion {
+        std::fs::copy(&case.file, scratch.path().join("copy.tar")).unwrap();
+    }
     let runs: Vec<Run> = commands(case, out.to_str().unwrap())
         .iter()
         .map(|line| {

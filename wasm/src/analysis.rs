@@ -2,33 +2,15 @@
 //! session can answer tree, provenance and waste queries without holding a
 //! borrow of the scans.
 
-use std::collections::{HashMap, HashSet};
-
-use layerscope::model::EntryKind;
 use layerscope::overlay::advise::Advice;
-use layerscope::overlay::{ChangeAction, DiveEfficiency, LayerChanges, MergedEntry, WasteReport};
+use layerscope::overlay::{DiveEfficiency, LayerChanges, MergedEntry, WasteReport};
 use serde::Serialize;
-
-/// Per-layer table flag: the path is added by this layer.
-pub const ADDED: u8 = 4;
-/// Per-layer table flag: the path existed below and this layer modifies it.
-pub const MODIFIED: u8 = 8;
-/// Per-layer table flag: this layer's file bytes are invisible in the final image.
-pub const WASTED: u8 = 16;
-/// Per-layer table flag: listed by the layer without any change.
-pub const UNCHANGED: u8 = 32;
-/// Merged table flag: a later layer modified the path after it appeared.
-pub const MODIFIED_LATER: u8 = 4;
-/// Merged table flag: a second (or later) name of a hard-linked file.
-pub const HARDLINK_NAME: u8 = 8;
 
 /// Everything computed from all layers at once.
 #[derive(Debug)]
 pub struct Analysis {
-    /// The merged tree, sorted by path.
+    /// The merged tree, sorted by path (byte order).
     pub merged: Vec<MergedEntry>,
-    /// Path → index in `merged`.
-    pub merged_index: HashMap<String, usize>,
     /// Each layer's changes.
     pub changes: Vec<LayerChanges>,
     /// Wasted space.
@@ -39,10 +21,6 @@ pub struct Analysis {
     pub advice: Vec<Advice>,
     /// Overlay warnings.
     pub warnings: Vec<layerscope::model::Warning>,
-    /// Per layer: change action by path.
-    actions: Vec<HashMap<String, ChangeAction>>,
-    /// Per layer: paths whose shipped bytes are wasted.
-    wasted: Vec<HashSet<String>>,
 }
 
 impl Analysis {
@@ -55,90 +33,23 @@ impl Analysis {
         advice: Vec<Advice>,
         warnings: Vec<layerscope::model::Warning>,
     ) -> Analysis {
-        let merged_index = merged
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.path.clone(), i))
-            .collect();
-        let count = changes.len();
-        let mut actions: Vec<HashMap<String, ChangeAction>> =
-            (0..count).map(|_| HashMap::new()).collect();
-        for layer in &changes {
-            if let Some(map) = actions.get_mut(layer.layer) {
-                for change in &layer.changes {
-                    // A type replacement is a deletion then an addition: keep the addition.
-                    let slot = map.entry(change.path.clone()).or_insert(change.action);
-                    if change.action == ChangeAction::Added {
-                        *slot = ChangeAction::Added;
-                    }
-                }
-            }
-        }
-        let mut wasted: Vec<HashSet<String>> = (0..count).map(|_| HashSet::new()).collect();
-        for file in &waste.files {
-            if let Some(set) = wasted.get_mut(file.layer) {
-                set.insert(file.path.clone());
-            }
-        }
         Analysis {
             merged,
-            merged_index,
             changes,
             waste,
             dive,
             advice,
             warnings,
-            actions,
-            wasted,
         }
     }
 
-    /// Change flags of `path` as listed by layer `layer` (kind code `kind`).
-    pub fn layer_flags(&self, layer: usize, path: &str, deleted: bool) -> u8 {
-        let mut flags = match self.actions.get(layer).and_then(|m| m.get(path)) {
-            Some(ChangeAction::Added) => ADDED,
-            Some(ChangeAction::Modified) => MODIFIED,
-            Some(ChangeAction::Deleted) => 0,
-            None if deleted => 0,
-            None => UNCHANGED,
-        };
-        if self.wasted.get(layer).is_some_and(|s| s.contains(path)) {
-            flags |= WASTED;
-        }
-        flags
-    }
-
-    /// Flags of a merged entry.
-    pub fn merged_flags(entry: &MergedEntry) -> u8 {
-        let mut flags = 0;
-        if entry.implied {
-            flags |= crate::tree::flag::IMPLICIT;
-        }
-        if entry
-            .history
-            .iter()
-            .any(|e| e.action == ChangeAction::Modified)
-        {
-            flags |= MODIFIED_LATER;
-        }
-        if entry.hardlink_to.is_some() {
-            flags |= HARDLINK_NAME;
-        }
-        flags
-    }
-
-    /// Kind code of a merged entry.
-    pub fn merged_kind(entry: &MergedEntry) -> u8 {
-        use crate::tree::code;
-        match entry.kind {
-            EntryKind::File => code::FILE,
-            EntryKind::Dir => code::DIR,
-            EntryKind::Symlink => code::SYMLINK,
-            EntryKind::Hardlink => code::HARDLINK,
-            EntryKind::CharDevice => code::CHAR,
-            EntryKind::BlockDevice => code::BLOCK,
-            EntryKind::Fifo => code::FIFO,
-        }
+    /// The merged entry at `path` (the tree is in byte order of paths).
+    pub fn merged_entry(&self, path: &str) -> Option<&MergedEntry> {
+        let at = self
+            .merged
+            .binary_search_by(|e| e.path.as_str().cmp(path))
+            .ok()?;
+        self.merged.get(at)
     }
 }
 

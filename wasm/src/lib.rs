@@ -9,7 +9,8 @@
 //! image tarball) or a `Map` of relative path → `File` (a dropped OCI
 //! layout folder), scan its layers, list their directories, read a file.
 //! [`Session::scan_layer_range`] lets extra workers scan a layer knowing
-//! only its plan, for parallel verification.
+//! only its plan, for parallel verification. [`share_images`] analyses what
+//! several dropped images share (the core's `share`).
 //!
 //! Reading a `Blob` synchronously needs `FileReaderSync`, which exists only
 //! in dedicated workers; a `Uint8Array` input works anywhere.
@@ -20,13 +21,18 @@
 //! [`Session::layer_table`] are a `BigUint64Array`.
 
 mod analysis;
+mod blob;
 mod convert;
 mod error;
 mod input;
+mod listing;
 mod range;
 mod session;
-mod tree;
+mod share;
+mod table;
 
+pub use blob::{blob_algorithm_of, blob_head};
 pub use error::{WasmError, into_js_error};
 pub use input::{InputReader, JsLayoutDir};
 pub use session::Session;
+pub use share::share_images;

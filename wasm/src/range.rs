@@ -11,6 +11,7 @@ use std::io::{self, Read};
 
 use js_sys::{Function, Map, Uint8Array};
 use layerscope::archive::source::ExactReader;
+use layerscope::layer::scan::{diff_algorithm, stored_hash_needed};
 use layerscope::layer::{BlobOutcome, BlobStage, LayerScan, StreamIndex, hash_blob, index_stream};
 use layerscope::model::{BlobLocation, LayerPlan};
 use layerscope::{Digest, Error, ImageSource, LayoutDirSource};
@@ -40,17 +41,6 @@ struct RangeSummary<'a> {
     stored_hashed: bool,
 }
 
-fn missing(plan: &LayerPlan) -> Error {
-    Error::Missing {
-        what: format!("layer {} blob", plan.index),
-        path: plan
-            .digest
-            .as_ref()
-            .map(|d| d.blob_path())
-            .unwrap_or_default(),
-    }
-}
-
 /// Runs `work` on a reader over the plan's stored blob (exactly its bytes):
 /// an archive range of the dropped `Blob`, or a file of the dropped folder.
 fn with_blob<T>(
@@ -58,7 +48,7 @@ fn with_blob<T>(
     plan: &LayerPlan,
     work: impl FnOnce(&mut dyn Read) -> Result<T>,
 ) -> Result<T> {
-    let location = plan.location.clone().ok_or_else(|| missing(plan))?;
+    let location = plan.blob_location()?.clone();
     match (&location, input.dyn_ref::<Map>()) {
         (BlobLocation::LayoutFile { .. }, Some(map)) => {
             let mut source = LayoutDirSource::new(JsLayoutDir::new(map.clone()));
@@ -106,7 +96,7 @@ pub fn scan_range(
         };
         let outcome = blob.finish()?;
         // An uncompressed blob's digest is the stream's: nothing is missing.
-        let hashed = hash_stored || outcome.compression == layerscope::model::Compression::None;
+        let hashed = hash_stored || !stored_hash_needed(&plan, outcome.compression);
         Ok((LayerScan::combine(&plan, outcome, stream), hashed))
     })?;
     let bytes = serde_json::to_vec(&scan).map_err(|e| WasmError::Convert(e.to_string()))?;
@@ -129,10 +119,6 @@ pub fn scan_range(
         &Uint8Array::from(bytes.as_slice()),
     );
     Ok(object.into())
-}
-
-fn diff_algorithm(plan: &LayerPlan) -> layerscope::Algorithm {
-    layerscope::layer::scan::diff_algorithm(plan)
 }
 
 /// Hashes one layer's stored blob: the body of `Session.hashBlobRange`.

@@ -3,12 +3,15 @@
 
 use std::io::{self, Read};
 
-use js_sys::{BigUint64Array, Function, Map, Uint8Array};
+use js_sys::{Function, Map, Uint8Array};
 use layerscope::error::RequestError;
 use layerscope::layer::{LayerScan, scan_layer};
-use layerscope::model::{BlobLocation, Check, CheckedObject, EntryKind, LayerPlan};
+use layerscope::model::{BlobLocation, Check, CheckedObject, LayerPlan};
 use layerscope::overlay::diff::{DiffSide, diff_images};
-use layerscope::overlay::{Overlay, SourceOpener, advise, dive_efficiency, read_entry_prefix};
+use layerscope::overlay::{
+    EntryAction, LayerListing, Overlay, SourceOpener, advise, dive_efficiency, layer_file,
+    read_entry_prefix,
+};
 use layerscope::{
     Error, ImageSource, InspectReport, LayoutDirSource, Limits, OpenOptions, OpenedImage,
     TarSource, open_image,
@@ -20,16 +23,14 @@ use crate::analysis::{Analysis, AnalysisView};
 use crate::convert::{from_json, to_js};
 use crate::error::WasmError;
 use crate::input::{InputReader, JsLayoutDir};
-use crate::tree::{DirIndex, Listed};
+use crate::listing::{self, Listed};
+use crate::table::{Columns, set};
 
 /// Progress callbacks fire after this many stored bytes.
 const PROGRESS_STEP: u64 = 4 << 20;
 
 /// Export output is handed to JavaScript in chunks of this size.
 const EXPORT_CHUNK: usize = 4 << 20;
-
-/// Advice treats layers below this many file bytes as small.
-const SMALL_LAYER_BYTES: u64 = 1 << 20;
 
 /// Default page size of [`Session::list_layer`].
 const DEFAULT_PAGE: usize = 1000;
@@ -70,18 +71,46 @@ pub(crate) fn parse_limits(json: Option<String>) -> Result<Limits> {
     }
 }
 
-enum Source {
+/// An opened input: a tar (`Blob`, `Uint8Array`) or a layout folder (`Map`).
+pub(crate) enum Source {
     Archive(Box<TarSource<InputReader>>),
     Layout(LayoutDirSource<JsLayoutDir>),
 }
 
 impl Source {
-    fn as_dyn(&mut self) -> &mut dyn ImageSource {
+    /// The source for a JS input: a `Map` of a dropped folder, else a
+    /// `Blob` or `Uint8Array` holding a tar.
+    pub(crate) fn from_js(input: &JsValue, limits: &Limits) -> Result<Source> {
+        if let Some(map) = input.dyn_ref::<Map>() {
+            Ok(Source::Layout(LayoutDirSource::new(JsLayoutDir::new(
+                map.clone(),
+            ))))
+        } else if let Some(reader) = InputReader::from_js(input) {
+            Ok(Source::Archive(Box::new(TarSource::new(reader, limits)?)))
+        } else {
+            Err(WasmError::BadInput(describe(input)))
+        }
+    }
+
+    pub(crate) fn as_dyn(&mut self) -> &mut dyn ImageSource {
         match self {
             Source::Archive(s) => &mut **s,
             Source::Layout(s) => s,
         }
     }
+}
+
+/// The `open` options (JSON text, see [`OptionsJson`]) as core options.
+pub(crate) fn open_options(options: Option<&str>) -> Result<OpenOptions> {
+    let parsed: OptionsJson = match options.map(str::trim) {
+        None | Some("") => OptionsJson::default(),
+        Some(text) => from_json("options", text)?,
+    };
+    Ok(OpenOptions {
+        image: parsed.image.filter(|s| !s.is_empty()),
+        platform: parsed.platform.filter(|s| !s.is_empty()),
+        limits: limits_from(parsed.limits)?,
+    })
 }
 
 /// Counts stored bytes and reports them to a JS callback every
@@ -171,7 +200,7 @@ pub struct Session {
     opened: Option<OpenedImage>,
     report: Option<InspectReport>,
     scans: Vec<Option<LayerScan>>,
-    trees: Vec<Option<DirIndex>>,
+    listings: Vec<Option<LayerListing>>,
     analysis: Option<Analysis>,
 }
 
@@ -194,7 +223,7 @@ impl Session {
             opened: None,
             report: None,
             scans: Vec::new(),
-            trees: Vec::new(),
+            listings: Vec::new(),
             analysis: None,
         }
     }
@@ -209,30 +238,16 @@ impl Session {
     }
 
     fn open_inner(&mut self, input: JsValue, options: Option<String>) -> Result<JsValue> {
-        let parsed: OptionsJson = match options.as_deref().map(str::trim) {
-            None | Some("") => OptionsJson::default(),
-            Some(text) => from_json("options", text)?,
-        };
-        let limits = limits_from(parsed.limits)?;
-        let options = OpenOptions {
-            image: parsed.image.filter(|s| !s.is_empty()),
-            platform: parsed.platform.filter(|s| !s.is_empty()),
-            limits,
-        };
-        let mut source = if let Some(map) = input.dyn_ref::<Map>() {
-            Source::Layout(LayoutDirSource::new(JsLayoutDir::new(map.clone())))
-        } else if let Some(reader) = InputReader::from_js(&input) {
-            Source::Archive(Box::new(TarSource::new(reader, &limits)?))
-        } else {
-            return Err(WasmError::BadInput(describe(&input)));
-        };
+        let options = open_options(options.as_deref())?;
+        let limits = options.limits;
+        let mut source = Source::from_js(&input, &limits)?;
         let opened = open_image(source.as_dyn(), &options)?;
         let report = InspectReport::new(&opened);
         let count = opened.layers.len();
         self.source = Some(source);
         self.limits = limits;
         self.scans = (0..count).map(|_| None).collect();
-        self.trees = (0..count).map(|_| None).collect();
+        self.listings = (0..count).map(|_| None).collect();
         let convert = |e: serde_json::Error| WasmError::Convert(e.to_string());
         let plans_json = opened
             .layers
@@ -276,21 +291,12 @@ impl Session {
         let plan = self.plan(index)?.clone();
         let limits = self.limits;
         let source = self.source.as_mut().ok_or(WasmError::NotOpen)?;
-        let result = match &plan.location {
-            None => Err(Error::Missing {
-                what: format!("layer {index} blob"),
-                path: plan
-                    .digest
-                    .as_ref()
-                    .or(plan.name_digest.as_ref())
-                    .map(|d| d.blob_path())
-                    .unwrap_or_default(),
-            }),
-            Some(location) => source
+        let result = plan.blob_location().and_then(|location| {
+            source
                 .as_dyn()
                 .open(location)
-                .and_then(|reader| scan_layer(Progress::new(reader, progress), &plan, &limits)),
-        };
+                .and_then(|reader| scan_layer(Progress::new(reader, progress), &plan, &limits))
+        });
         match result {
             Ok(scan) => self.store(scan),
             Err(error) => {
@@ -339,7 +345,7 @@ impl Session {
         if let Some(slot) = self.scans.get_mut(index) {
             *slot = Some(scan);
         }
-        if let Some(slot) = self.trees.get_mut(index) {
+        if let Some(slot) = self.listings.get_mut(index) {
             *slot = None;
         }
         self.analysis = None;
@@ -447,32 +453,42 @@ impl Session {
         sort: Option<&str>,
     ) -> Result<JsValue> {
         let dir = dir.trim_matches('/');
-        self.ensure_tree(index)?;
-        let (tree, scan) = self.tree_and_scan(index)?;
-        let mut children = tree.children(dir).ok_or_else(|| {
+        self.ensure_listing(index)?;
+        let (listing, scan) = self.listing_and_scan(index)?;
+        let entries = &scan.entries;
+        let no_dir = || {
             Error::from(RequestError::NoSuchPath {
                 path: dir.to_owned(),
             })
-        })?;
-        let size_of = |n: &crate::tree::Node| {
-            n.entry
-                .and_then(|i| scan.entries.get(i))
-                .map_or(0, |e| e.size)
         };
+        let id = listing
+            .lookup(dir)
+            .filter(|id| listing.is_dir(*id, entries))
+            .ok_or_else(no_dir)?;
+        let mut children = listing.children(id).to_vec();
+        let size_of = |id: usize| listing::listed_size(listing, id, entries);
         match sort {
             Some("size") => children.sort_by(|a, b| {
-                size_of(b)
-                    .cmp(&size_of(a))
-                    .then_with(|| a.path.cmp(&b.path))
+                size_of(*b)
+                    .cmp(&size_of(*a))
+                    .then_with(|| listing.name(*a).cmp(listing.name(*b)))
             }),
-            _ => children.sort_by(|a, b| a.path.cmp(&b.path)),
+            _ => children.sort_by(|a, b| listing.name(*a).cmp(listing.name(*b))),
         }
+        let changes = self.path_changes(index, listing);
         let total = children.len();
         let page: Vec<Listed<'_>> = children
             .into_iter()
             .skip(offset)
             .take(limit)
-            .map(|node| Listed::new(tree, node, &scan.entries))
+            .map(|id| {
+                Listed::new(
+                    listing,
+                    id,
+                    entries,
+                    changes.as_ref().and_then(|c| c.get(id)),
+                )
+            })
             .collect();
         #[derive(Serialize)]
         struct Page<'a> {
@@ -487,60 +503,71 @@ impl Session {
             dir,
             total,
             offset,
-            root_opaque: tree.root_opaque,
+            root_opaque: listing.get(LayerListing::ROOT).is_some_and(|p| p.opaque),
             children: page,
         })
     }
 
     /// The whole tree of layer `index` as columns, for a virtualized view:
     /// `{paths: "a\na/b\n…", kinds: Uint8Array, flags: Uint8Array,
-    /// sizes: BigUint64Array, rootOpaque}`. Kind codes: 0 file, 1 dir,
+    /// sizes: BigUint64Array, changes: Uint8Array, changeNames, rootOpaque,
+    /// count}`, parents before children. Kind codes: 0 file, 1 dir,
     /// 2 symlink, 3 hardlink, 4 char device, 5 block device, 6 fifo,
     /// 7 deleted (whiteout). Flags: 1 opaque dir, 2 implicit dir; after
     /// [`Session::analyze`] also 4 added, 8 modified, 16 wasted bytes,
-    /// 32 listed without change.
+    /// 32 listed without change, 64 deletes what was below. `changes`
+    /// holds each path's change word as an index into `changeNames`
+    /// (`added`, `modified`, `deleted`, `unchanged`: the core's words), 255
+    /// before [`Session::analyze`].
     #[wasm_bindgen(js_name = layerTable)]
     pub fn layer_table(&mut self, index: usize) -> Result<JsValue, JsValue> {
         Ok(self.table_inner(index)?)
     }
 
     fn table_inner(&mut self, index: usize) -> Result<JsValue> {
-        self.ensure_tree(index)?;
-        let (tree, scan) = self.tree_and_scan(index)?;
-        let count = tree.nodes.len();
-        let mut paths = String::new();
-        let mut kinds = Vec::with_capacity(count);
-        let mut flags = Vec::with_capacity(count);
-        let mut sizes = Vec::with_capacity(count);
-        for (i, node) in tree.nodes.iter().enumerate() {
-            if i > 0 {
-                paths.push('\n');
+        self.ensure_listing(index)?;
+        let (listing, scan) = self.listing_and_scan(index)?;
+        let entries = &scan.entries;
+        let changes = self.path_changes(index, listing);
+        let wasted = self
+            .analysis
+            .as_ref()
+            .map(|a| listing.wasted(index, &a.waste));
+        let mut columns = Columns::with_capacity(listing.len());
+        let mut words = Vec::with_capacity(listing.len());
+        listing.walk(|id, path| {
+            let (kind, mut flags) = listing::listed_code(listing, id, entries);
+            let change = changes.as_ref().and_then(|c| c.get(id));
+            if let Some(change) = change {
+                flags |= listing::change_flag(change.action);
             }
-            paths.push_str(&node.path.replace('\n', "\u{FFFD}"));
-            kinds.push(node.kind);
-            let change = self.analysis.as_ref().map_or(0, |a| {
-                a.layer_flags(index, &node.path, node.kind == crate::tree::code::DELETED)
-            });
-            flags.push(node.flags | change);
-            let size = match node.kind {
-                crate::tree::code::DELETED => 0,
-                _ => node
-                    .entry
-                    .and_then(|e| scan.entries.get(e))
-                    .map_or(0, |e| e.size),
-            };
-            sizes.push(size);
+            if wasted.as_ref().is_some_and(|w| w.get(id) == Some(&true)) {
+                flags |= listing::flag::WASTED;
+            }
+            words.push(change.map_or(u8::MAX, |c| c.action.code()));
+            columns.push(
+                path,
+                kind,
+                flags,
+                listing::listed_size(listing, id, entries),
+            );
+        });
+        let object = columns.into_object();
+        set(
+            &object,
+            "changes",
+            Uint8Array::from(words.as_slice()).into(),
+        );
+        let names = js_sys::Array::new();
+        for action in EntryAction::ALL {
+            names.push(&JsValue::from_str(action.word()));
         }
-        let object = js_sys::Object::new();
-        let set = |key: &str, value: JsValue| {
-            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
-        };
-        set("paths", JsValue::from_str(&paths));
-        set("kinds", Uint8Array::from(kinds.as_slice()).into());
-        set("flags", Uint8Array::from(flags.as_slice()).into());
-        set("sizes", BigUint64Array::from(sizes.as_slice()).into());
-        set("rootOpaque", JsValue::from_bool(tree.root_opaque));
-        set("count", JsValue::from_f64(count as f64));
+        set(&object, "changeNames", names.into());
+        set(
+            &object,
+            "rootOpaque",
+            JsValue::from_bool(listing.get(LayerListing::ROOT).is_some_and(|p| p.opaque)),
+        );
         Ok(object.into())
     }
 
@@ -552,9 +579,9 @@ impl Session {
 
     fn entry_inner(&mut self, index: usize, path: &str) -> Result<JsValue> {
         let path = path.trim_matches('/');
-        self.ensure_tree(index)?;
-        let (tree, scan) = self.tree_and_scan(index)?;
-        let node = tree.get(path).ok_or_else(|| {
+        self.ensure_listing(index)?;
+        let (listing, scan) = self.listing_and_scan(index)?;
+        let id = listing.lookup(path).ok_or_else(|| {
             Error::from(RequestError::NoSuchPath {
                 path: path.to_owned(),
             })
@@ -568,15 +595,22 @@ impl Session {
             /// Size of the data `readFile` returns (hard links resolved).
             data_size: Option<u64>,
         }
-        let data_size = match node.kind {
-            crate::tree::code::FILE | crate::tree::code::HARDLINK => {
-                resolve_file(scan, path).ok().map(|e| e.size)
-            }
-            _ => None,
-        };
+        let placed = listing.placed(id, &scan.entries);
+        let data_size = placed
+            .and_then(|_| layer_file(&scan.entries, path).ok())
+            .map(|e| e.size);
+        let changes = self.path_changes(index, listing);
         to_js(&Details {
-            listed: Listed::new(tree, node, &scan.entries),
-            entry: node.entry.and_then(|i| scan.entries.get(i)),
+            listed: Listed::new(
+                listing,
+                id,
+                &scan.entries,
+                changes.as_ref().and_then(|c| c.get(id)),
+            ),
+            entry: listing
+                .get(id)
+                .and_then(|p| p.entry)
+                .and_then(|i| scan.entries.get(i)),
             data_size,
         })
     }
@@ -601,8 +635,7 @@ impl Session {
         max_bytes: Option<f64>,
     ) -> Result<Uint8Array> {
         let path = path.trim_matches('/');
-        let scan = self.scan(index)?;
-        let entry = resolve_file(scan, path)?.clone();
+        let entry = layer_file(&self.scan(index)?.entries, path)?.clone();
         self.read_entry(index, &entry, max_bytes)
     }
 
@@ -638,9 +671,7 @@ impl Session {
     fn analyze_inner(&mut self) -> Result<JsValue> {
         if self.analysis.is_none() {
             let analysis = {
-                let slices = (0..self.layer_count())
-                    .map(|i| self.scan(i).map(|s| s.entries.as_slice()))
-                    .collect::<Result<Vec<_>>>()?;
+                let slices = self.layer_slices()?;
                 let report = self.report.as_ref().ok_or(WasmError::NotOpen)?;
                 let overlay = Overlay::new(&slices);
                 overlay.check_listing(&self.limits)?;
@@ -649,7 +680,7 @@ impl Session {
                     &advise::AdviseInput {
                         layers: &report.layers,
                         config: &report.config,
-                        small_layer_bytes: SMALL_LAYER_BYTES,
+                        small_layer_bytes: advise::SMALL_LAYER_BYTES,
                     },
                 );
                 Analysis::new(
@@ -681,24 +712,16 @@ impl Session {
             self.analyze_inner()?;
         }
         let analysis = self.analysis.as_ref().ok_or(WasmError::NotOpen)?;
-        let rows: Vec<&layerscope::overlay::MergedEntry> = analysis
-            .merged
-            .iter()
-            .filter(|e| !e.path.is_empty())
-            .collect();
-        let mut paths = String::new();
-        let mut kinds = Vec::with_capacity(rows.len());
-        let mut flags = Vec::with_capacity(rows.len());
-        let mut sizes = Vec::with_capacity(rows.len());
-        let mut layers = Vec::with_capacity(rows.len());
-        for (i, entry) in rows.iter().enumerate() {
-            if i > 0 {
-                paths.push('\n');
-            }
-            paths.push_str(&entry.path.replace('\n', "\u{FFFD}"));
-            kinds.push(Analysis::merged_kind(entry));
-            flags.push(Analysis::merged_flags(entry));
-            sizes.push(entry.size);
+        let rows = analysis.merged.iter().filter(|e| !e.path.is_empty());
+        let mut columns = Columns::with_capacity(analysis.merged.len());
+        let mut layers = Vec::with_capacity(analysis.merged.len());
+        for entry in rows {
+            columns.push(
+                &entry.path,
+                listing::entry_code(entry.kind),
+                listing::merged_flags(entry),
+                entry.size,
+            );
             layers.push(
                 entry
                     .layer
@@ -706,17 +729,13 @@ impl Session {
                     .unwrap_or(-1),
             );
         }
-        let object = js_sys::Object::new();
-        let set = |key: &str, value: JsValue| {
-            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
-        };
-        set("paths", JsValue::from_str(&paths));
-        set("kinds", Uint8Array::from(kinds.as_slice()).into());
-        set("flags", Uint8Array::from(flags.as_slice()).into());
-        set("sizes", BigUint64Array::from(sizes.as_slice()).into());
-        set("layers", js_sys::Int32Array::from(layers.as_slice()).into());
-        set("rootOpaque", JsValue::FALSE);
-        set("count", JsValue::from_f64(rows.len() as f64));
+        let object = columns.into_object();
+        set(
+            &object,
+            "layers",
+            js_sys::Int32Array::from(layers.as_slice()).into(),
+        );
+        set(&object, "rootOpaque", JsValue::FALSE);
         Ok(object.into())
     }
 
@@ -734,15 +753,11 @@ impl Session {
             self.analyze_inner()?;
         }
         let analysis = self.analysis.as_ref().ok_or(WasmError::NotOpen)?;
-        let entry = analysis
-            .merged_index
-            .get(path)
-            .and_then(|&i| analysis.merged.get(i))
-            .ok_or_else(|| {
-                Error::from(RequestError::NoSuchPath {
-                    path: path.to_owned(),
-                })
-            })?;
+        let entry = analysis.merged_entry(path).ok_or_else(|| {
+            Error::from(RequestError::NoSuchPath {
+                path: path.to_owned(),
+            })
+        })?;
         Ok(entry)
     }
 
@@ -758,26 +773,10 @@ impl Session {
     }
 
     fn read_merged_inner(&mut self, path: &str, max_bytes: Option<f64>) -> Result<Uint8Array> {
-        let entry = self.merged_lookup(path)?;
-        let path = path.trim_matches('/');
-        let (Some(layer), EntryKind::File) = (entry.source_layer, entry.kind) else {
-            return Err(Error::from(RequestError::NotAFile {
-                path: path.to_owned(),
-            })
-            .into());
-        };
-        let data_offset = entry.data_offset;
-        let source = self
-            .scan(layer)?
-            .entries
-            .iter()
-            .find(|e| e.kind == EntryKind::File && e.data_offset == data_offset)
-            .cloned()
-            .ok_or_else(|| {
-                Error::from(RequestError::NotAFile {
-                    path: path.to_owned(),
-                })
-            })?;
+        let entry = self.merged_lookup(path)?.clone();
+        let slices = self.layer_slices()?;
+        let (layer, source) = entry.file_source(&slices)?;
+        let source = source.clone();
         self.read_entry(layer, &source, max_bytes)
     }
 
@@ -886,6 +885,8 @@ impl Session {
             config: &'a [layerscope::overlay::diff::ConfigChange],
             shared_layers: usize,
             shared_bytes: u64,
+            first_divergent_layer: Option<usize>,
+            rebuild: &'a Option<layerscope::overlay::diff::RebuildCost>,
         }
         let trim = |v: &[layerscope::overlay::diff::FileDiff]| v.len().min(limit);
         to_js(&DiffView {
@@ -901,6 +902,8 @@ impl Session {
             config: &diff.config,
             shared_layers: diff.shared_layers,
             shared_bytes: diff.shared_bytes,
+            first_divergent_layer: diff.first_divergent_layer,
+            rebuild: &diff.rebuild,
         })
     }
 
@@ -946,59 +949,43 @@ impl Session {
             .ok_or(WasmError::NotScanned(index))
     }
 
-    fn ensure_tree(&mut self, index: usize) -> Result<()> {
+    /// Every layer's entries (every layer must be scanned).
+    fn layer_slices(&self) -> Result<Vec<&[layerscope::model::Entry]>> {
+        (0..self.layer_count())
+            .map(|i| self.scan(i).map(|s| s.entries.as_slice()))
+            .collect()
+    }
+
+    fn ensure_listing(&mut self, index: usize) -> Result<()> {
         let scan = self.scan(index)?;
-        if self.trees.get(index).is_some_and(Option::is_none) {
-            let tree = DirIndex::build(&scan.entries);
-            if let Some(slot) = self.trees.get_mut(index) {
-                *slot = Some(tree);
+        if self.listings.get(index).is_some_and(Option::is_none) {
+            let listing = LayerListing::build(&scan.entries);
+            if let Some(slot) = self.listings.get_mut(index) {
+                *slot = Some(listing);
             }
         }
         Ok(())
     }
 
-    fn tree_and_scan(&self, index: usize) -> Result<(&DirIndex, &LayerScan)> {
+    fn listing_and_scan(&self, index: usize) -> Result<(&LayerListing, &LayerScan)> {
         let scan = self.scan(index)?;
-        let tree = self
-            .trees
+        let listing = self
+            .listings
             .get(index)
             .and_then(Option::as_ref)
             .ok_or(WasmError::NotScanned(index))?;
-        Ok((tree, scan))
+        Ok((listing, scan))
     }
-}
 
-/// The regular-file entry whose data `path` shows in this layer: the last
-/// entry of that path, with a hard link followed to the earlier entry it
-/// names.
-fn resolve_file<'a>(scan: &'a LayerScan, path: &str) -> Result<&'a layerscope::model::Entry> {
-    let not_found = || {
-        Error::from(RequestError::NoSuchPath {
-            path: path.to_owned(),
-        })
-    };
-    let mut entry = scan
-        .entries
-        .iter()
-        .rev()
-        .find(|e| e.path == path && e.whiteout.is_none())
-        .ok_or_else(not_found)?;
-    if entry.kind == EntryKind::Hardlink {
-        let target = entry.link_target.clone().unwrap_or_default();
-        entry = scan
-            .entries
-            .iter()
-            .rev()
-            .find(|e| e.path == target && e.header_offset < entry.header_offset)
-            .ok_or_else(not_found)?;
+    /// Each listed path's change in layer `index` (once analysed).
+    fn path_changes(
+        &self,
+        index: usize,
+        listing: &LayerListing,
+    ) -> Option<Vec<layerscope::overlay::EntryChange>> {
+        let changes = self.analysis.as_ref()?.changes.get(index)?;
+        Some(listing.path_changes(changes))
     }
-    if entry.kind != EntryKind::File {
-        return Err(Error::from(RequestError::NotAFile {
-            path: path.to_owned(),
-        })
-        .into());
-    }
-    Ok(entry)
 }
 
 pub(crate) fn describe(value: &JsValue) -> String {

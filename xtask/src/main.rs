@@ -2,6 +2,7 @@
 //!
 //! - `test`: installs what the gates need, then runs every gate (what CI runs).
 //! - `deps`: only the dependency guard (drivers use no format crate).
+//! - `agree`: only the cross-driver agreement test (page vs CLI on every fixture).
 //! - `serve`: builds the wasm and serves `web/` on 127.0.0.1.
 //! - `bench`: generates the big benchmark image and times verify, dive and gunzip.
 //! - `bench-browser`: runs `web/tests/bench.mjs` (the page in headless Chromium).
@@ -36,6 +37,9 @@ commands:
                                      stops at the first failure unless --keep-going
   deps                               only the dependency guard: the drivers depend on no format
                                      crate, the core exposes none (first gate of `test`)
+  agree                              only the cross-driver agreement gate: every fixture through
+                                     the page's worker protocol and the CLI's --json must agree
+                                     (needs web/pkg: cargo xtask wasm)
   serve  [--port N] [--no-build]     build the wasm, serve web/ on 127.0.0.1 (port 8080, or a free
                                      one when it is taken); prints http://127.0.0.1:PORT/ on stdout
   bench  [--runs N] [--no-dive]      generate bench-data/ if missing, time verify/dive/gunzip,
@@ -79,6 +83,10 @@ fn run() -> Result<()> {
         "deps" => {
             opts.done()?;
             deps::check(&root())
+        }
+        "agree" => {
+            opts.done()?;
+            test::agree_alone()
         }
         "serve" => {
             let port = opts

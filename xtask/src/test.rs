@@ -163,6 +163,7 @@ pub fn run(install_tools: bool, keep_going: bool) -> Result<()> {
     run.gate("web-unit", || web_unit(&root));
     run.gate("e2e", || e2e(&root, &browser_tmp));
     run.gate("hostile-wasm", || hostile_wasm(&root, &browser_tmp));
+    run.gate("agree", || agree(&root, &browser_tmp));
     run.gate("fuzz", fuzz_briefly);
 
     cleanup_browser_leftovers(&browser_tmp, since);
@@ -286,27 +287,7 @@ fn web_unit(root: &Path) -> GateResult {
 
 /// `node web/tests/e2e.mjs` against our own server on a free port.
 fn e2e(root: &Path, browser_tmp: &Path) -> GateResult {
-    let script = root.join("web/tests/e2e.mjs");
-    if !script.exists() {
-        return Ok(Some("web/tests/e2e.mjs does not exist yet".into()));
-    }
-    if !root.join("web/node_modules").exists() {
-        bail!("web/node_modules is missing: the setup step runs npm ci in web/");
-    }
-    let addr = crate::serve::spawn(&root.join("web"), &[])?;
-    let url = format!("http://{addr}/");
-    println!("serving web/ at {url}");
-    std::fs::create_dir_all(browser_tmp)?;
-    let mut cmd = Command::new("node");
-    cmd.arg(&script)
-        .env("LAYERSCOPE_URL", &url)
-        .env("TMPDIR", browser_tmp)
-        .current_dir(root);
-    if let Some(chromium) = find_on_path("chromium") {
-        cmd.env("LAYERSCOPE_CHROMIUM", chromium);
-    }
-    run_cmd(&mut cmd)?;
-    Ok(None)
+    browser_script(root, browser_tmp, "web/tests/e2e.mjs", &[], &[])
 }
 
 /// `node web/tests/hostile.mjs`: the hostile-input corpus (tests/hostile/)
@@ -314,24 +295,88 @@ fn e2e(root: &Path, browser_tmp: &Path) -> GateResult {
 /// our own server (web/, the corpus under `/hostile-corpus/`) on a free
 /// port.
 fn hostile_wasm(root: &Path, browser_tmp: &Path) -> GateResult {
-    let script = root.join("web/tests/hostile.mjs");
-    if !script.exists() {
-        return Ok(Some("web/tests/hostile.mjs does not exist yet".into()));
+    let corpus = root.join("tests/hostile");
+    browser_script(
+        root,
+        browser_tmp,
+        "web/tests/hostile.mjs",
+        &[("/hostile-corpus/", &corpus)],
+        &[],
+    )
+}
+
+/// `node web/tests/agree.mjs`: the cross-driver agreement test. Every
+/// fixture image (tests/fixtures/generated/ always, ../shared/fixtures/
+/// when present) through the page's worker protocol in headless Chromium
+/// must give the same answers as the CLI's `--json` (built here, debug).
+fn agree(root: &Path, browser_tmp: &Path) -> GateResult {
+    cargo(
+        root,
+        &["build", "-p", "layerscope-cli", "--bin", "layerscope"],
+    )?;
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let bin = target
+        .join("debug")
+        .join(format!("layerscope{}", std::env::consts::EXE_SUFFIX));
+    let generated = root.join("tests/fixtures/generated");
+    let shared = root.join("../shared/fixtures");
+    let mut mounts: Vec<(&str, &Path)> = vec![("/fixtures/generated/", &generated)];
+    if shared.is_dir() {
+        mounts.push(("/fixtures/shared/", &shared));
+    }
+    browser_script(
+        root,
+        browser_tmp,
+        "web/tests/agree.mjs",
+        &mounts,
+        &[("LAYERSCOPE_BIN", bin.as_os_str())],
+    )
+}
+
+/// `cargo xtask agree`: the agreement gate alone (web/pkg must be built).
+pub fn agree_alone() -> Result<()> {
+    let browser_tmp = std::env::temp_dir().join(format!("layerscope-xtask-{}", std::process::id()));
+    let since = SystemTime::now();
+    let outcome = agree(&root(), &browser_tmp);
+    cleanup_browser_leftovers(&browser_tmp, since);
+    match outcome? {
+        Some(reason) => println!("skipped: {reason}"),
+        None => println!("agree: passed"),
+    }
+    Ok(())
+}
+
+/// Runs a browser test script with node against our own server (web/ plus
+/// `mounts`) on a free port, headless Chromium from the path, a private
+/// TMPDIR and `env`.
+fn browser_script(
+    root: &Path,
+    browser_tmp: &Path,
+    script: &str,
+    mounts: &[(&str, &Path)],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> GateResult {
+    let path = root.join(script);
+    if !path.exists() {
+        return Ok(Some(format!("{script} does not exist yet")));
     }
     if !root.join("web/node_modules").exists() {
         bail!("web/node_modules is missing: the setup step runs npm ci in web/");
     }
-    let addr = crate::serve::spawn(
-        &root.join("web"),
-        &[("/hostile-corpus/", &root.join("tests/hostile"))],
-    )?;
+    let addr = crate::serve::spawn(&root.join("web"), mounts)?;
     let url = format!("http://{addr}/");
-    println!("serving web/ and tests/hostile/ at {url}");
+    let mounted: Vec<String> = mounts
+        .iter()
+        .map(|(prefix, dir)| format!(" and {} under {prefix}", dir.display()))
+        .collect();
+    println!("serving web/{} at {url}", mounted.concat());
     std::fs::create_dir_all(browser_tmp)?;
     let mut cmd = Command::new("node");
-    cmd.arg(&script)
+    cmd.arg(&path)
         .env("LAYERSCOPE_URL", &url)
         .env("TMPDIR", browser_tmp)
+        .envs(env.iter().copied())
         .current_dir(root);
     if let Some(chromium) = find_on_path("chromium") {
         cmd.env("LAYERSCOPE_CHROMIUM", chromium);

@@ -19,7 +19,7 @@ pub struct AdviseArgs {
     #[arg(long)]
     pub json: bool,
     /// Layers with fewer file bytes than this count as small.
-    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = layerscope::overlay::advise::SMALL_LAYER_BYTES, value_name = "BYTES")]
     pub small_layer_bytes: u64,
 }
 

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use layerscope::display::{message, name, quoted};
+use layerscope::display::{message, name, quoted, text};
 use layerscope::overlay::diff::{DiffSide, diff_images};
 use layerscope::overlay::{ChangeAction, Overlay, RemovalCause};
 
@@ -148,6 +148,46 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         diff.shared_layers,
         human_bytes(diff.shared_bytes)
     );
+    match &diff.rebuild {
+        None => println!("first divergent layer: none (every layer of B equals A's at its index)"),
+        Some(rebuild) => {
+            let command = b
+                .report
+                .layers
+                .get(rebuild.from_layer)
+                .and_then(|l| l.created_by.as_deref())
+                .unwrap_or("-");
+            let short: String = command.chars().take(80).collect();
+            println!(
+                "first divergent layer: {} (`{}`)",
+                rebuild.from_layer,
+                text(&short)
+            );
+            println!(
+                "rebuild cost: {} layer{} from there up, {} not in A: {} to push and to pull",
+                rebuild.layers.len(),
+                if rebuild.layers.len() == 1 { "" } else { "s" },
+                rebuild.new_layers,
+                human_bytes(rebuild.transfer_bytes)
+            );
+            for layer in &rebuild.layers {
+                let short: String = layer
+                    .created_by
+                    .as_deref()
+                    .unwrap_or("-")
+                    .chars()
+                    .take(70)
+                    .collect();
+                println!(
+                    "  {} L{:<3} {:>10}  {}",
+                    if layer.in_a { "=" } else { "+" },
+                    layer.index,
+                    human_bytes(layer.stored_size),
+                    text(&short)
+                );
+            }
+        }
+    }
     println!(
         "history: {} common; {} only in A, {} only in B",
         diff.history.common,

@@ -2,7 +2,6 @@
 //! changes relative to the tree below it; or, with `--merged`, the final
 //! (or cumulative) tree with each path's provenance.
 
-use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -10,10 +9,7 @@ use clap::Args;
 use layerscope::display::{message, name};
 use layerscope::error::RequestError;
 use layerscope::model::{Entry, EntryKind, Whiteout};
-use layerscope::overlay::{
-    Aspect, Change, ChangeAction, LayerChanges, MergedEntry, Overlay, RemovalCause,
-};
-use serde::Serialize;
+use layerscope::overlay::{ChangeAction, EntryChange, MergedEntry, Overlay, entry_changes};
 
 use super::common::{self, Failure, ImageArgs, layer_entries};
 
@@ -39,124 +35,15 @@ pub struct LsArgs {
     pub json: bool,
 }
 
-/// What one layer entry does to the tree below it (the per-layer change
-/// column).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EntryChange {
-    /// `added`, `modified`, `deleted` or `unchanged`.
-    pub action: &'static str,
-    /// For `modified`: which attributes changed (`content`, `mode`,
-    /// `owner`, `mtime`, `xattrs`, `linkTarget`, `device`, `inode`, or
-    /// `type` when an object of another type was replaced).
-    pub aspects: Vec<String>,
-    /// The layer that provided the previous version, when known.
-    pub previous_layer: Option<usize>,
-}
-
-impl EntryChange {
-    fn new(action: &'static str) -> EntryChange {
-        EntryChange {
-            action,
-            aspects: Vec::new(),
-            previous_layer: None,
-        }
-    }
-
-    /// The text column: `added`, `modified(mode,mtime)`, `deleted`, `unchanged`.
-    pub fn column(&self) -> String {
-        if self.aspects.is_empty() {
-            self.action.to_owned()
-        } else {
-            format!("{}({})", self.action, self.aspects.join(","))
-        }
-    }
-}
-
-fn aspect_name(aspect: Aspect) -> String {
-    serde_json::to_value(aspect)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{aspect:?}"))
-}
-
-/// The change column of every entry of one layer, from that layer's
-/// changeset (entries in stream order).
-pub fn entry_changes(entries: &[Entry], changes: &LayerChanges) -> Vec<EntryChange> {
-    // Only paths the entries name are looked up, so changes of other
-    // lengths are never hashed (a deep layer's implied directories can
-    // add up to hundreds of megabytes of paths).
-    let lengths: HashSet<usize> = entries
-        .iter()
-        .map(|e| match &e.whiteout {
-            Some(Whiteout::Remove { target }) => target.len(),
-            _ => e.path.len(),
-        })
-        .collect();
-    let mut by_path: HashMap<&str, Vec<&Change>> = HashMap::new();
-    for c in changes
-        .changes
-        .iter()
-        .filter(|c| lengths.contains(&c.path.len()))
-    {
-        by_path.entry(c.path.as_str()).or_default().push(c);
-    }
-    entries
-        .iter()
-        .map(|e| match &e.whiteout {
-            Some(Whiteout::Remove { target }) => {
-                // The target existed below (deleted, or deleted and created
-                // again in this layer) or the whiteout did nothing.
-                let found = by_path
-                    .get(target.as_str())
-                    .and_then(|list| list.iter().find(|c| c.action != ChangeAction::Added));
-                match found {
-                    Some(c) => EntryChange {
-                        previous_layer: c.previous_layer,
-                        ..EntryChange::new("deleted")
-                    },
-                    None => EntryChange::new("unchanged"),
-                }
-            }
-            Some(Whiteout::Opaque { dir }) => {
-                let hid = changes.changes.iter().any(
-                    |c| matches!(&c.cause, Some(RemovalCause::OpaqueDir { dir: d }) if d == dir),
-                );
-                EntryChange::new(if hid { "deleted" } else { "unchanged" })
-            }
-            None => of_path(by_path.get(e.path.as_str()).map_or(&[][..], Vec::as_slice)),
-        })
-        .collect()
-}
-
-fn of_path(list: &[&Change]) -> EntryChange {
-    let added = list.iter().find(|c| c.action == ChangeAction::Added);
-    let deleted = list.iter().find(|c| c.action == ChangeAction::Deleted);
-    let modified = list.iter().find(|c| c.action == ChangeAction::Modified);
-    match (deleted, added, modified) {
-        // A type replacement is recorded as a deletion plus an addition.
-        (Some(d), Some(_), _) => EntryChange {
-            aspects: vec!["type".to_owned()],
-            previous_layer: d.previous_layer,
-            ..EntryChange::new("modified")
-        },
-        (None, Some(_), _) => EntryChange::new("added"),
-        (_, None, Some(m)) if !m.aspects.is_empty() => EntryChange {
-            aspects: m.aspects.iter().map(|a| aspect_name(*a)).collect(),
-            previous_layer: m.previous_layer,
-            ..EntryChange::new("modified")
-        },
-        // Listed again with the same attributes.
-        (_, None, Some(m)) => EntryChange {
-            previous_layer: m.previous_layer,
-            ..EntryChange::new("unchanged")
-        },
-        // Placed, then removed again by a later entry of the same layer.
-        (Some(d), None, None) => EntryChange {
-            previous_layer: d.previous_layer,
-            ..EntryChange::new("deleted")
-        },
-        (None, None, None) => EntryChange::new("unchanged"),
+/// The text change column: `added`, `modified(mode,mtime)`, `deleted`,
+/// `unchanged`.
+pub fn change_column(change: &EntryChange) -> String {
+    let word = change.action.word();
+    if change.aspects.is_empty() {
+        word.to_owned()
+    } else {
+        let aspects: Vec<&str> = change.aspects.iter().map(|a| a.name()).collect();
+        format!("{word}({})", aspects.join(","))
     }
 }
 
@@ -240,7 +127,7 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
         }))?;
     } else {
         let columns: Vec<String> = (0..scan.entries.len())
-            .map(|i| change_at(i).map_or_else(|| "?".to_owned(), EntryChange::column))
+            .map(|i| change_at(i).map_or_else(|| "?".to_owned(), change_column))
             .collect();
         let width = columns.iter().map(String::len).max().unwrap_or(0);
         print_lines(scan.entries.iter().zip(&columns).map(|(entry, column)| {

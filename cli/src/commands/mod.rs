@@ -11,4 +11,5 @@ pub mod inspect;
 pub mod ls;
 pub mod package_scan;
 pub mod packages;
+pub mod share;
 pub mod verify;

@@ -60,13 +60,7 @@ impl Descriptor {
             digest,
             size: get_u64(object, "size"),
             platform: get_object(object, "platform").and_then(platform_of),
-            annotations: get_object(object, "annotations")
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            annotations: string_map(get_object(object, "annotations")),
             artifact_type: get_str(object, "artifactType").map(str::to_owned),
             has_urls: get_array(object, "urls").is_some_and(|u| !u.is_empty()),
         })
@@ -94,6 +88,8 @@ pub struct ManifestDoc {
     pub layers: Vec<Descriptor>,
     /// `artifactType`.
     pub artifact_type: Option<String>,
+    /// `annotations` (string values only).
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// A manifest reached from the index: an entry in the image listing.
@@ -419,7 +415,19 @@ pub fn parse_manifest(member: &str, doc: &Map<String, Value>) -> Result<Manifest
         config,
         layers,
         artifact_type: get_str(doc, "artifactType").map(str::to_owned),
+        annotations: string_map(get_object(doc, "annotations")),
     })
+}
+
+/// The string values of an `annotations` object (others are skipped).
+fn string_map(object: Option<&Map<String, Value>>) -> BTreeMap<String, String> {
+    object
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Reads the blob a descriptor names and checks its digest and size.

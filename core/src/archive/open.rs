@@ -1,6 +1,8 @@
 //! Detecting the container format, listing images, selecting one, and
 //! producing the layer plan with the index → manifest → config checks.
 
+use std::collections::BTreeMap;
+
 use crate::archive::config::{align_history, parse_config};
 use crate::archive::docker::{self, DockerEntry, MANIFEST_JSON};
 use crate::archive::oci::{self, INDEX_JSON, OCI_LAYOUT, OciLeaf};
@@ -46,13 +48,47 @@ pub struct OpenedImage {
     pub checks: Vec<Check>,
     /// Oddities.
     pub warnings: Vec<Warning>,
+    /// The selected image manifest's `annotations` (OCI), over those of the
+    /// index descriptor that points at it; empty for docker-archive entries.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// Opens an image from a source: detects the format, lists images, selects
 /// one, reads its config, and verifies the metadata chain.
 pub fn open_image(source: &mut dyn ImageSource, options: &OpenOptions) -> Result<OpenedImage> {
-    let result = open_detected(source, options);
-    // Something missing from a cut archive is reported as the cut.
+    let result = Listing::read(source, options).and_then(|mut listing| {
+        let selected = select(&listing.images, options, &mut listing.warnings)?;
+        listing.open(source, selected, options)
+    });
+    as_cut(source, result)
+}
+
+/// Opens several images of one source: `choose` picks listing indexes from
+/// the listing (it may add warnings, which every opened image carries).
+/// The outer `Err` is a source that cannot be listed at all; each chosen
+/// image then opens, or fails, on its own (paired with its listing index).
+pub fn open_chosen(
+    source: &mut dyn ImageSource,
+    options: &OpenOptions,
+    choose: impl FnOnce(&[ImageChoice], &mut Vec<Warning>) -> Result<Vec<usize>>,
+) -> Result<Vec<(usize, Result<OpenedImage>)>> {
+    let listed = Listing::read(source, options).and_then(|mut listing| {
+        let chosen = choose(&listing.images, &mut listing.warnings)?;
+        Ok((listing, chosen))
+    });
+    let (listing, chosen) = as_cut(source, listed)?;
+    Ok(chosen
+        .into_iter()
+        .map(|index| {
+            let opened = listing.open(source, index, options);
+            (index, as_cut(source, opened))
+        })
+        .collect())
+}
+
+/// Something missing from a cut archive is reported as the cut.
+fn as_cut<T>(source: &dyn ImageSource, result: Result<T>) -> Result<T> {
     match (
         result,
         source.member_index().and_then(|m| m.truncated.clone()),
@@ -69,7 +105,61 @@ pub fn open_image(source: &mut dyn ImageSource, options: &OpenOptions) -> Result
     }
 }
 
-fn open_detected(source: &mut dyn ImageSource, options: &OpenOptions) -> Result<OpenedImage> {
+/// What a source lists before any image is chosen: its format, every
+/// image, and the documents needed to open one of them.
+struct Listing {
+    format: ArchiveFormat,
+    images: Vec<ImageChoice>,
+    kind: ListingKind,
+    warnings: Vec<Warning>,
+}
+
+enum ListingKind {
+    Oci {
+        leaves: Vec<OciLeaf>,
+        checks: Vec<Check>,
+    },
+    Docker {
+        entries: Vec<DockerEntry>,
+    },
+}
+
+impl Listing {
+    fn read(source: &mut dyn ImageSource, options: &OpenOptions) -> Result<Listing> {
+        list_detected(source, options)
+    }
+
+    fn open(
+        &self,
+        source: &mut dyn ImageSource,
+        selected: usize,
+        options: &OpenOptions,
+    ) -> Result<OpenedImage> {
+        match &self.kind {
+            ListingKind::Oci { leaves, checks } => open_oci(
+                source,
+                self.format,
+                leaves,
+                self.images.clone(),
+                selected,
+                checks.clone(),
+                self.warnings.clone(),
+                options,
+            ),
+            ListingKind::Docker { entries } => open_docker(
+                source,
+                self.format,
+                entries,
+                self.images.clone(),
+                selected,
+                self.warnings.clone(),
+                options,
+            ),
+        }
+    }
+}
+
+fn list_detected(source: &mut dyn ImageSource, options: &OpenOptions) -> Result<Listing> {
     let limits = &options.limits;
     let mut warnings = source
         .member_index()
@@ -104,7 +194,19 @@ fn open_detected(source: &mut dyn ImageSource, options: &OpenOptions) -> Result<
                 (true, false) => ArchiveFormat::OciArchive,
             };
             warnings.extend(walk.warnings);
-            return open_oci(source, format, walk.leaves, walk.checks, warnings, options);
+            let mut leaves = walk.leaves;
+            for (i, leaf) in leaves.iter_mut().enumerate() {
+                leaf.choice.index = i;
+            }
+            return Ok(Listing {
+                format,
+                images: leaves.iter().map(|l| l.choice.clone()).collect(),
+                kind: ListingKind::Oci {
+                    leaves,
+                    checks: walk.checks,
+                },
+                warnings,
+            });
         }
         warnings.push(Warning::new(
             "index-unusable",
@@ -123,7 +225,48 @@ fn open_detected(source: &mut dyn ImageSource, options: &OpenOptions) -> Result<
     } else {
         ArchiveFormat::DockerArchive
     };
-    open_docker(source, format, entries, warnings, options)
+    let legacy_tags = match source.locate("repositories")? {
+        Some(location) => docker::legacy_repositories(&read_small(source, &location, limits)?),
+        None => Vec::new(),
+    };
+    let images = docker_choices(&entries, &legacy_tags);
+    Ok(Listing {
+        format,
+        images,
+        kind: ListingKind::Docker { entries },
+        warnings,
+    })
+}
+
+/// The listing of a docker-archive: one image per manifest.json entry,
+/// tagged from `RepoTags` or else from the legacy `repositories` file.
+fn docker_choices(entries: &[DockerEntry], legacy_tags: &[(String, String)]) -> Vec<ImageChoice> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let id = docker::name_digest(&entry.config);
+            let mut tags = entry.repo_tags.clone();
+            if tags.is_empty() {
+                if let Some(id) = &id {
+                    tags = legacy_tags
+                        .iter()
+                        .filter(|(_, image_id)| image_id.contains(id.encoded()))
+                        .map(|(t, _)| t.clone())
+                        .collect();
+                }
+            }
+            ImageChoice {
+                index,
+                tags,
+                digest: None,
+                id,
+                media_type: "docker-archive".into(),
+                platform: None,
+                kind: ChoiceKind::Image,
+            }
+        })
+        .collect()
 }
 
 fn check_layout_marker(
@@ -296,20 +439,18 @@ fn platform_matches(found: &str, wanted: &str) -> bool {
         || (wanted.matches('/').count() == 1 && found.starts_with(&format!("{wanted}/")))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn open_oci(
     source: &mut dyn ImageSource,
     format: ArchiveFormat,
-    mut leaves: Vec<OciLeaf>,
+    leaves: &[OciLeaf],
+    images: Vec<ImageChoice>,
+    selected: usize,
     mut checks: Vec<Check>,
     mut warnings: Vec<Warning>,
     options: &OpenOptions,
 ) -> Result<OpenedImage> {
     let limits = &options.limits;
-    for (i, leaf) in leaves.iter_mut().enumerate() {
-        leaf.choice.index = i;
-    }
-    let images: Vec<ImageChoice> = leaves.iter().map(|l| l.choice.clone()).collect();
-    let selected = select(&images, options, &mut warnings)?;
     let leaf = leaves.get(selected).ok_or_else(|| Error::NoSuchImage {
         selector: selected.to_string(),
         available: String::new(),
@@ -381,50 +522,25 @@ fn open_oci(
         uncompressed_size: 0,
         config: config.runtime.clone(),
     };
-    finish(
+    let mut annotations = leaf.descriptor.annotations.clone();
+    annotations.extend(manifest.annotations.clone());
+    let mut opened = finish(
         format, images, selected, summary, config, layers, checks, warnings,
-    )
+    )?;
+    opened.annotations = annotations;
+    Ok(opened)
 }
 
 fn open_docker(
     source: &mut dyn ImageSource,
     format: ArchiveFormat,
-    entries: Vec<DockerEntry>,
+    entries: &[DockerEntry],
+    images: Vec<ImageChoice>,
+    selected: usize,
     mut warnings: Vec<Warning>,
     options: &OpenOptions,
 ) -> Result<OpenedImage> {
     let limits = &options.limits;
-    let legacy_tags = match source.locate("repositories")? {
-        Some(location) => docker::legacy_repositories(&read_small(source, &location, limits)?),
-        None => Vec::new(),
-    };
-    let images: Vec<ImageChoice> = entries
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let id = docker::name_digest(&entry.config);
-            let mut tags = entry.repo_tags.clone();
-            if tags.is_empty() {
-                if let Some(id) = &id {
-                    tags = legacy_tags
-                        .iter()
-                        .filter(|(_, image_id)| image_id.contains(id.encoded()))
-                        .map(|(t, _)| t.clone())
-                        .collect();
-                }
-            }
-            ImageChoice {
-                index,
-                tags,
-                digest: None,
-                id,
-                media_type: "docker-archive".into(),
-                platform: None,
-                kind: ChoiceKind::Image,
-            }
-        })
-        .collect();
-    let selected = select(&images, options, &mut warnings)?;
     let entry = entries.get(selected).ok_or_else(|| Error::NoSuchImage {
         selector: selected.to_string(),
         available: String::new(),
@@ -569,6 +685,7 @@ fn finish(
         layers,
         checks,
         warnings,
+        annotations: BTreeMap::new(),
     })
 }
 

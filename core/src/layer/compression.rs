@@ -20,6 +20,17 @@ pub enum Detected {
     Unsupported(&'static str),
 }
 
+impl Detected {
+    /// The format's lowercase name: `none`, `gzip`, `zstd`, or the
+    /// unsupported format's (`bzip2`, `xz`, `lz4`, `unknown`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Detected::Supported(c) => c.name(),
+            Detected::Unsupported(name) => name,
+        }
+    }
+}
+
 /// Detects compression from up to [`SNIFF_LEN`] leading bytes.
 pub fn detect(head: &[u8]) -> Detected {
     match head {

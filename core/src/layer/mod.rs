@@ -12,6 +12,7 @@ pub(crate) mod content;
 pub mod entry;
 pub mod guard;
 pub mod hashing;
+pub mod measure;
 pub mod opener;
 pub mod scan;
 pub mod sparse;
@@ -21,6 +22,7 @@ pub mod zstd;
 
 pub use compression::{Decoder, detect};
 pub use hashing::HashingReader;
+pub use measure::{Counted, count_uncompressed, probe};
 pub use opener::{LayerOpener, SourceOpener};
 pub use scan::{BlobOutcome, BlobStage, LayerScan, hash_blob, index_layer, scan_layer};
 pub use stream::{EntryIndex, StreamIndex, index_entries, index_entries_seekable, index_stream};

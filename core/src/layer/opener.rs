@@ -51,10 +51,7 @@ impl LayerOpener for SourceOpener<'_> {
             .cloned()
             .flatten()
             .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("layer {layer} blob is missing"),
-                )
+                io::Error::new(io::ErrorKind::NotFound, Error::missing_blob(layer, None))
             })?;
         self.source.open(&location).map_err(io::Error::other)
     }

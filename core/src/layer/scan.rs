@@ -60,6 +60,15 @@ pub fn blob_algorithm(plan: &LayerPlan) -> Algorithm {
         .unwrap_or(Algorithm::Sha256)
 }
 
+/// Whether a stored blob's digest has to be computed apart from the
+/// uncompressed stream's: the blob is compressed, or its digest uses
+/// another algorithm than the diff_id (otherwise a plain tar blob's digest
+/// is the stream's own). Drivers use it to decide whether hashing the
+/// stored bytes is a job of its own.
+pub fn stored_hash_needed(plan: &LayerPlan, compression: Compression) -> bool {
+    compression != Compression::None || blob_algorithm(plan) != diff_algorithm(plan)
+}
+
 /// The algorithm the uncompressed stream is hashed with.
 pub fn diff_algorithm(plan: &LayerPlan) -> Algorithm {
     plan.diff_id
@@ -110,9 +119,7 @@ impl<R: Read> BlobStage<R> {
                 });
             }
         };
-        let same_hash =
-            compression == Compression::None && blob_algorithm(plan) == diff_algorithm(plan);
-        let algorithm = if same_hash || !hash_stored {
+        let algorithm = if !stored_hash_needed(plan, compression) || !hash_stored {
             None
         } else {
             Some(blob_algorithm(plan))
@@ -289,6 +296,37 @@ impl LayerScan {
             checks: vec![blob_check, diff_check],
             warnings: stream.warnings,
         }
+    }
+
+    /// The same stored blob's scan checked against another plan: another
+    /// image of one archive that lists this blob (perhaps at another layer
+    /// index) is verified without reading the blob again.
+    pub fn rebind(&self, plan: &LayerPlan) -> LayerScan {
+        let warnings = self
+            .warnings
+            .iter()
+            .cloned()
+            .map(|w| match w.layer {
+                Some(_) => w.in_layer(plan.index),
+                None => w,
+            })
+            .collect();
+        LayerScan::combine(
+            plan,
+            BlobOutcome {
+                compression: self.compression,
+                digest: Some(self.blob_digest.clone()),
+                size: self.blob_size,
+            },
+            StreamIndex {
+                digest: self.diff_id.clone(),
+                size: self.uncompressed_size,
+                entries: self.entries.clone(),
+                trailing_bytes: 0,
+                trailing_data: false,
+                warnings,
+            },
+        )
     }
 }
 

@@ -1,7 +1,8 @@
 //! Advice with evidence: wasted files (with the command that shipped them),
 //! package-manager caches, likely secrets (including ones deleted later but
 //! still shipped), setuid/setgid and world-writable files, running as root,
-//! and runs of small layers.
+//! runs of small layers, and application files copied before a dependency
+//! install (cache order, see [`super::cache_order`]).
 
 use crate::display::{quoted, text};
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{EntryKind, LayerInfo, RuntimeConfig};
 
+use super::cache_order::cache_order;
 use super::changes::ChangeAction;
 use super::stack::Overlay;
 use super::view::MergedEntry;
@@ -32,6 +34,9 @@ pub enum AdviceKind {
     RunsAsRoot,
     /// Consecutive small layers that could be one.
     SmallLayers,
+    /// Application files copied before a dependency install (the install
+    /// reruns on every source change).
+    CacheOrder,
 }
 
 /// How much it matters.
@@ -160,6 +165,10 @@ pub fn looks_secret(path: &str) -> Option<&'static str> {
     }
     None
 }
+
+/// The default of [`AdviseInput::small_layer_bytes`] (1 MiB): what both
+/// drivers use unless told otherwise.
+pub const SMALL_LAYER_BYTES: u64 = 1 << 20;
 
 /// What advice needs besides the overlay.
 #[derive(Debug, Clone, Copy)]
@@ -359,6 +368,53 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
             ),
             bytes: 0,
             evidence: Vec::new(),
+        });
+    }
+    // Cache order: application files copied below dependency installs.
+    for finding in cache_order(input.layers, overlay.changes()) {
+        let installs: Vec<String> = finding
+            .installs
+            .iter()
+            .map(|i| format!("{} ({})", i.layer, i.tool))
+            .collect();
+        let mut evidence = vec![ev(
+            finding.copy_layer,
+            None,
+            0,
+            Some(format!(
+                "copies {}",
+                counted(finding.files, "file", "files")
+            )),
+        )];
+        evidence.extend(finding.installs.iter().map(|i| {
+            ev(
+                i.layer,
+                None,
+                i.bytes,
+                Some(format!("installs dependencies ({})", i.tool)),
+            )
+        }));
+        evidence.extend(
+            finding
+                .sample
+                .iter()
+                .map(|(path, size)| ev(finding.copy_layer, Some(path.clone()), *size, None)),
+        );
+        out.push(Advice {
+            kind: AdviceKind::CacheOrder,
+            severity: Severity::Warning,
+            message: format!(
+                "layer {} copies application files ({}) before {} {} install{} dependencies: any source change reruns the install and rebuilds, re-pushes and re-pulls {} and every layer above; {}",
+                finding.copy_layer,
+                counted(finding.files, "file", "files"),
+                if installs.len() == 1 { "layer" } else { "layers" },
+                installs.join(", "),
+                if installs.len() == 1 { "s" } else { "" },
+                if installs.len() == 1 { "it" } else { "them" },
+                finding.fix(),
+            ),
+            bytes: finding.bytes(),
+            evidence,
         });
     }
     // Runs of small layers.

@@ -35,7 +35,9 @@ pub enum RemovalCause {
 pub enum ChangeAction {
     /// The path did not exist below this layer.
     Added,
-    /// The path existed with the same type; see [`Change::aspects`].
+    /// The path existed; see [`Change::aspects`] (an object of another
+    /// type taking the path is a modification with aspect
+    /// [`Aspect::Type`]).
     Modified,
     /// The path (and everything below it) is gone after this layer.
     Deleted,
@@ -61,6 +63,26 @@ pub enum Aspect {
     Device,
     /// The path now names another file object (hard link re-pointed).
     Inode,
+    /// An object of another type replaced the previous one (its subtree
+    /// went with it); [`Change::previous_kind`] is the old type.
+    Type,
+}
+
+impl Aspect {
+    /// The aspect's name as in JSON (`content`, `linkTarget`, `type`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Aspect::Content => "content",
+            Aspect::Mode => "mode",
+            Aspect::Owner => "owner",
+            Aspect::Mtime => "mtime",
+            Aspect::Xattrs => "xattrs",
+            Aspect::LinkTarget => "linkTarget",
+            Aspect::Device => "device",
+            Aspect::Inode => "inode",
+            Aspect::Type => "type",
+        }
+    }
 }
 
 /// One path's change in one layer.
@@ -73,6 +95,8 @@ pub struct Change {
     pub action: ChangeAction,
     /// Type after the change (before it, for deletions).
     pub kind: EntryKind,
+    /// Type before the change (None when added).
+    pub previous_kind: Option<EntryKind>,
     /// Data size after the change (0 for deletions).
     pub size: u64,
     /// Data size before (None when added).
@@ -81,13 +105,37 @@ pub struct Change {
     pub byte_delta: i64,
     /// What changed, for modifications.
     pub aspects: Vec<Aspect>,
-    /// Why it is gone, for deletions.
+    /// Why the previous object is gone, for deletions and type
+    /// replacements.
     pub cause: Option<RemovalCause>,
     /// Layer that provided the previous version (None when added, or when
     /// the previous version was an implied directory).
     pub previous_layer: Option<usize>,
-    /// Names removed with it, itself included (deletions).
+    /// Names removed with it, itself included (deletions and type
+    /// replacements).
     pub removed_entries: u64,
+}
+
+impl Change {
+    /// Whether the previous object went away with everything below it: a
+    /// deletion, or a directory replaced by an object of another type.
+    /// Paths below then show this change as their own deletion.
+    pub fn removed_subtree(&self) -> bool {
+        self.action == ChangeAction::Deleted
+            || (self.aspects.contains(&Aspect::Type) && self.previous_kind == Some(EntryKind::Dir))
+    }
+
+    /// File bytes of the previous object (and its subtree) this change
+    /// removed from view: deletions and type replacements.
+    pub fn removed_bytes(&self) -> u64 {
+        match self.action {
+            ChangeAction::Deleted => self.byte_delta.unsigned_abs(),
+            ChangeAction::Modified if self.aspects.contains(&Aspect::Type) => signed(self.size)
+                .saturating_sub(self.byte_delta)
+                .unsigned_abs(),
+            _ => 0,
+        }
+    }
 }
 
 /// One layer's own changes relative to the tree below it.
@@ -96,17 +144,19 @@ pub struct Change {
 pub struct LayerChanges {
     /// Layer index.
     pub layer: usize,
-    /// Changes sorted by path (a type replacement is a deletion followed by an addition).
+    /// Changes sorted by path, at most one per path (a type replacement is
+    /// one modification with aspect [`Aspect::Type`]).
     pub changes: Vec<Change>,
     /// Number of added paths.
     pub added: u64,
-    /// Number of modified paths.
+    /// Number of modified paths (type replacements included).
     pub modified: u64,
     /// Number of deleted paths (top-most only).
     pub deleted: u64,
     /// Regular-file bytes the layer ships (all its file entries).
     pub shipped_bytes: u64,
-    /// Bytes of files the layer added.
+    /// Bytes of files the layer added (new paths, and files that replaced
+    /// an object of another type).
     pub added_bytes: u64,
     /// Bytes of visible files the layer removed (deleted or replaced subtrees).
     pub removed_bytes: u64,
@@ -225,19 +275,16 @@ impl LayerChanges {
         self.removed_bytes = 0;
         self.net_bytes = 0;
         for c in &self.changes {
+            let replaced = c.aspects.contains(&Aspect::Type);
             match c.action {
-                ChangeAction::Added => {
-                    self.added += 1;
-                    self.added_bytes = self.added_bytes.saturating_add(c.size);
-                }
+                ChangeAction::Added => self.added += 1,
                 ChangeAction::Modified => self.modified += 1,
-                ChangeAction::Deleted => {
-                    self.deleted += 1;
-                    self.removed_bytes = self
-                        .removed_bytes
-                        .saturating_add(c.byte_delta.unsigned_abs());
-                }
+                ChangeAction::Deleted => self.deleted += 1,
             }
+            if c.action == ChangeAction::Added || replaced {
+                self.added_bytes = self.added_bytes.saturating_add(c.size);
+            }
+            self.removed_bytes = self.removed_bytes.saturating_add(c.removed_bytes());
             self.net_bytes = self.net_bytes.saturating_add(c.byte_delta);
         }
     }

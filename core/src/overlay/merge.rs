@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use crate::model::{Entry, EntryKind, Warning, Whiteout};
 use crate::paths;
 
-use super::changes::{Change, ChangeAction, LayerChanges, Meta, RemovalCause, signed};
+use super::changes::{Aspect, Change, ChangeAction, LayerChanges, Meta, RemovalCause, signed};
 use super::tree::{IMPLIED, Layers, Node, PathCursor, PathId, ROOT, ResolveError, Tree, parent_of};
 
 /// [`Track::marks`] bit: the path's state before the layer is recorded.
@@ -563,7 +563,7 @@ pub(crate) fn changes_along(
     }
     let on_chain =
         |t: &&(PathId, Option<Node>, Option<Node>)| chain.get(t.0).copied().unwrap_or(false);
-    let keep = |at: PathId, action: ChangeAction| at == id || action == ChangeAction::Deleted;
+    let keep = |at: PathId, change: &Change| at == id || change.removed_subtree();
     pending
         .iter()
         .map(|p| {
@@ -581,7 +581,7 @@ fn finish_layer(
     layers: &Layers<'_>,
     pending: &Pending,
     touched: Vec<(PathId, Option<Node>, Option<Node>)>,
-    keep: &dyn Fn(PathId, ChangeAction) -> bool,
+    keep: &dyn Fn(PathId, &Change) -> bool,
 ) -> (LayerChanges, Vec<PathId>) {
     let (layer, shipped_bytes, removed) = (pending.layer, pending.shipped_bytes, &pending.removed);
     let mut out = LayerChanges {
@@ -604,6 +604,7 @@ fn finish_layer(
                 path: String::new(),
                 action: ChangeAction::Deleted,
                 kind: meta.kind,
+                previous_kind: Some(meta.kind),
                 size: 0,
                 previous_size: Some(meta.size),
                 byte_delta: -signed(bytes),
@@ -617,6 +618,7 @@ fn finish_layer(
             path: String::new(),
             action: ChangeAction::Added,
             kind: meta.kind,
+            previous_kind: None,
             size: meta.size,
             previous_size: None,
             byte_delta: signed(meta.size),
@@ -635,21 +637,33 @@ fn finish_layer(
             (Some(b), Some(a)) => {
                 let (mb, ma) = (meta_of(tree, layers, b), meta_of(tree, layers, a));
                 if mb.kind != ma.kind {
-                    out.changes.push(deleted(
-                        b,
-                        &mb,
-                        Some(RemovalCause::ReplacedByType { kind: ma.kind }),
-                    ));
-                    out.changes.push(added(&ma));
+                    // One modification: the old object (and its subtree)
+                    // went, an object of another type took the path.
+                    let gone =
+                        deleted(b, &mb, Some(RemovalCause::ReplacedByType { kind: ma.kind }));
+                    let cause = match removal {
+                        Some((c, _, _)) => c.clone(),
+                        None => RemovalCause::ReplacedByType { kind: ma.kind },
+                    };
+                    out.changes.push(Change {
+                        action: ChangeAction::Modified,
+                        kind: ma.kind,
+                        size: ma.size,
+                        byte_delta: signed(ma.size).saturating_add(gone.byte_delta),
+                        aspects: vec![Aspect::Type],
+                        cause: Some(cause),
+                        ..gone
+                    });
                 } else {
                     let mut aspects = ma.aspects(&mb);
                     if a.inode != b.inode && aspects.is_empty() && mb.kind != EntryKind::Dir {
-                        aspects.push(super::changes::Aspect::Inode);
+                        aspects.push(Aspect::Inode);
                     }
                     out.changes.push(Change {
                         path: String::new(),
                         action: ChangeAction::Modified,
                         kind: ma.kind,
+                        previous_kind: Some(mb.kind),
                         size: ma.size,
                         previous_size: Some(mb.size),
                         byte_delta: signed(ma.size) - signed(mb.size),
@@ -663,7 +677,7 @@ fn finish_layer(
         }
         let made = out.changes.split_off(before_len);
         for mut change in made {
-            if keep(id, change.action) {
+            if keep(id, &change) {
                 change.path = cursor.path(tree, id).to_owned();
                 out.changes.push(change);
             }

@@ -15,11 +15,14 @@
 //! final name is never followed (a symlink there is replaced).
 
 pub mod advise;
+pub mod cache_order;
 pub mod changes;
 pub mod ci;
 pub mod diff;
 pub mod dive;
+pub mod entry_change;
 pub mod export;
+pub mod listing;
 mod merge;
 pub mod stack;
 mod tarwrite;
@@ -31,8 +34,10 @@ pub mod waste;
 pub use crate::layer::opener::{LayerOpener, SourceOpener};
 pub use changes::{Aspect, Change, ChangeAction, LayerChanges, RemovalCause};
 pub use dive::{DiveEfficiency, dive_efficiency};
+pub use entry_change::{EntryAction, EntryChange, entry_changes};
 pub use export::{ExportLayout, ExportSummary, LayerPart, PositionedSink};
-pub use stack::{Overlay, cat_layer_entry, read_entry_prefix};
+pub use listing::{LayerListing, ListedKind, ListedPath, ListingId};
+pub use stack::{Overlay, cat_layer_entry, layer_file, read_entry_prefix};
 pub use view::{MergedEntry, PathEvent};
 pub use waste::WasteReport;
 

@@ -229,7 +229,8 @@ impl<'a> Overlay<'a> {
 }
 
 /// Copies one layer entry's data (`layer`'s entry for `path`, the last one
-/// when listed twice) to `out`; hard links are followed inside the layer.
+/// when listed twice) to `out`; hard links are followed inside the layer
+/// ([`layer_file`]).
 pub fn cat_layer_entry<W: Write + ?Sized>(
     layers: &[&[Entry]],
     layer: usize,
@@ -240,20 +241,35 @@ pub fn cat_layer_entry<W: Write + ?Sized>(
     let entries = layers
         .get(layer)
         .ok_or_else(|| no_layer(layer, layers.len()))?;
-    let mut wanted = path.to_owned();
-    for _ in 0..entries.len().max(1) {
-        let entry = entries
+    copy_entry(opener, layer, layer_file(entries, path)?, out)
+}
+
+/// The regular-file entry whose bytes `path` shows in one layer's
+/// `entries`: the last non-whiteout entry of that path, with a hard link
+/// followed — through chains — to the entry of its target written before
+/// it (a tar hard link names a file archived earlier).
+pub fn layer_file<'a>(entries: &'a [Entry], path: &str) -> Result<&'a Entry> {
+    let find = |wanted: &str, before: usize| {
+        entries
+            .get(..before)
+            .unwrap_or_default()
             .iter()
+            .enumerate()
             .rev()
-            .find(|e| e.path == wanted && e.whiteout.is_none())
-            .ok_or_else(|| RequestError::NoSuchPath { path: path.into() })?;
-        match entry.kind {
-            EntryKind::File => return copy_entry(opener, layer, entry, out),
-            EntryKind::Hardlink => wanted = entry.link_target.clone().unwrap_or_default(),
-            _ => return Err(RequestError::NotAFile { path: path.into() }.into()),
-        }
+            .find(|(_, e)| e.path == wanted && e.whiteout.is_none())
+    };
+    let (mut at, mut entry) =
+        find(path, entries.len()).ok_or_else(|| RequestError::NoSuchPath { path: path.into() })?;
+    // Each hop goes to an earlier entry: this ends.
+    while entry.kind == EntryKind::Hardlink {
+        let target = entry.link_target.as_deref().unwrap_or_default();
+        (at, entry) =
+            find(target, at).ok_or_else(|| RequestError::NoSuchPath { path: path.into() })?;
     }
-    Err(RequestError::NotAFile { path: path.into() }.into())
+    if entry.kind != EntryKind::File {
+        return Err(RequestError::NotAFile { path: path.into() }.into());
+    }
+    Ok(entry)
 }
 
 /// The first `max` bytes (all of them when `None`) of a regular file
@@ -392,6 +408,49 @@ mod tests {
         let overlay = Overlay::new(&[layer.as_slice()]);
         let want: u64 = (1..=2000u64).map(|k| 2 * k - 1).sum();
         assert_eq!(overlay.listing_path_bytes(), want);
+    }
+
+    /// Hard links are followed through chains, each hop to the target's
+    /// entry written before the link; a link to a later or missing entry,
+    /// or to a non-file, is an error.
+    #[test]
+    fn layer_file_follows_hard_link_chains_backwards() {
+        use EntryKind::*;
+        let mut first = entry("a", File, 1);
+        first.data_offset = 100;
+        let mut later = entry("a", File, 2);
+        later.data_offset = 200;
+        let entries = vec![
+            first,
+            with(entry("b", Hardlink, 0), Some("a"), None),
+            with(entry("c", Hardlink, 0), Some("b"), None),
+            later,
+            with(entry("loop", Hardlink, 0), Some("loop"), None),
+            with(entry("ahead", Hardlink, 0), Some("z"), None),
+            entry("z", File, 3),
+            entry("d", Dir, 0),
+            with(entry("e", Hardlink, 0), Some("d"), None),
+        ];
+        assert_eq!(layer_file(&entries, "c").unwrap().data_offset, 100);
+        assert_eq!(layer_file(&entries, "b").unwrap().data_offset, 100);
+        assert_eq!(layer_file(&entries, "a").unwrap().data_offset, 200);
+        for (path, kind) in [
+            ("loop", "RequestError"),
+            ("ahead", "RequestError"),
+            ("e", "RequestError"),
+            ("d", "RequestError"),
+            ("nope", "RequestError"),
+        ] {
+            assert_eq!(
+                layer_file(&entries, path).unwrap_err().kind(),
+                kind,
+                "{path}"
+            );
+        }
+        assert!(matches!(
+            layer_file(&entries, "e"),
+            Err(Error::Request(RequestError::NotAFile { .. }))
+        ));
     }
 
     fn with(mut e: Entry, target: Option<&str>, whiteout: Option<Whiteout>) -> Entry {

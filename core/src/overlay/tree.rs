@@ -441,6 +441,12 @@ impl Tree {
         removed
     }
 
+    /// Ids of every interned name directly below `id`, existing or not
+    /// (in interning order).
+    pub fn interned_children(&self, id: PathId) -> &[PathId] {
+        self.slots.get(id).map_or(&[], |s| s.children.as_slice())
+    }
+
     /// Ids of the existing names directly below `id` (unordered).
     pub fn live_children(&self, id: PathId) -> Vec<PathId> {
         self.slots.get(id).map_or_else(Vec::new, |s| {

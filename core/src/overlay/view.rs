@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{EntryKind, Xattr};
+use crate::model::{Entry, EntryKind, Xattr};
 
 use super::changes::{Change, ChangeAction, LayerChanges, Meta, RemovalCause};
 use super::tree::{IMPLIED, Layers, Node, PathCursor, PathId, ROOT, Tree};
@@ -62,6 +62,9 @@ pub struct MergedEntry {
     pub source_layer: Option<usize>,
     /// Offset of the data in `source_layer`'s uncompressed stream.
     pub data_offset: u64,
+    /// Index, among `source_layer`'s entries, of the entry that supplies
+    /// metadata and data (see [`MergedEntry::source`]).
+    pub source_entry: Option<usize>,
     /// A directory no layer lists (created as an implied parent).
     pub implied: bool,
     /// Shared by all names of one inode when it has several names.
@@ -70,6 +73,33 @@ pub struct MergedEntry {
     pub hardlink_to: Option<String>,
     /// Earlier and current events: provided, modified, deleted (oldest first).
     pub history: Vec<PathEvent>,
+}
+
+impl MergedEntry {
+    /// The layer entry that supplies this path's metadata and bytes, with
+    /// its layer (`layers` are the entries the tree was merged from); None
+    /// for implied directories.
+    pub fn source<'a>(&self, layers: &[&'a [Entry]]) -> Option<(usize, &'a Entry)> {
+        let layer = self.source_layer?;
+        let entry = layers.get(layer)?.get(self.source_entry?)?;
+        Some((layer, entry))
+    }
+
+    /// The regular-file entry whose bytes this path shows (as
+    /// [`MergedEntry::source`]), or a `NotAFile` request error.
+    pub fn file_source<'a>(
+        &self,
+        layers: &[&'a [Entry]],
+    ) -> Result<(usize, &'a Entry), crate::error::Error> {
+        self.source(layers)
+            .filter(|(_, e)| self.kind == EntryKind::File && e.kind == EntryKind::File)
+            .ok_or_else(|| {
+                crate::error::RequestError::NotAFile {
+                    path: self.path.clone(),
+                }
+                .into()
+            })
+    }
 }
 
 /// One recorded change of a path: (path id, layer, change).
@@ -109,7 +139,7 @@ pub(crate) fn build(
         if let Some(n) = start.get_mut(id + 1) {
             *n += 1;
         }
-        if c.action == ChangeAction::Deleted {
+        if c.removed_subtree() {
             if let Some(d) = deleted.get_mut(id) {
                 *d = true;
                 any_deleted = true;
@@ -143,11 +173,16 @@ pub(crate) fn build(
         cause: c.cause.clone(),
         path: c.path.clone(),
     };
+    // An ancestor's deletion, or its replacement by another type, took
+    // the path with it: a deletion of the path.
     let deletions = |list: &[Event<'_>], history: &mut Vec<PathEvent>| {
         history.extend(
             list.iter()
-                .filter(|e| e.2.action == ChangeAction::Deleted)
-                .map(event),
+                .filter(|e| e.2.removed_subtree())
+                .map(|e| PathEvent {
+                    action: ChangeAction::Deleted,
+                    ..event(e)
+                }),
         );
     };
     // The chain of ancestors of the current item (root first), with each
@@ -230,6 +265,7 @@ pub(crate) fn build(
             layer: (node.layer != IMPLIED).then_some(node.layer),
             source_layer: source.map(|_| inode.layer),
             data_offset: source.map_or(0, |e| e.data_offset),
+            source_entry: source.map(|_| inode.entry),
             implied: source.is_none(),
             hardlink_group,
             hardlink_to,
