@@ -1,6 +1,7 @@
 // layerscope page: drop/pick an image, open it in a worker, verify layers in
 // parallel workers, show summary, layers, history and a file tree.
 // Nothing leaves the tab: files are read with FileReaderSync in workers.
+import { initShare } from './share-view.js';
 import { FileTree, formatBytes, FLAG, MFLAG, KIND } from './tree.js';
 import { WorkerClient, compileWasm } from './rpc.js';
 
@@ -1405,3 +1406,6 @@ window.addEventListener('pagehide', () => { removeExportFile(); });
 
 // Exposed for the end-to-end tests and the console (read-only use).
 window.layerscope = { state, tree, tuning };
+
+// The multi-image view: several files dropped or picked at once.
+initShare({ module: wasmModule, explore: (input, name, options) => openInput(input, name, options) });
