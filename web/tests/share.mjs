@@ -2,8 +2,9 @@
 // the system Chromium, on the generated fixtures: three image files
 // dropped at once show the sharing matrix (images × layers) with the
 // common base highlighted, the totals and the stacked bars; an image is
-// explored and the view comes back; "Add image…" adds one; and the
-// cache-order advice reaches the single-image view's advice list.
+// explored and the view comes back; "Add image…" adds one; the
+// cache-order advice reaches the single-image view's advice list; and the
+// comparison names the first divergent layer and the rebuild cost.
 //
 //   node --test web/tests/share.mjs          (serves web/ itself)
 //   LAYERSCOPE_URL=http://127.0.0.1:8080/ node --test web/tests/share.mjs
@@ -34,7 +35,7 @@ before(async () => {
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(url);
-  await page.waitForSelector('#share-input-label');
+  await page.waitForSelector('#choose-many');
 });
 
 after(async () => {
@@ -117,7 +118,20 @@ test('the cache-order advice shows in the page', async () => {
   await page.waitForFunction(() => /cache-bad/.test(document.querySelector('#image-title').textContent), null, { timeout: TIMEOUT });
   await page.waitForFunction(() => /copies application files/.test(document.querySelector('#advice')?.textContent || ''), null, { timeout: TIMEOUT });
   assert.match(await page.textContent('#advice'), /before layer 6 \(apt-get\) installs dependencies/);
+  await page.click('#tab-efficiency');
   await page.locator('#advice').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(shots, 'share-02-cache-order.png') });
+});
+
+test('the comparison names the first divergent layer and the rebuild cost', async () => {
+  await page.click('#close-image');
+  await page.setInputFiles('#file-input', join(generated, 'multistep.docker.tar'));
+  await page.waitForSelector('#overall-badge', { timeout: TIMEOUT });
+  await page.waitForFunction(() => /verified/.test(document.querySelector('#overall-badge').textContent), null, { timeout: TIMEOUT });
+  await page.setInputFiles('#compare-input', join(generated, 'opaque.oci-gzip.tar'));
+  await page.waitForSelector('#diff-rebuild', { timeout: TIMEOUT });
+  const text = await page.textContent('#diff-rebuild');
+  assert.match(text, /B diverges from A at layer 1/);
+  assert.match(text, /redoes 2 layers from there; 2 of them are not in A: 551 B to push and to pull/);
   assert.deepEqual(errors, [], 'no page errors');
 });
