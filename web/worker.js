@@ -6,7 +6,7 @@
 // plus {id, progress} while scanning, hashing or exporting. A trap
 // (RuntimeError) is reported with `trap: true`; the page then replaces this
 // worker.
-import init, { Session, blobAlgorithm, blobHead } from './pkg/layerscope_wasm.js';
+import init, { Session, blobAlgorithm, blobHead, shareImages } from './pkg/layerscope_wasm.js';
 
 let gotModule;
 const ready = new Promise((resolve) => { gotModule = resolve; })
@@ -178,6 +178,15 @@ const ops = {
   },
   report() {
     return { result: needSession().report() };
+  },
+  /**
+   * What several images share (core `share`): `inputs` are Files/Blobs or
+   * folder Maps, `names` how they are shown, `identities` strings naming
+   * the files (equal ones count once). Progress: `{done, total}` layers
+   * inflated.
+   */
+  share({ inputs, names, identities, options }, id) {
+    return { result: shareImages(inputs, names, identities, JSON.stringify(options || {}), (done, total) => postMessage({ id, progress: { done, total } })) };
   },
 };
 

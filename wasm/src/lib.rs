@@ -9,7 +9,8 @@
 //! image tarball) or a `Map` of relative path → `File` (a dropped OCI
 //! layout folder), scan its layers, list their directories, read a file.
 //! [`Session::scan_layer_range`] lets extra workers scan a layer knowing
-//! only its plan, for parallel verification.
+//! only its plan, for parallel verification. [`share_images`] analyses what
+//! several dropped images share (the core's `share`).
 //!
 //! Reading a `Blob` synchronously needs `FileReaderSync`, which exists only
 //! in dedicated workers; a `Uint8Array` input works anywhere.
@@ -35,6 +36,7 @@ mod progress;
 mod range;
 mod scanning;
 mod session;
+mod share;
 mod source;
 mod table;
 
@@ -42,3 +44,4 @@ pub use blob::{blob_algorithm_of, blob_head};
 pub use error::{WasmError, into_js_error};
 pub use input::{InputReader, JsLayoutDir};
 pub use session::Session;
+pub use share::share_images;
