@@ -9,7 +9,7 @@
 //   ui/workers.js    the main worker and the scan worker pool
 //   ui/scheduler.js  verification jobs on the scan workers
 //   ui/inputs.js     pickers, drop, sample
-//   ui/views/*.js    one module per view
+//   ui/views/*.js    one module per view (share.js: several images at once)
 import { $, afterPaint } from './ui/dom.js';
 import { state, on, current, writeFragment, identityOf, placeFor } from './ui/state.js';
 import { busy, showBanner, showError, hideBanner, updateCancel } from './ui/messages.js';
@@ -24,6 +24,7 @@ import { initTabs, openPanel, currentPanel } from './ui/views/tabs.js';
 import { schedulePreview, clearPreview } from './ui/views/preview.js';
 import { closeCompare, comparing, runDiff, initCompare } from './ui/views/compare.js';
 import { updateExport, initExport } from './ui/views/export.js';
+import { initShare } from './ui/views/share.js';
 
 // A trap loses the main session: reopen the image once, then give up with the message.
 primary.onCrash = (err) => {
@@ -284,6 +285,7 @@ initFiles();
 initTabs();
 initCompare();
 initExport();
+initShare(openInput);
 $('#cancel').addEventListener('click', cancelVerification);
 $('#close-image').addEventListener('click', resetToStart);
 $('#image-picker').addEventListener('change', (e) => {

@@ -213,7 +213,18 @@ export class FileTree {
     for (let k = 0; k < this.pool.length; k++) {
       const div = this.pool[k];
       const r = first + k;
-      if (k >= needed) { div.hidden = true; continue; }
+      if (k >= needed) {
+        // A spare row says nothing: stale paths would match selectors.
+        if (!div.hidden) {
+          div.hidden = true;
+          delete div.dataset.path;
+          delete div.dataset.change;
+          delete div.dataset.row;
+          div.removeAttribute('aria-selected');
+          div.classList.remove('selected');
+        }
+        continue;
+      }
       div.hidden = false;
       this.fillRow(div, r, k);
     }

@@ -440,6 +440,119 @@ test('the URL fragment restores layer, path and filter', async () => {
   await page.fill('#filter', '');
 });
 
+/** The bounding box of `selector`, or null. */
+const box = (selector) => page.locator(selector).first().boundingBox();
+
+/** The id (or `data-layer`/`data-panel`) of the focused element. */
+const focused = () => page.evaluate(() => {
+  const e = document.activeElement;
+  return e?.id || e?.dataset?.layer || e?.dataset?.panel || e?.tagName;
+});
+
+test('two panes at 1280×800: layers and the tree side by side, driven by the keyboard', async () => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await openFile(DOCKER);
+  assert.equal(await waitVerified(), 'all digests verified');
+  await page.fill('#filter', ''); // the place restored from the last test had one
+  await clickLayer('0');
+  await page.locator('#tree .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
+  // Both panes (and the side panel) on screen, side by side, no page scroll.
+  const [layers, tree, side] = [await box('#layers'), await box('#tree'), await box('.side-pane')];
+  for (const [name, b] of [['layer list', layers], ['tree', tree], ['side panel', side]]) {
+    assert.ok(b && b.x >= 0 && b.y >= 0 && b.x + b.width <= 1280 && b.y + b.height <= 800, `${name} on screen: ${JSON.stringify(b)}`);
+    assert.ok(b.height >= 300, `${name} is tall enough: ${b.height}`);
+  }
+  assert.ok(layers.x + layers.width <= tree.x && tree.x + tree.width <= side.x, 'layers | tree | side panel');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight), 'the page itself does not scroll');
+
+  // Layer list: one tab stop, arrows move the selection, the tree follows.
+  assert.equal(await page.locator('#layers [role=option][tabindex="0"]').count(), 1);
+  assert.equal(await focused(), 'layer-0');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('#layers [data-layer="1"][aria-selected="true"]');
+  await page.waitForSelector('#tree[data-layer="1"] .row[data-path="somefile.txt"]', { timeout: TIMEOUT });
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  await page.waitForSelector('#layers [data-layer="merged"][aria-selected="true"]');
+  await page.keyboard.press('End');
+  await page.waitForSelector('#layers [data-layer="13"][aria-selected="true"]');
+  for (let i = 0; i < 13; i++) await page.keyboard.press('ArrowUp');
+  await page.waitForSelector('#layers [data-layer="0"][aria-selected="true"]');
+  await page.locator('#tree[data-layer="0"] .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
+  // One Tab leaves the list.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => !!document.activeElement.closest('#layers')), false, 'one Tab leaves the list');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await focused(), 'layer-0');
+
+  // Enter moves to the tree; arrows select; → / ← expand and collapse.
+  await page.keyboard.press('Enter');
+  assert.equal(await focused(), 'tree');
+  await page.waitForSelector('#tree .row[aria-selected="true"][data-path="bin"]');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('#tree .row[aria-selected="true"]:not([data-path="bin"])');
+  const etc = '#tree .row[data-path="etc"]';
+  await page.click(`${etc} .name`);
+  await page.waitForSelector(`${etc}[aria-selected="true"]`);
+  const expanded = await page.getAttribute(etc, 'aria-expanded');
+  await page.keyboard.press(expanded === 'true' ? 'ArrowLeft' : 'ArrowRight');
+  await page.waitForSelector(`${etc}[aria-expanded="${expanded === 'true' ? 'false' : 'true'}"]`);
+  await page.keyboard.press(expanded === 'true' ? 'ArrowRight' : 'ArrowLeft');
+  await page.waitForSelector(`${etc}[aria-expanded="${expanded}"]`);
+  if (expanded === 'false') await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('#tree .row[aria-selected="true"][data-path^="etc/"]');
+  // Enter previews in the File panel, even from another panel.
+  await page.click('#tab-image');
+  await page.click('#tree .row[aria-selected="true"] .name');
+  await page.click('#tab-checks');
+  await page.focus('#tree');
+  const path = await page.getAttribute('#tree .row[aria-selected="true"]', 'data-path');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#tab-file[aria-selected="true"]');
+  await waitPreview(path, 'dl');
+  // Esc goes back to the layers, `/` to the filter, `t` to the tree, `l` to the layers.
+  await page.keyboard.press('Escape');
+  assert.equal(await focused(), 'layer-0');
+  await page.keyboard.press('/');
+  assert.equal(await focused(), 'filter');
+  await page.keyboard.type('passwd');
+  await page.waitForFunction(() => /\d match/.test(document.querySelector('#tree-info').textContent), null, { timeout: TIMEOUT });
+  await page.locator('#tree .row[data-path="etc/passwd"]').waitFor({ timeout: TIMEOUT });
+  await page.keyboard.press('Escape');
+  assert.equal(await focused(), 'tree');
+  await page.fill('#filter', '');
+  await page.click('#tab-file');
+  await page.keyboard.press('l');
+  assert.equal(await focused(), 'layer-0');
+  await page.keyboard.press('t');
+  assert.equal(await focused(), 'tree');
+  await shot('16-keyboard-two-panes');
+});
+
+test('the fragment carries the open panel; reopening the same file restores the place', async () => {
+  await clickLayer('9');
+  await page.click('#tree .row[data-path="root/example"] .name');
+  await page.click('#tab-checks');
+  await page.waitForFunction(() => /panel=checks/.test(location.hash) && /layer=9/.test(location.hash) && /path=root%2Fexample/.test(location.hash));
+  // Close, open something else, then the same file again.
+  await openFile(OCI_GZIP);
+  assert.equal(await waitVerified(), 'all digests verified');
+  assert.equal(await page.getAttribute('#tab-file', 'aria-selected'), 'true', 'another file opens in its own place');
+  await openFile(DOCKER);
+  await page.waitForSelector('#layers [data-layer="9"][aria-selected="true"]', { timeout: TIMEOUT });
+  await page.waitForSelector('#tree .row[aria-selected="true"][data-path="root/example"]', { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('#tab-checks', 'aria-selected'), 'true');
+  assert.ok(await page.isVisible('#checks'));
+  // A link with a panel opens on it.
+  await page.goto(`${base}?panel=1#layer=merged&panel=efficiency`);
+  await page.setInputFiles('#file-input', DOCKER);
+  await page.waitForSelector('#efficiency', { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('#tab-efficiency', 'aria-selected'), 'true');
+  await page.waitForSelector('#layers [data-layer="merged"][aria-selected="true"]');
+  await page.click('#tab-file');
+});
+
 test('dropping a file on the page opens it', async () => {
   await page.click('#close-image');
   const b64 = readFileSync(OCI_GZIP).toString('base64');

@@ -5,7 +5,7 @@ import { $ } from './dom.js';
 import { busy, showBanner, showError, hideBanner } from './messages.js';
 
 /** The OCI layout inside a folder: files keyed by path under the shallowest folder holding index.json. */
-function layoutFromFiles(files) {
+export function layoutFromFiles(files) {
   let root = null;
   for (const p of files.keys()) {
     if (p === 'index.json' || p.endsWith('/index.json')) {
@@ -19,7 +19,8 @@ function layoutFromFiles(files) {
   return map;
 }
 
-async function readDirectory(entry, prefix, out) {
+/** Reads a dropped folder (a FileSystemDirectoryEntry) into `out`: path under it → File. */
+export async function readDirectory(entry, prefix, out) {
   const reader = entry.createReader();
   for (;;) {
     const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));

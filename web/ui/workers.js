@@ -12,6 +12,14 @@ const wasmModule = compileWasm();
 /** The main worker (slot `a` is the open image, slot `b` the compared one). */
 export const primary = new WorkerClient('layerscope-main', wasmModule);
 
+let shareClient = null;
+
+/** The worker of the multi-image view (core `share`), started on first use. */
+export function shareWorker() {
+  shareClient ??= new WorkerClient('layerscope-share', wasmModule);
+  return shareClient;
+}
+
 /** The scan workers. */
 export const helpers = [];
 

@@ -1,7 +1,7 @@
 // Comparison with a second image (slot `b` of the main worker): shared
 // layers, added / removed / changed files, config and history.
 import { $, h, replace, list } from '../dom.js';
-import { num, count, formatBytes, cleanCommand } from '../format.js';
+import { num, count, formatBytes, cleanCommand, plural } from '../format.js';
 import { state } from '../state.js';
 import { primary } from '../workers.js';
 import { verifyCompared } from '../scheduler.js';
@@ -68,7 +68,15 @@ export async function runDiff(gen = compare.gen) {
   const hist = h('div', {}, h('p', { class: 'small' }, `${d.history.common} history entries in common.`),
     d.history.onlyA.length ? h('div', {}, h('b', { class: 'small' }, 'Only in A:'), list(d.history.onlyA.map(cleanCommand))) : '',
     d.history.onlyB.length ? h('div', {}, h('b', { class: 'small' }, 'Only in B:'), list(d.history.onlyB.map(cleanCommand))) : '');
-  $('#diff-body').replaceChildren(summary,
+  // Where B diverges from A and what rebuilding it costs (core diff).
+  const first = d.rebuild?.layers?.[0];
+  const rebuild = d.rebuild
+    ? h('p', { class: 'small', id: 'diff-rebuild' },
+      h('b', {}, `B diverges from A at layer ${num(d.firstDivergentLayer)}`),
+      first?.createdBy ? [' (', h('code', {}, cleanCommand(first.createdBy)), ')'] : '',
+      `: a rebuild redoes ${plural(d.rebuild.layers.length, 'layer')} from there; ${plural(d.rebuild.newLayers, 'of them is', 'of them are')} not in A: ${formatBytes(d.rebuild.transferBytes)} to push and to pull.`)
+    : h('p', { class: 'small muted', id: 'diff-rebuild' }, 'Every layer of B equals A’s at its index (B is A, or a prefix of it): nothing to rebuild.');
+  $('#diff-body').replaceChildren(summary, rebuild,
     h('div', { class: 'diff-cols' },
       fileList('added', 'Added in B', d.added, d.addedCount),
       fileList('removed', 'Removed in B', d.removed, d.removedCount),

@@ -142,6 +142,7 @@ export function initFiles() {
   const refilter = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
+      if (!state.opened) return;
       state.tree.filter = $('#filter').value;
       state.tree.regex = $('#filter-regex').checked;
       setFilter();
