@@ -5,21 +5,15 @@
 // Data comes from Session.layerTable(): newline-joined paths plus kind,
 // flag and size columns. Parents always come before their children.
 
+import { formatBytes } from './ui/format.js';
+import { setVisible, visibleText } from './text.js';
+
 export const KIND = { FILE: 0, DIR: 1, SYMLINK: 2, HARDLINK: 3, CHAR: 4, BLOCK: 5, FIFO: 6, DELETED: 7 };
 export const FLAG = { OPAQUE: 1, IMPLICIT: 2, ADDED: 4, MODIFIED: 8, WASTED: 16, UNCHANGED: 32, DELETED: 64 };
 // Merged-view flags (same bits, other meaning).
 export const MFLAG = { IMPLICIT: 2, MODIFIED_LATER: 4, HARDLINK_NAME: 8 };
 const KIND_NAMES = ['file', 'dir', 'symlink', 'hardlink', 'char device', 'block device', 'fifo', 'deleted'];
 const OVERSCAN = 12;
-
-export function formatBytes(n) {
-  n = typeof n === 'bigint' ? Number(n) : (n ?? 0);
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let u = -1;
-  do { n /= 1024; u++; } while (n >= 1024 && u < units.length - 1);
-  return `${n < 10 ? n.toFixed(1) : n < 100 ? n.toFixed(1) : Math.round(n)} ${units[u]}`;
-}
 
 export class FileTree {
   constructor(container, spacer, { onSelect, onActivate, onChange } = {}) {
@@ -63,6 +57,9 @@ export class FileTree {
     this.kinds = table.kinds;
     this.flags = table.flags;
     this.layers = table.layers || null;
+    // The core's change word of each path (an index into changeNames; 255: none yet).
+    this.changes = table.changes || null;
+    this.changeNames = table.changeNames || [];
     this.merged = !!table.layers;
     this.rootOpaque = table.rootOpaque;
     const sizes = new Float64Array(n);
@@ -205,6 +202,7 @@ export class FileTree {
     const first = Math.max(0, Math.floor(top / rowHeight) - OVERSCAN);
     const last = Math.min(total, Math.ceil((top + height) / rowHeight) + OVERSCAN);
     const needed = Math.max(0, last - first);
+    if (this.selectedRow() < first || this.selectedRow() >= last) this.container.removeAttribute('aria-activedescendant');
     while (this.pool.length < needed) {
       const div = document.createElement('div');
       div.className = 'row';
@@ -215,13 +213,29 @@ export class FileTree {
     for (let k = 0; k < this.pool.length; k++) {
       const div = this.pool[k];
       const r = first + k;
-      if (k >= needed) { div.hidden = true; continue; }
+      if (k >= needed) {
+        // A spare row says nothing: stale paths would match selectors.
+        if (!div.hidden) {
+          div.hidden = true;
+          delete div.dataset.path;
+          delete div.dataset.change;
+          delete div.dataset.row;
+          div.removeAttribute('aria-selected');
+          div.classList.remove('selected');
+        }
+        continue;
+      }
       div.hidden = false;
-      this.fillRow(div, r);
+      this.fillRow(div, r, k);
     }
   }
 
-  fillRow(div, r) {
+  /** The core's change word for row id `id` (`added`, `modified`, `deleted`, `unchanged`), or null. */
+  changeWord(id) {
+    return this.changes ? (this.changeNames[this.changes[id]] ?? null) : null;
+  }
+
+  fillRow(div, r, k) {
     const id = this.rows[r];
     const depth = this.depths[r];
     const kind = this.kinds[id];
@@ -229,23 +243,30 @@ export class FileTree {
     const dir = kind === KIND.DIR;
     const kids = this.childList(id);
     const open = this.include ? true : !!this.expanded[id];
+    const selected = r === this.selectedRow();
+    const change = this.changeWord(id);
+    div.id = `tree-row-${k}`;
     div.style.transform = `translateY(${r * this.rowHeight}px)`;
     div.style.paddingLeft = `${6 + depth * 16}px`;
     div.dataset.row = String(r);
     div.dataset.path = this.paths[id];
-    div.className = `row ${KIND_NAMES[kind].replace(' ', '-')}${flags & FLAG.IMPLICIT ? ' implicit' : ''}${r === this.selectedRow() ? ' selected' : ''}`;
+    if (change) div.dataset.change = change;
+    else delete div.dataset.change;
+    div.className = `row ${KIND_NAMES[kind].replace(' ', '-')}${flags & FLAG.IMPLICIT ? ' implicit' : ''}${selected ? ' selected' : ''}`;
     div.setAttribute('aria-level', String(depth + 1));
-    div.setAttribute('aria-selected', r === this.selectedRow() ? 'true' : 'false');
+    div.setAttribute('aria-selected', selected ? 'true' : 'false');
+    if (selected) this.container.setAttribute('aria-activedescendant', div.id);
     if (dir && kids) div.setAttribute('aria-expanded', open ? 'true' : 'false');
     else div.removeAttribute('aria-expanded');
     div.replaceChildren();
     const twisty = document.createElement('span');
     twisty.className = 'twisty';
+    twisty.setAttribute('aria-hidden', 'true');
     twisty.textContent = dir && kids ? (open ? '▾' : '▸') : '';
     const name = document.createElement('span');
     name.className = 'name';
-    name.textContent = this.names[id] + (dir ? '/' : '');
-    name.title = this.paths[id];
+    setVisible(name, this.names[id] + (dir ? '/' : ''));
+    name.title = visibleText(this.paths[id]);
     div.append(twisty, name);
     if (this.merged) {
       if (flags & MFLAG.MODIFIED_LATER) div.append(badge('modified', 'modified', 'Changed by a layer above the one that added it'));
@@ -253,8 +274,8 @@ export class FileTree {
     } else {
       if (kind === KIND.DELETED) div.append(badge('deleted', 'deleted', 'A whiteout: this layer deletes the path'));
       if (flags & FLAG.OPAQUE) div.append(badge('opaque', 'opaque', 'Opaque directory: hides everything lower layers put here'));
-      if (flags & FLAG.ADDED) div.classList.add('added');
-      if (flags & FLAG.MODIFIED) { div.classList.add('modified'); div.append(badge('modified', 'modified', 'Existed below; this layer changes it')); }
+      if (change === 'added') div.classList.add('added');
+      if (change === 'modified') { div.classList.add('modified'); div.append(badge('modified', 'modified', 'Existed below; this layer changes it')); }
       if (flags & FLAG.WASTED) div.append(badge('wasted', 'wasted', 'These bytes are invisible in the final image (deleted or overwritten later)'));
     }
     if (kind === KIND.SYMLINK || kind === KIND.HARDLINK) {
@@ -284,13 +305,17 @@ export class FileTree {
     return row;
   }
 
-  selectRow(r, { activate = false, scroll = true } = {}) {
+  /**
+   * Selects visible row `r`; `activate` also calls `onActivate(info, how)`
+   * with `how` = `click`, `enter` or `move` (arrow keys).
+   */
+  selectRow(r, { activate = false, scroll = true, how = 'move' } = {}) {
     if (r < 0 || r >= this.rows.length) return;
     this.selected = this.rows[r];
     if (scroll) this.scrollToRow(r);
     this.render();
     this.onSelect(this.info(this.selected));
-    if (activate) this.onActivate(this.info(this.selected));
+    if (activate) this.onActivate(this.info(this.selected), how);
   }
 
   info(id) {
@@ -344,7 +369,7 @@ export class FileTree {
     const r = Number(row.dataset.row);
     const id = this.rows[r];
     if (e.target.classList.contains('twisty')) { this.toggle(id); this.selectRow(this.rows.indexOf(id), { scroll: false }); return; }
-    this.selectRow(r, { activate: true, scroll: false });
+    this.selectRow(r, { activate: true, scroll: false, how: 'click' });
     this.container.focus({ preventScroll: true });
   }
 
@@ -380,7 +405,7 @@ export class FileTree {
       case 'Enter': case ' ':
         if (id >= 0) {
           if (this.isDir(id)) this.toggle(id);
-          this.selectRow(this.rows.indexOf(id), { activate: true });
+          this.selectRow(this.rows.indexOf(id), { activate: true, how: 'enter' });
         }
         e.preventDefault();
         return;

@@ -97,8 +97,11 @@ fn json(out: &Output) -> Value {
     serde_json::from_str(&stdout(out)).unwrap()
 }
 
-/// (layer, action, aspects, removedWith, cause type) of each step.
-fn steps(t: &Value) -> Vec<(u64, String, Vec<String>, Option<String>, Option<String>)> {
+/// (layer, action, aspects, removedWith, cause type) of a step.
+type Step = (u64, String, Vec<String>, Option<String>, Option<String>);
+
+/// Each step of a timeline.
+fn steps(t: &Value) -> Vec<Step> {
     t["steps"]
         .as_array()
         .unwrap()
@@ -126,7 +129,7 @@ fn step(
     aspects: &[&str],
     with: Option<&str>,
     cause: Option<&str>,
-) -> (u64, String, Vec<String>, Option<String>, Option<String>) {
+) -> Step {
     (
         layer,
         action.to_owned(),

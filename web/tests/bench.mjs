@@ -107,7 +107,7 @@ async function instrument(page) {
       const now = performance.now();
       const image = document.querySelector('#image');
       if (b.listed == null && image && !image.hidden) {
-        const rows = document.querySelectorAll('#layers tbody tr.layer').length;
+        const rows = document.querySelectorAll('#layers [role=option][data-layer]:not([data-layer="merged"])').length;
         const want = window.layerscope?.state?.opened?.layers.length;
         if (rows && want && rows >= want) {
           b.listed = now;
@@ -119,7 +119,7 @@ async function instrument(page) {
       }
       if (b.listed != null && b.badge == null && document.querySelector('#overall-badge')) b.badge = now;
       if (b.listed != null && b.layersFinal == null
-        && !document.querySelector('#layers tbody tr.layer .badge.pending, #layers tbody tr.layer .progress')) b.layersFinal = now;
+        && !document.querySelector('#layers [data-layer] .badge.pending, #layers [data-layer] .progress')) b.layersFinal = now;
       if (b.badge != null && b.layersFinal != null && b.verified == null) {
         b.verified = now;
         b.verdict = document.querySelector('#overall-badge').textContent.trim();

@@ -8,14 +8,13 @@
 //   LAYERSCOPE_URL=http://127.0.0.1:8080/ node --test web/tests/e2e.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync, createReadStream, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import { baseUrl, launch, serve } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
@@ -29,26 +28,6 @@ const NULL_MANIFEST = join(shared, 'go-containerregistry/tarball-null_manifest.t
 const LAYOUT = join(shared, 'go-containerregistry/layout/test_index_one_image');
 const BOMB = resolve(here, '../../tests/hostile/cases/gzip_bomb.tar');
 const TIMEOUT = 60_000;
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.tar': 'application/x-tar',
-  '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8',
-};
-
-/** A minimal static server for web/ (used when LAYERSCOPE_URL is unset). */
-function serve(root) {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url, 'http://localhost');
-    let path = resolve(root, `.${decodeURIComponent(url.pathname)}`);
-    if (path !== root && !path.startsWith(root + sep)) { res.writeHead(403).end(); return; }
-    if (existsSync(path) && statSync(path).isDirectory()) path = join(path, 'index.html');
-    if (!existsSync(path)) { res.writeHead(404).end('not found'); return; }
-    res.writeHead(200, { 'content-type': MIME[extname(path)] || 'application/octet-stream', 'cache-control': 'no-store' });
-    createReadStream(path).pipe(res);
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
-}
 
 /** Outer-tar members (name, data offset, size), to corrupt a copy precisely. */
 function tarMembers(bytes) {
@@ -138,6 +117,19 @@ async function waitPreview(path, selector) {
   }, [path, selector], { timeout: TIMEOUT });
 }
 
+/**
+ * Selects a layer (an index or 'merged') the way a user does: a click on
+ * its command, the text they aim at (never the row's centre, which may be
+ * a button).
+ */
+async function clickLayer(layer) {
+  await page.click(`#layers [data-layer="${layer}"] .cmd`);
+  await page.waitForSelector(`#layers [data-layer="${layer}"][aria-selected="true"]`, { timeout: TIMEOUT });
+}
+
+/** The layer options of the layer list (not the merged image, not empty history entries). */
+const LAYER_ROWS = '#layers [role=option][data-layer]:not([data-layer="merged"])';
+
 async function waitVerified() {
   await page.waitForSelector('#overall-badge', { timeout: TIMEOUT });
   return (await page.textContent('#overall-badge')).trim();
@@ -151,12 +143,9 @@ before(async () => {
   } else {
     assert.ok(existsSync(join(webRoot, 'pkg/layerscope_wasm.js')), 'web/pkg is missing: run wasm-pack build wasm --release --target web --out-dir ../web/pkg');
     server = await serve(webRoot);
-    base = `http://127.0.0.1:${server.address().port}/`;
+    base = baseUrl(server);
   }
-  browser = await chromium.launch({
-    executablePath: process.env.LAYERSCOPE_CHROMIUM || process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launch();
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   page = await context.newPage();
   context.on('request', (r) => requests.push(r.url()));
@@ -185,15 +174,17 @@ test('the start page offers a drop zone, pickers and the sample', async () => {
 test('a docker-archive verifies, with layers, history and digests', async () => {
   await openFile(DOCKER);
   // The layer list and history show before verification finishes.
-  await page.waitForSelector('#layers tbody tr.layer');
+  await page.waitForSelector('#layers [role=option][data-layer="0"]');
   assert.equal(await waitVerified(), 'all digests verified');
-  assert.equal(await page.locator('#layers tbody tr.layer:not(.merged-row)').count(), 14);
-  assert.equal(await page.locator('#layers tbody tr.empty-layer').count(), 1);
-  assert.equal(await page.locator('#layers tbody tr.layer .badge.verified').count(), 14);
-  const commands = await page.locator('#layers tbody tr .cmd').allTextContents();
+  assert.equal(await page.locator(LAYER_ROWS).count(), 14);
+  assert.equal(await page.locator('#layers .empty-layer').count(), 1);
+  assert.equal(await page.locator(`${LAYER_ROWS} .badge.verified`).count(), 14);
+  const commands = await page.locator('#layers .cmd').allTextContents();
   assert.ok(commands.some((c) => c.includes('rm -rf /root/example/')), commands.join('\n'));
   assert.ok(commands.some((c) => c.includes('CMD ["sh"]')), 'empty-layer history row in place');
-  const digest = page.locator('#layers tbody tr[data-layer="9"] .digest').first();
+  // The selected layer's digests, above its tree.
+  await clickLayer('9');
+  const digest = page.locator('#layer-facts .digest').first();
   assert.match((await digest.textContent()).trim(), /^[0-9a-f]{12}/);
   assert.match(await digest.getAttribute('data-full'), /^sha256:[0-9a-f]{64}$/);
   assert.match(await page.textContent('#summary'), /dive-test:latest/);
@@ -202,7 +193,8 @@ test('a docker-archive verifies, with layers, history and digests', async () => 
 });
 
 test('layer 9 shows /root/example deleted (whiteout)', async () => {
-  await page.click('#layers tbody tr[data-layer="9"]');
+  await clickLayer('9');
+  assert.equal(await page.getAttribute('#tree', 'data-layer'), '9');
   const row = page.locator('#tree .row[data-path="root/example"]');
   await row.waitFor({ timeout: TIMEOUT });
   assert.match(await row.getAttribute('class'), /\bdeleted\b/);
@@ -213,7 +205,7 @@ test('layer 9 shows /root/example deleted (whiteout)', async () => {
 });
 
 test('a text file previews with line numbers; keyboard and filter work', async () => {
-  await page.click('#layers tbody tr[data-layer="1"]');
+  await clickLayer('1');
   const row = page.locator('#tree .row[data-path="somefile.txt"]');
   await row.waitFor({ timeout: TIMEOUT });
   await row.click();
@@ -225,7 +217,7 @@ test('a text file previews with line numbers; keyboard and filter work', async (
   await shot('04-preview-text');
 
   // Layer 0: filter by regex, keyboard down selects the next row.
-  await page.click('#layers tbody tr[data-layer="0"]');
+  await clickLayer('0');
   await page.locator('#tree .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
   await page.fill('#filter', '/^etc\\/(passwd|group)$/');
   await page.waitForFunction(() => document.querySelector('#tree-info').textContent.includes('2 matches'), null, { timeout: TIMEOUT });
@@ -249,6 +241,7 @@ test('a text file previews with line numbers; keyboard and filter work', async (
 });
 
 test('merged image: provenance, efficiency, wasted files, advice, export', async () => {
+  await page.click('#tab-efficiency');
   await page.waitForSelector('#efficiency', { timeout: TIMEOUT });
   assert.match(await page.textContent('#efficiency'), /^\d+(\.\d)?%$/);
   assert.ok((await page.locator('#advice li').count()) >= 1);
@@ -257,7 +250,7 @@ test('merged image: provenance, efficiency, wasted files, advice, export', async
   await shot('06a-efficiency-advice');
 
   await page.fill('#filter', '');
-  await page.click('#layers tbody tr[data-layer="merged"]');
+  await clickLayer('merged');
   await page.locator('#tree .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
   assert.equal(await page.locator('#tree .row[data-path="root/example"]').count(), 0, 'deleted by layer 9');
   await page.fill('#filter', 'saved.txt');
@@ -285,7 +278,7 @@ test('merged image: provenance, efficiency, wasted files, advice, export', async
 
   // Layer 3: "only wasted" shows the file layer 4 overwrote.
   await page.fill('#filter', '');
-  await page.click('#layers tbody tr[data-layer="3"]');
+  await clickLayer('3');
   await page.locator('#tree .row').first().waitFor({ timeout: TIMEOUT });
   await page.check('#only-wasted');
   await page.waitForSelector('#tree .row[data-path="root/example/somefile1.txt"]', { timeout: TIMEOUT });
@@ -314,7 +307,7 @@ test('a 100,000-entry layer stays smooth (virtualized tree)', async () => {
   writeFileSync(path, bigImage(100, 1000));
   await openFile(path);
   assert.equal(await waitVerified(), 'all digests verified');
-  await page.click('#layers tbody tr[data-layer="0"]');
+  await clickLayer('0');
   await page.waitForFunction(() => /100,101 paths/.test(document.querySelector('#tree-info').textContent), null, { timeout: TIMEOUT });
   const started = Date.now();
   await page.click('#expand-all');
@@ -344,10 +337,10 @@ test('a flipped byte shows a failed badge in words', async () => {
   writeFileSync(path, corrupt);
   await openFile(path);
   assert.match(await waitVerified(), /verification failed/);
-  const bad = page.locator('#layers tbody tr.layer .badge.mismatch, #layers tbody tr.layer .badge.failed');
+  const bad = page.locator(`${LAYER_ROWS} .badge.mismatch, ${LAYER_ROWS} .badge.failed`);
   assert.equal(await bad.count(), 1);
   assert.match(await bad.textContent(), /digest mismatch|malformed tar|truncated/);
-  const detail = await page.locator('#layers tbody tr.detail:not([hidden])').textContent();
+  const detail = await page.locator('#layers .detail').textContent();
   assert.match(detail, /expected sha256:[0-9a-f]{64}, actual sha256:[0-9a-f]{64}|malformed/);
   await shot('06-corrupt-mismatch');
 
@@ -396,7 +389,7 @@ test('opaque directory and multi-platform layout folder', async (t) => {
   if (!existsSync(opaque) || !existsSync(multi)) { t.skip('generated fixtures absent'); return; }
   await openFile(opaque);
   assert.equal(await waitVerified(), 'all digests verified');
-  await page.click('#layers tbody tr[data-layer="2"]');
+  await clickLayer('2');
   const row = page.locator('#tree .row[data-path="data/old"]');
   await row.waitFor({ timeout: TIMEOUT });
   assert.match(await row.textContent(), /opaque/);
@@ -413,7 +406,7 @@ test('opaque directory and multi-platform layout folder', async (t) => {
   await page.selectOption('#image-picker', arm);
   await page.waitForFunction(() => /linux\/arm64/.test(document.querySelector('#image-subtitle').textContent), null, { timeout: TIMEOUT });
   await waitVerified();
-  await page.click('#layers tbody tr[data-layer="0"]');
+  await clickLayer('0');
   await page.locator('#tree .row[data-path="etc/platform"]').waitFor({ timeout: TIMEOUT });
   await page.click('#tree .row[data-path="etc/platform"]');
   await waitPreview('etc/platform', '.text-preview');
@@ -447,6 +440,119 @@ test('the URL fragment restores layer, path and filter', async () => {
   await page.fill('#filter', '');
 });
 
+/** The bounding box of `selector`, or null. */
+const box = (selector) => page.locator(selector).first().boundingBox();
+
+/** The id (or `data-layer`/`data-panel`) of the focused element. */
+const focused = () => page.evaluate(() => {
+  const e = document.activeElement;
+  return e?.id || e?.dataset?.layer || e?.dataset?.panel || e?.tagName;
+});
+
+test('two panes at 1280×800: layers and the tree side by side, driven by the keyboard', async () => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await openFile(DOCKER);
+  assert.equal(await waitVerified(), 'all digests verified');
+  await page.fill('#filter', ''); // the place restored from the last test had one
+  await clickLayer('0');
+  await page.locator('#tree .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
+  // Both panes (and the side panel) on screen, side by side, no page scroll.
+  const [layers, tree, side] = [await box('#layers'), await box('#tree'), await box('.side-pane')];
+  for (const [name, b] of [['layer list', layers], ['tree', tree], ['side panel', side]]) {
+    assert.ok(b && b.x >= 0 && b.y >= 0 && b.x + b.width <= 1280 && b.y + b.height <= 800, `${name} on screen: ${JSON.stringify(b)}`);
+    assert.ok(b.height >= 300, `${name} is tall enough: ${b.height}`);
+  }
+  assert.ok(layers.x + layers.width <= tree.x && tree.x + tree.width <= side.x, 'layers | tree | side panel');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight), 'the page itself does not scroll');
+
+  // Layer list: one tab stop, arrows move the selection, the tree follows.
+  assert.equal(await page.locator('#layers [role=option][tabindex="0"]').count(), 1);
+  assert.equal(await focused(), 'layer-0');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('#layers [data-layer="1"][aria-selected="true"]');
+  await page.waitForSelector('#tree[data-layer="1"] .row[data-path="somefile.txt"]', { timeout: TIMEOUT });
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  await page.waitForSelector('#layers [data-layer="merged"][aria-selected="true"]');
+  await page.keyboard.press('End');
+  await page.waitForSelector('#layers [data-layer="13"][aria-selected="true"]');
+  for (let i = 0; i < 13; i++) await page.keyboard.press('ArrowUp');
+  await page.waitForSelector('#layers [data-layer="0"][aria-selected="true"]');
+  await page.locator('#tree[data-layer="0"] .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
+  // One Tab leaves the list.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => !!document.activeElement.closest('#layers')), false, 'one Tab leaves the list');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await focused(), 'layer-0');
+
+  // Enter moves to the tree; arrows select; → / ← expand and collapse.
+  await page.keyboard.press('Enter');
+  assert.equal(await focused(), 'tree');
+  await page.waitForSelector('#tree .row[aria-selected="true"][data-path="bin"]');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('#tree .row[aria-selected="true"]:not([data-path="bin"])');
+  const etc = '#tree .row[data-path="etc"]';
+  await page.click(`${etc} .name`);
+  await page.waitForSelector(`${etc}[aria-selected="true"]`);
+  const expanded = await page.getAttribute(etc, 'aria-expanded');
+  await page.keyboard.press(expanded === 'true' ? 'ArrowLeft' : 'ArrowRight');
+  await page.waitForSelector(`${etc}[aria-expanded="${expanded === 'true' ? 'false' : 'true'}"]`);
+  await page.keyboard.press(expanded === 'true' ? 'ArrowRight' : 'ArrowLeft');
+  await page.waitForSelector(`${etc}[aria-expanded="${expanded}"]`);
+  if (expanded === 'false') await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('#tree .row[aria-selected="true"][data-path^="etc/"]');
+  // Enter previews in the File panel, even from another panel.
+  await page.click('#tab-image');
+  await page.click('#tree .row[aria-selected="true"] .name');
+  await page.click('#tab-checks');
+  await page.focus('#tree');
+  const path = await page.getAttribute('#tree .row[aria-selected="true"]', 'data-path');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#tab-file[aria-selected="true"]');
+  await waitPreview(path, 'dl');
+  // Esc goes back to the layers, `/` to the filter, `t` to the tree, `l` to the layers.
+  await page.keyboard.press('Escape');
+  assert.equal(await focused(), 'layer-0');
+  await page.keyboard.press('/');
+  assert.equal(await focused(), 'filter');
+  await page.keyboard.type('passwd');
+  await page.waitForFunction(() => /\d match/.test(document.querySelector('#tree-info').textContent), null, { timeout: TIMEOUT });
+  await page.locator('#tree .row[data-path="etc/passwd"]').waitFor({ timeout: TIMEOUT });
+  await page.keyboard.press('Escape');
+  assert.equal(await focused(), 'tree');
+  await page.fill('#filter', '');
+  await page.click('#tab-file');
+  await page.keyboard.press('l');
+  assert.equal(await focused(), 'layer-0');
+  await page.keyboard.press('t');
+  assert.equal(await focused(), 'tree');
+  await shot('16-keyboard-two-panes');
+});
+
+test('the fragment carries the open panel; reopening the same file restores the place', async () => {
+  await clickLayer('9');
+  await page.click('#tree .row[data-path="root/example"] .name');
+  await page.click('#tab-checks');
+  await page.waitForFunction(() => /panel=checks/.test(location.hash) && /layer=9/.test(location.hash) && /path=root%2Fexample/.test(location.hash));
+  // Close, open something else, then the same file again.
+  await openFile(OCI_GZIP);
+  assert.equal(await waitVerified(), 'all digests verified');
+  assert.equal(await page.getAttribute('#tab-file', 'aria-selected'), 'true', 'another file opens in its own place');
+  await openFile(DOCKER);
+  await page.waitForSelector('#layers [data-layer="9"][aria-selected="true"]', { timeout: TIMEOUT });
+  await page.waitForSelector('#tree .row[aria-selected="true"][data-path="root/example"]', { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('#tab-checks', 'aria-selected'), 'true');
+  assert.ok(await page.isVisible('#checks'));
+  // A link with a panel opens on it.
+  await page.goto(`${base}?panel=1#layer=merged&panel=efficiency`);
+  await page.setInputFiles('#file-input', DOCKER);
+  await page.waitForSelector('#efficiency', { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('#tab-efficiency', 'aria-selected'), 'true');
+  await page.waitForSelector('#layers [data-layer="merged"][aria-selected="true"]');
+  await page.click('#tab-file');
+});
+
 test('dropping a file on the page opens it', async () => {
   await page.click('#close-image');
   const b64 = readFileSync(OCI_GZIP).toString('base64');
@@ -472,7 +578,7 @@ test('the sample button opens the bundled sample image', async (t) => {
     return;
   }
   assert.equal(await waitVerified(), 'all digests verified');
-  assert.ok(await page.locator('#layers tbody tr.layer').count() >= 1);
+  assert.ok(await page.locator(LAYER_ROWS).count() >= 1);
   await shot('11-sample');
   // Dark theme and a narrow window still render.
   await page.click('#theme-toggle');
@@ -525,7 +631,7 @@ test('dropping an OCI layout folder opens and verifies it', async (t) => {
   assert.equal(await waitVerified(), 'all digests verified');
   assert.match(await page.textContent('#summary'), /OCI layout/);
   assert.match(await page.textContent('#image-subtitle'), /multistep\.oci-layout/);
-  assert.ok(await page.locator('#layers tbody tr.layer').count() >= 2);
+  assert.ok(await page.locator(LAYER_ROWS).count() >= 2);
   const stats = await page.evaluate(() => { window.layerscope.tuning.splitCompressed = true; return window.layerscope.state.scanStats; });
   assert.ok(stats.subtleHashes >= 2, `stored blobs hashed with crypto.subtle: ${stats.subtleHashes}`);
   await shot('13-layout-folder-drop');
@@ -610,7 +716,7 @@ test('Cancel stops a long verification (a 1 GB gzip bomb) at once; the next imag
   assert.ok(Date.now() - pressed < 3_000, `cancel took ${Date.now() - pressed} ms`);
   assert.equal(await cancel.isVisible(), false, 'nothing left to cancel');
   assert.equal((await page.textContent('#overall-badge')).trim(), 'verification cancelled');
-  assert.equal((await page.textContent('#layers .status')).trim(), 'not verified', 'the stopped layer is not left "in progress"');
+  assert.equal((await page.textContent('#layers [data-layer="0"] .status')).trim(), 'not verified', 'the stopped layer is not left "in progress"');
   await shot('15-cancelled');
   await openFile(DOCKER);
   assert.equal(await waitVerified(), 'all digests verified', 'fresh workers verify the next image');
@@ -646,8 +752,8 @@ test('export streams to disk with bounded memory and matches layerscope flatten'
   writeFileSync(image, exportImage());
   await openFile(image);
   assert.equal(await waitVerified(), 'all digests verified');
-  await page.waitForSelector('#efficiency', { timeout: TIMEOUT });
-  await page.click('#layers tbody tr[data-layer="merged"]');
+  await page.waitForSelector('#layers [data-layer="merged"] .badge', { timeout: TIMEOUT });
+  await clickLayer('merged');
   await page.locator('#tree .row[data-path="data"]').waitFor({ timeout: TIMEOUT });
 
   // Memory while exporting: the main worker's wasm memory, and the page's

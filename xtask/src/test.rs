@@ -162,6 +162,9 @@ pub fn run(install_tools: bool, keep_going: bool) -> Result<()> {
     run.gate("wasm-test", || wasm_test(&root, &browser_tmp));
     run.gate("web-unit", || web_unit(&root));
     run.gate("e2e", || e2e(&root, &browser_tmp));
+    run.gate("share-page", || {
+        browser_script(&root, &browser_tmp, "web/tests/share.mjs", &[], &[])
+    });
     run.gate("hostile-wasm", || hostile_wasm(&root, &browser_tmp));
     run.gate("agree", || agree(&root, &browser_tmp));
     run.gate("fuzz", fuzz_briefly);

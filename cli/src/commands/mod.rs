@@ -10,5 +10,7 @@ pub mod flatten;
 pub mod inspect;
 pub mod log;
 pub mod ls;
+pub mod package_scan;
+pub mod packages;
 pub mod share;
 pub mod verify;

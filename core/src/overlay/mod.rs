@@ -27,6 +27,7 @@ mod merge;
 pub mod stack;
 mod tarwrite;
 pub mod timeline;
+pub mod track;
 mod tree;
 pub mod versions;
 pub mod view;

@@ -1,17 +1,17 @@
 //! A file as one layer leaves it versus as another leaves it: which entry
-//! supplies its bytes after each of the two layers (one pass over the
-//! layers), the first [`DIFF_SIDE_LIMIT`] bytes of each read through the
+//! supplies its bytes after each of the two layers ([`track_files`]), the
+//! first [`DIFF_SIDE_LIMIT`] bytes of each read through the
 //! driver's [`LayerOpener`], and their [`textdiff`](crate::textdiff).
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, RequestError, Result};
 use crate::layer::opener::LayerOpener;
-use crate::model::{Entry, EntryKind};
+use crate::model::Entry;
 use crate::textdiff::{self, DiffBody};
 
-use super::merge::Engine;
 use super::stack::read_entry_prefix;
+use super::track::{FileSource, track_files};
 
 /// The most bytes of each side read and compared (1 MiB).
 pub const DIFF_SIDE_LIMIT: u64 = 1 << 20;
@@ -22,8 +22,8 @@ pub const DIFF_SIDE_LIMIT: u64 = 1 << 20;
 pub struct DiffSide {
     /// The layer (the cumulative tree up to and including it).
     pub layer: usize,
-    /// Whether the path is a regular file there (absent sides compare as
-    /// empty, like `diff -N`).
+    /// Whether the path is a regular file there (other sides — absent, or
+    /// of another type — compare as empty, like `diff -N`).
     pub present: bool,
     /// The layer whose entry supplies the bytes (differs from the layer
     /// that placed the path for hard links to lower files).
@@ -53,9 +53,9 @@ pub struct FileDiff {
 }
 
 /// Per layer asked for, the entry supplying `path`'s bytes after it, with
-/// its layer: None when the path is absent there; a `NotAFile` error when
-/// it is something else than a regular file. One pass over the layers up
-/// to the highest one asked for.
+/// its layer: None when the path is not a regular file there (absent, or
+/// of another type). Read off [`track_files`], which merges only what can
+/// change the answer.
 pub fn file_versions<'a>(
     layers: &[&'a [Entry]],
     path: &str,
@@ -68,34 +68,33 @@ pub fn file_versions<'a>(
             count,
         }));
     }
-    let mut out = vec![None; at.len()];
-    let Some(&last) = at.iter().max() else {
-        return Ok(out);
-    };
-    let mut engine = Engine::new(layers);
-    for layer in 0..=last {
-        engine.apply(layer);
-        for (slot, _) in out.iter_mut().zip(at).filter(|(_, l)| **l == layer) {
-            let Some(node) = engine.tree.get(path) else {
-                continue;
-            };
-            let inode = engine.tree.inode(node);
-            let source = engine.tree.source(layers, node.inode);
-            match (inode, source) {
-                (Some(i), Some(entry)) if i.kind == EntryKind::File => {
-                    *slot = Some((i.layer, entry));
-                }
-                _ => return Err(RequestError::NotAFile { path: path.into() }.into()),
+    let events = track_files(layers, &|e: &Entry| e.path == path);
+    // The path's source after each layer.
+    let mut now: Option<FileSource> = None;
+    let after: Vec<Option<FileSource>> = events
+        .iter()
+        .map(|list| {
+            if let Some(event) = list.iter().find(|e| e.path == path) {
+                now = event.source;
             }
-        }
-    }
-    Ok(out)
+            now
+        })
+        .collect();
+    Ok(at
+        .iter()
+        .map(|&layer| {
+            let source = after.get(layer).copied().flatten()?;
+            let entry = layers.get(source.layer)?.get(source.entry)?;
+            Some((source.layer, entry))
+        })
+        .collect())
 }
 
 /// Compares `path` as layer `old` leaves it with `path` as layer `new`
 /// leaves it, reading at most [`DIFF_SIDE_LIMIT`] bytes of each through
-/// `opener`. A path that is absent after both layers is a `NoSuchPath`
-/// request error; one that is not a regular file after either, `NotAFile`.
+/// `opener`; a side where the path is not a regular file compares as
+/// empty. A path that is a regular file after neither layer is a
+/// `NotAFile` request error.
 pub fn file_diff(
     layers: &[&[Entry]],
     path: &str,
@@ -109,7 +108,7 @@ pub fn file_diff(
         _ => (None, None),
     };
     if before.is_none() && after.is_none() {
-        return Err(RequestError::NoSuchPath { path: path.into() }.into());
+        return Err(RequestError::NotAFile { path: path.into() }.into());
     }
     let mut read =
         |layer: usize, version: Option<(usize, &Entry)>| -> Result<(DiffSide, Vec<u8>)> {
@@ -166,7 +165,7 @@ pub fn file_diff(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Whiteout;
+    use crate::model::{EntryKind, Whiteout};
 
     fn entry(path: &str, kind: EntryKind, size: u64) -> Entry {
         Entry {
@@ -215,10 +214,8 @@ mod tests {
             sizes(&[2, 1], "g").unwrap(),
             vec![Some((1, 2)), Some((1, 2))]
         );
-        assert!(matches!(
-            sizes(&[3], "f"),
-            Err(Error::Request(RequestError::NotAFile { .. }))
-        ));
+        // A directory there: not a regular file.
+        assert_eq!(sizes(&[3], "f").unwrap(), vec![None]);
         assert!(matches!(
             sizes(&[4], "f"),
             Err(Error::Request(RequestError::NoSuchLayer {

@@ -2,16 +2,7 @@
 // `shareImages`, the same document as `layerscope share --json`, see
 // docs/json.md) shaped for display. Pure functions, no DOM: every number
 // comes from the core; this module only picks, labels and lays out.
-
-/** A wasm number (a u64 arrives as a BigInt when large) as a JS number. */
-const num = (v) => (typeof v === 'bigint' ? Number(v) : (v ?? 0));
-
-/** The first 12 hex digits of a digest, or `—`. */
-export function shortDigest(digest) {
-  if (!digest) return '—';
-  const [, hex = digest] = String(digest).split(':');
-  return hex.slice(0, 12);
-}
+import { num, short } from './format.js';
 
 /**
  * How an image is named in the view: its first tag (or `untagged`), and
@@ -53,7 +44,7 @@ export function matrix(report) {
   return report.layers.map((layer, index) => ({
     index,
     diffId: layer.diffId,
-    short: shortDigest(layer.diffId),
+    short: short(layer.diffId),
     inBase: !!layer.inBase,
     size: layer.uncompressedSize == null ? null : num(layer.uncompressedSize),
     sizeSource: layer.sizeSource,
