@@ -104,6 +104,37 @@ async function shot(name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
 }
 
+/** axe-core's source (web/node_modules, from npm): evaluated in the page, so the page's CSP is unchanged. */
+const AXE = resolve(webRoot, 'node_modules/axe-core/axe.min.js');
+
+/**
+ * Runs axe-core on the page as it is now and fails on any serious or
+ * critical violation, naming the rule and the first elements.
+ */
+async function accessible(label) {
+  if (!await page.evaluate(() => typeof window.axe === 'object')) await page.evaluate(readFileSync(AXE, 'utf8'));
+  // Colours are checked as they end up, not halfway through a theme's transition.
+  await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished.catch(() => {}))));
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 4).map((n) => `${n.target.join(' ')} — ${n.failureSummary.replace(/\s+/g, ' ')}`).join(' | ')}`));
+  assert.deepEqual(violations, [], `axe on ${label}`);
+}
+
+/** Which theme the page shows. */
+const theme = () => page.evaluate(() => document.documentElement.dataset.theme
+  || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+
+/** Runs `check(themeName)` in the current theme, then in the other (via the toggle), and restores it. */
+async function inBothThemes(check) {
+  const first = await theme();
+  await check(first);
+  await page.click('#theme-toggle');
+  assert.notEqual(await theme(), first, 'the toggle switches the theme');
+  await check(await theme());
+  await page.click('#theme-toggle');
+}
+
 async function openFile(path) {
   if (await page.locator('#close-image').isVisible()) await page.click('#close-image');
   await page.setInputFiles('#file-input', path);
@@ -169,6 +200,7 @@ test('the start page offers a drop zone, pickers and the sample', async () => {
   const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
   assert.match(csp, /default-src 'self'/);
   await shot('01-start');
+  await inBothThemes((t) => accessible(`the start page (${t})`));
 });
 
 test('a docker-archive verifies, with layers, history and digests', async () => {
@@ -190,6 +222,20 @@ test('a docker-archive verifies, with layers, history and digests', async () => 
   assert.match(await page.textContent('#summary'), /dive-test:latest/);
   assert.match(await page.textContent('#config'), /"sh"/);
   await shot('02-docker-layers');
+});
+
+test('an open image has no serious or critical axe violation, in both themes and every panel', async () => {
+  await clickLayer('1');
+  await page.click('#tree .row[data-path="somefile.txt"] .name');
+  await waitPreview('somefile.txt', '.text-preview');
+  await inBothThemes(async (t) => {
+    for (const tab of ['file', 'image', 'checks', 'efficiency']) {
+      await page.click(`#tab-${tab}`);
+      await page.waitForSelector(`#tab-${tab}[aria-selected="true"]`);
+      await accessible(`the open image, ${tab} panel (${t})`);
+    }
+    await page.click('#tab-file');
+  });
 });
 
 test('layer 9 shows /root/example deleted (whiteout)', async () => {
@@ -291,6 +337,7 @@ test('merged image: provenance, efficiency, wasted files, advice, export', async
 test('comparing with a second image lists added, removed and changed files', async () => {
   await page.setInputFiles('#compare-input', join(shared, 'go-containerregistry/tarball-test_image_1.tar'));
   await page.waitForSelector('#diff-summary', { timeout: TIMEOUT });
+  await accessible('the comparison panel');
   const summary = await page.textContent('#diff-summary');
   assert.match(summary, /0 shared base layers/);
   assert.match(summary, /−\d+ removed/);
