@@ -1,68 +1,23 @@
-//! Rust values → JavaScript values, without losing 64-bit precision.
-//!
-//! Values go through `serde_json::Value` (which keeps `u64` exact) and are
-//! then rebuilt as plain JS objects: integers up to 2^53 − 1 become numbers,
-//! larger ones become `BigInt`.
+//! Rust values → JavaScript values, built directly by serde-wasm-bindgen
+//! (plain objects and arrays, `null` for a missing value), with every
+//! 64-bit integer exact: up to 2^53 − 1 a plain number, above it a
+//! `BigInt` (hostile images declare such sizes; XXH3 content hashes are
+//! 64-bit). serde-wasm-bindgen's own option makes every 64-bit integer a
+//! `BigInt`; [`Exact`] passes the small ones on as numbers, value by value.
 
-use js_sys::{Array, BigInt, Object, Reflect};
-use serde::Serialize;
-use serde_json::Value;
+use serde::ser::{self, Serialize, Serializer};
 use wasm_bindgen::JsValue;
 
 use crate::error::WasmError;
-
-/// Largest integer a JS number holds exactly.
-const MAX_SAFE: u64 = (1 << 53) - 1;
-
-/// A `u64` as a number when exact, else as a `BigInt`.
-pub fn u64_to_js(value: u64) -> JsValue {
-    if value <= MAX_SAFE {
-        JsValue::from_f64(value as f64)
-    } else {
-        BigInt::from(value).into()
-    }
-}
+use crate::number::MAX_SAFE;
 
 /// Serializes `value` into a plain JavaScript value.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, WasmError> {
-    let json = serde_json::to_value(value).map_err(|e| WasmError::Convert(e.to_string()))?;
-    Ok(value_to_js(&json))
-}
-
-fn value_to_js(value: &Value) -> JsValue {
-    match value {
-        Value::Null => JsValue::NULL,
-        Value::Bool(b) => JsValue::from_bool(*b),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                u64_to_js(u)
-            } else if let Some(i) = n.as_i64() {
-                if i.unsigned_abs() <= MAX_SAFE {
-                    JsValue::from_f64(i as f64)
-                } else {
-                    BigInt::from(i).into()
-                }
-            } else {
-                JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN))
-            }
-        }
-        Value::String(s) => JsValue::from_str(s),
-        Value::Array(items) => {
-            let array = Array::new_with_length(items.len() as u32);
-            for (i, item) in items.iter().enumerate() {
-                array.set(i as u32, value_to_js(item));
-            }
-            array.into()
-        }
-        Value::Object(map) => {
-            let object = Object::new();
-            for (key, item) in map {
-                // Setting a property on a fresh plain object cannot fail.
-                let _ = Reflect::set(&object, &JsValue::from_str(key), &value_to_js(item));
-            }
-            object.into()
-        }
-    }
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible()
+        .serialize_large_number_types_as_bigints(true);
+    Exact(value)
+        .serialize(&serializer)
+        .map_err(|e| WasmError::Convert(e.to_string()))
 }
 
 /// Parses a JSON argument, naming it in the error.
@@ -71,4 +26,275 @@ pub fn from_json<T: serde::de::DeserializeOwned>(
     text: &str,
 ) -> Result<T, WasmError> {
     serde_json::from_str(text).map_err(|source| WasmError::BadJson { what, source })
+}
+
+/// A value serialized through [`Numbers`]: its 64-bit integers (and those of
+/// everything inside it) become numbers when they are exact as numbers.
+struct Exact<'a, T: ?Sized>(&'a T);
+
+impl<T: Serialize + ?Sized> Serialize for Exact<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(Numbers(serializer))
+    }
+}
+
+/// A serializer (or one of its compound serializers) that hands 64-bit
+/// integers up to 2^53 − 1 to the inner one as `f64` (a JS number, exact)
+/// and every nested value back through [`Exact`]; the rest is forwarded.
+struct Numbers<S>(S);
+
+fn small(value: i128) -> Option<f64> {
+    (value.unsigned_abs() <= u128::from(MAX_SAFE)).then_some(value as f64)
+}
+
+impl<S: Serializer> Serializer for Numbers<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = Numbers<S::SerializeSeq>;
+    type SerializeTuple = Numbers<S::SerializeTuple>;
+    type SerializeTupleStruct = Numbers<S::SerializeTupleStruct>;
+    type SerializeTupleVariant = Numbers<S::SerializeTupleVariant>;
+    type SerializeMap = Numbers<S::SerializeMap>;
+    type SerializeStruct = Numbers<S::SerializeStruct>;
+    type SerializeStructVariant = Numbers<S::SerializeStructVariant>;
+
+    fn serialize_u64(self, v: u64) -> Result<S::Ok, S::Error> {
+        match small(i128::from(v)) {
+            Some(f) => self.0.serialize_f64(f),
+            None => self.0.serialize_u64(v),
+        }
+    }
+    fn serialize_i64(self, v: i64) -> Result<S::Ok, S::Error> {
+        match small(i128::from(v)) {
+            Some(f) => self.0.serialize_f64(f),
+            None => self.0.serialize_i64(v),
+        }
+    }
+    fn serialize_u128(self, v: u128) -> Result<S::Ok, S::Error> {
+        match i128::try_from(v).ok().and_then(small) {
+            Some(f) => self.0.serialize_f64(f),
+            None => self.0.serialize_u128(v),
+        }
+    }
+    fn serialize_i128(self, v: i128) -> Result<S::Ok, S::Error> {
+        match small(v) {
+            Some(f) => self.0.serialize_f64(f),
+            None => self.0.serialize_i128(v),
+        }
+    }
+    fn serialize_bool(self, v: bool) -> Result<S::Ok, S::Error> {
+        self.0.serialize_bool(v)
+    }
+    fn serialize_i8(self, v: i8) -> Result<S::Ok, S::Error> {
+        self.0.serialize_i8(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<S::Ok, S::Error> {
+        self.0.serialize_i16(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<S::Ok, S::Error> {
+        self.0.serialize_i32(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<S::Ok, S::Error> {
+        self.0.serialize_u8(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<S::Ok, S::Error> {
+        self.0.serialize_u16(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<S::Ok, S::Error> {
+        self.0.serialize_u32(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
+        self.0.serialize_f32(v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
+        self.0.serialize_f64(v)
+    }
+    fn serialize_char(self, v: char) -> Result<S::Ok, S::Error> {
+        self.0.serialize_char(v)
+    }
+    fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
+        self.0.serialize_str(v)
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<S::Ok, S::Error> {
+        self.0.serialize_bytes(v)
+    }
+    fn serialize_none(self) -> Result<S::Ok, S::Error> {
+        self.0.serialize_none()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<S::Ok, S::Error> {
+        self.0.serialize_some(&Exact(value))
+    }
+    fn serialize_unit(self) -> Result<S::Ok, S::Error> {
+        self.0.serialize_unit()
+    }
+    fn serialize_unit_struct(self, name: &'static str) -> Result<S::Ok, S::Error> {
+        self.0.serialize_unit_struct(name)
+    }
+    fn serialize_unit_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+    ) -> Result<S::Ok, S::Error> {
+        self.0.serialize_unit_variant(name, index, variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<S::Ok, S::Error> {
+        self.0.serialize_newtype_struct(name, &Exact(value))
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<S::Ok, S::Error> {
+        self.0
+            .serialize_newtype_variant(name, index, variant, &Exact(value))
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+        self.0.serialize_seq(len).map(Numbers)
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
+        self.0.serialize_tuple(len).map(Numbers)
+    }
+    fn serialize_tuple_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleStruct, S::Error> {
+        self.0.serialize_tuple_struct(name, len).map(Numbers)
+    }
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleVariant, S::Error> {
+        self.0
+            .serialize_tuple_variant(name, index, variant, len)
+            .map(Numbers)
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+        self.0.serialize_map(len).map(Numbers)
+    }
+    fn serialize_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStruct, S::Error> {
+        self.0.serialize_struct(name, len).map(Numbers)
+    }
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStructVariant, S::Error> {
+        self.0
+            .serialize_struct_variant(name, index, variant, len)
+            .map(Numbers)
+    }
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+impl<S: ser::SerializeSeq> ser::SerializeSeq for Numbers<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
+        self.0.serialize_element(&Exact(value))
+    }
+    fn end(self) -> Result<S::Ok, S::Error> {
+        self.0.end()
+    }
+}
+
+impl<S: ser::SerializeTuple> ser::SerializeTuple for Numbers<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
+        self.0.serialize_element(&Exact(value))
+    }
+    fn end(self) -> Result<S::Ok, S::Error> {
+        self.0.end()
+    }
+}
+
+impl<S: ser::SerializeTupleStruct> ser::SerializeTupleStruct for Numbers<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
+        self.0.serialize_field(&Exact(value))
+    }
+    fn end(self) -> Result<S::Ok, S::Error> {
+        self.0.end()
+    }
+}
+
+impl<S: ser::SerializeTupleVariant> ser::SerializeTupleVariant for Numbers<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
+        self.0.serialize_field(&Exact(value))
+    }
+    fn end(self) -> Result<S::Ok, S::Error> {
+        self.0.end()
+    }
+}
+
+impl<S: ser::SerializeMap> ser::SerializeMap for Numbers<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), S::Error> {
+        self.0.serialize_key(&Exact(key))
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
+        self.0.serialize_value(&Exact(value))
+    }
+    fn end(self) -> Result<S::Ok, S::Error> {
+        self.0.end()
+    }
+}
+
+impl<S: ser::SerializeStruct> ser::SerializeStruct for Numbers<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), S::Error> {
+        self.0.serialize_field(key, &Exact(value))
+    }
+    fn skip_field(&mut self, key: &'static str) -> Result<(), S::Error> {
+        self.0.skip_field(key)
+    }
+    fn end(self) -> Result<S::Ok, S::Error> {
+        self.0.end()
+    }
+}
+
+impl<S: ser::SerializeStructVariant> ser::SerializeStructVariant for Numbers<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), S::Error> {
+        self.0.serialize_field(key, &Exact(value))
+    }
+    fn skip_field(&mut self, key: &'static str) -> Result<(), S::Error> {
+        self.0.skip_field(key)
+    }
+    fn end(self) -> Result<S::Ok, S::Error> {
+        self.0.end()
+    }
 }

@@ -61,7 +61,7 @@ fn set(target: &Object, key: &str, value: JsValue) {
 }
 
 fn number(value: u64) -> JsValue {
-    crate::convert::u64_to_js(value)
+    crate::number::u64_to_js(value)
 }
 
 /// Builds a JavaScript `Error` with `name` = the error's kind, the full

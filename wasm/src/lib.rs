@@ -21,14 +21,23 @@
 //! [`Session::layer_table`] are a `BigUint64Array`.
 
 mod analysis;
+mod analyze;
 mod blob;
+mod browse;
+mod compare;
 mod convert;
 mod error;
+mod export;
 mod input;
 mod listing;
+mod number;
+mod options;
+mod progress;
 mod range;
+mod scanning;
 mod session;
 mod share;
+mod source;
 mod table;
 
 pub use blob::{blob_algorithm_of, blob_head};

@@ -21,7 +21,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::convert::{from_json, to_js};
 use crate::error::WasmError;
 use crate::input::{InputReader, JsLayoutDir};
-use crate::session::{Progress, describe, location_kind};
+use crate::progress::Progress;
+use crate::source::{describe, location_kind};
 
 type Result<T, E = WasmError> = std::result::Result<T, E>;
 
@@ -80,12 +81,12 @@ fn with_blob<T>(
 pub fn scan_range(
     input: JsValue,
     plan: &str,
-    limits: Option<String>,
+    limits: Option<&str>,
     progress: Option<Function>,
     hash_stored: bool,
 ) -> Result<JsValue> {
     let plan: LayerPlan = from_json("plan", plan)?;
-    let limits = crate::session::parse_limits(limits)?;
+    let limits = crate::options::parse_limits(limits)?;
     let expected = plan.location.as_ref().map_or(0, |l| l.size());
     let (scan, stored_hashed) = with_blob(&input, &plan, |reader| {
         let reader = Progress::new(reader, progress);

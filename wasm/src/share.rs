@@ -12,7 +12,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::convert::to_js;
 use crate::error::WasmError;
-use crate::session::{Source, open_options};
+use crate::options::open_options;
+use crate::source::Source;
 
 /// Analyses what several images share. `inputs[i]` is a `Blob`/`File` or
 /// `Uint8Array` (an image tar) or a `Map` of path → `File` (a dropped OCI
@@ -30,24 +31,8 @@ pub fn share_images(
     identities: Array,
     options: Option<String>,
     progress: Option<Function>,
-) -> Result<JsValue, JsValue> {
-    Ok(share_inner(
-        &inputs,
-        &names,
-        &identities,
-        options.as_deref(),
-        progress.as_ref(),
-    )?)
-}
-
-fn share_inner(
-    inputs: &Array,
-    names: &Array,
-    identities: &Array,
-    options: Option<&str>,
-    progress: Option<&Function>,
 ) -> Result<JsValue, WasmError> {
-    let options = open_options(options)?;
+    let options = open_options(options.as_deref())?;
     let limits = options.limits;
     let mut set = ShareSet::new(false);
     let mut sources: Vec<Option<Source>> = Vec::new();
@@ -101,7 +86,7 @@ fn share_inner(
             });
             set.record_count(&job, result);
             done = done.saturating_add(1);
-            if let Some(callback) = progress {
+            if let Some(callback) = &progress {
                 // A throwing callback must not stop the analysis.
                 let _ = callback.call2(&JsValue::NULL, &JsValue::from(done), &JsValue::from(total));
             }
@@ -120,10 +105,7 @@ fn with_blob<T>(
     let source = sources
         .get_mut(job.input)
         .and_then(Option::as_mut)
-        .ok_or_else(|| Error::Missing {
-            what: format!("layer {} blob", job.plan.index),
-            path: location.path().to_owned(),
-        })?;
+        .ok_or_else(|| Error::missing_blob(job.plan.index, job.plan.blob_digest()))?;
     let mut reader = source.as_dyn().open(location)?;
     read(&mut *reader)
 }

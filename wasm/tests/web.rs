@@ -175,14 +175,17 @@ fn lists_directories_and_shows_whiteouts_in_their_layer() {
     // Not a directory / unknown path / unscanned layer → typed errors.
     let error = session
         .list_layer(2, "no/such/dir", None, None, None)
+        .map_err(JsValue::from)
         .unwrap_err();
     assert_eq!(error_name(&error), "RequestError");
     let error = session
         .list_layer(1, "app/hello.txt", None, None, None)
+        .map_err(JsValue::from)
         .unwrap_err();
     assert_eq!(error_name(&error), "RequestError");
     let error = Session::new()
         .list_layer(0, "", None, None, None)
+        .map_err(JsValue::from)
         .unwrap_err();
     assert_eq!(error_name(&error), "StateError");
 }
@@ -264,7 +267,10 @@ fn reads_files_and_follows_hardlinks() {
     let b = session.read_file(3, "app/linked-b", None).unwrap().to_vec();
     assert_eq!(a, b"linked\n");
     assert_eq!(a, b);
-    let error = session.read_file(0, "bin", None).unwrap_err();
+    let error = session
+        .read_file(0, "bin", None)
+        .map_err(JsValue::from)
+        .unwrap_err();
     assert_eq!(error_name(&error), "RequestError");
 }
 
@@ -309,7 +315,10 @@ fn a_corrupt_gzip_layer_fails_with_a_name_and_details() {
     corrupt[offset + size / 2] ^= 0xff;
     let mut session = Session::new();
     session.open(blob(&corrupt), None).unwrap();
-    let error = session.scan_layer(0, None).unwrap_err();
+    let error = session
+        .scan_layer(0, None)
+        .map_err(JsValue::from)
+        .unwrap_err();
     let name = error_name(&error);
     assert!(
         ["DecompressionError", "LayerFormatError"].contains(&name.as_str()),
@@ -329,6 +338,7 @@ fn bad_archives_are_named_errors() {
     let size = num_at(&opened, "plans.1.location.size") as usize;
     let error = Session::new()
         .open(blob(&DOCKER[offset..offset + size]), None)
+        .map_err(JsValue::from)
         .unwrap_err();
     assert_eq!(error_name(&error), "NotAnImageError");
     // manifest.json naming no config: a format error about the manifest.
@@ -339,7 +349,10 @@ fn bad_archives_are_named_errors() {
         .position(|w| w == key)
         .expect("manifest.json in the archive");
     broken[at + 1] = b'X';
-    let error = Session::new().open(blob(&broken), None).unwrap_err();
+    let error = Session::new()
+        .open(blob(&broken), None)
+        .map_err(JsValue::from)
+        .unwrap_err();
     assert_eq!(error_name(&error), "FormatError");
     assert!(
         get(&error, "message")
@@ -349,10 +362,12 @@ fn bad_archives_are_named_errors() {
     );
     let error = Session::new()
         .open(JsValue::from_f64(3.0), None)
+        .map_err(JsValue::from)
         .unwrap_err();
     assert_eq!(error_name(&error), "InputError");
     let error = Session::new()
         .open(blob(OCI_GZIP), Some("{not json".into()))
+        .map_err(JsValue::from)
         .unwrap_err();
     assert_eq!(error_name(&error), "OptionsError");
     // Truncated: cut the archive in the middle of the layer blob.
@@ -361,6 +376,7 @@ fn bad_archives_are_named_errors() {
     let offset = num_at(&opened, "plans.0.location.offset") as usize;
     let error = Session::new()
         .open(blob(&DOCKER[..offset + 1000]), None)
+        .map_err(JsValue::from)
         .unwrap_err();
     assert!(!error_name(&error).is_empty());
 }
@@ -424,7 +440,7 @@ fn analyzes_merges_and_exports() {
     let mut session = Session::new();
     session.open(blob(DOCKER), None).unwrap();
     // Needs every layer.
-    let error = session.analyze().unwrap_err();
+    let error = session.analyze().map_err(JsValue::from).unwrap_err();
     assert_eq!(error_name(&error), "StateError");
     scan_all(&mut session);
     let view = session.analyze().unwrap();
@@ -573,7 +589,7 @@ fn opens_a_layout_folder_from_a_map_of_files() {
     ));
     let mut session = Session::new();
     match session.open(map.into(), None) {
-        Err(error) => assert_eq!(error_name(&error), "MissingError"),
+        Err(error) => assert_eq!(error_name(&JsValue::from(error)), "MissingError"),
         Ok(opened) => {
             let statuses: Vec<String> = Array::from(&get(&opened, "layers"))
                 .iter()
@@ -582,4 +598,54 @@ fn opens_a_layout_folder_from_a_map_of_files() {
             assert!(statuses.iter().any(|s| s == "missing"), "{statuses:?}");
         }
     }
+}
+
+/// 64-bit integers arrive exact: numbers up to 2^53 − 1, `BigInt` above
+/// (XXH3 content hashes use all 64 bits); missing values are `null`.
+#[wasm_bindgen_test]
+fn large_integers_arrive_exact_and_missing_values_are_null() {
+    let mut session = Session::new();
+    let opened = session.open(blob(DOCKER), None).unwrap();
+    let plan = js_sys::JSON::stringify(&get(&opened, "plans.1"))
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let result = Session::scan_layer_range(blob(DOCKER), plan, None, None, None).unwrap();
+    let bytes = get(&result, "scan")
+        .dyn_into::<Uint8Array>()
+        .unwrap()
+        .to_vec();
+    // The scan as exact JSON (serde_json keeps u64 exact).
+    let exact: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    session.add_scan(&bytes, None).unwrap();
+    let scan = session.layer_scan(1).unwrap();
+    let entries = Array::from(&get(&scan, "entries"));
+    let mut big = 0;
+    for (i, want) in exact["entries"].as_array().unwrap().iter().enumerate() {
+        let got = entries.get(i as u32);
+        let size = get(&got, "size");
+        assert_eq!(
+            size.as_f64(),
+            want["size"].as_u64().map(|s| s as f64),
+            "sizes are numbers"
+        );
+        match want["contentHash"].as_u64() {
+            Some(hash) if hash > (1 << 53) - 1 => {
+                let value = get(&got, "contentHash");
+                assert!(value.is_bigint(), "{hash} arrives as a BigInt");
+                let text = js_sys::BigInt::from(value).to_string(10).unwrap();
+                assert_eq!(String::from(text), hash.to_string());
+                big += 1;
+            }
+            Some(hash) => assert_eq!(get(&got, "contentHash").as_f64(), Some(hash as f64)),
+            None => assert!(get(&got, "contentHash").is_null()),
+        }
+        if want["linkTarget"].is_null() {
+            assert!(
+                get(&got, "linkTarget").is_null(),
+                "None is null, not undefined"
+            );
+        }
+    }
+    assert!(big > 0, "some content hash is above 2^53");
 }

@@ -93,16 +93,23 @@ function cli(args) {
   return JSON.parse(stdout);
 }
 
+/** JSON with object keys sorted (key order carries no meaning in either driver's output). */
+function canonical(value) {
+  return JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+    : v));
+}
+
 /** Collects disagreements: each names the image, the query and the first differing path. */
 class Findings {
   constructor() { this.list = []; this.checked = 0; }
   differ(image, query, path, cliValue, pageValue) {
-    this.list.push(`${image}: ${query}: ${path === null ? '(whole result)' : JSON.stringify(path)}: CLI ${JSON.stringify(cliValue)}, page ${JSON.stringify(pageValue)}`);
+    this.list.push(`${image}: ${query}: ${path === null ? '(whole result)' : JSON.stringify(path)}: CLI ${canonical(cliValue)}, page ${canonical(pageValue)}`);
   }
   /** Compares values; false (and recorded) when they differ. */
   same(image, query, path, cliValue, pageValue) {
     this.checked += 1;
-    if (JSON.stringify(cliValue) === JSON.stringify(pageValue)) return true;
+    if (canonical(cliValue) === canonical(pageValue)) return true;
     this.differ(image, query, path, cliValue, pageValue);
     return false;
   }
