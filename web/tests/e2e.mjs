@@ -15,6 +15,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { baseUrl, launch, serve } from './harness.mjs';
+import { hostileTextImage } from './hostile-text-image.mjs';
+import { visibleText, needsMarkers } from '../text.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
@@ -852,6 +854,88 @@ test('export streams to disk with bounded memory and matches layerscope flatten'
   // Same bytes for the files, member for member.
   const data = (tar) => Object.fromEntries(tarMembers(tar).filter((m) => m.size).map((m) => [m.name.replace(/^\.?\//, ''), createHash('sha256').update(tar.subarray(m.offset, m.offset + m.size)).digest('hex')]));
   assert.deepEqual(data(exported), data(cliTar));
+});
+
+test('hostile text: HTML, script, control and bidi characters in every field are shown as text, with visible markers', async () => {
+  const { bytes, expect } = hostileTextImage();
+  const path = join(tmp, 'hostile-text.tar');
+  writeFileSync(path, bytes);
+  const dialogs = [];
+  const onDialog = (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); };
+  page.on('dialog', onDialog);
+  await openFile(path);
+  assert.equal(await waitVerified(), 'all digests verified');
+  const last = (p) => p.split('/').pop();
+  /** textContent and the markers' titles of the elements matching `selector`. */
+  const shown = (selector) => page.$$eval(selector, (els) => els.map((e) => ({
+    text: e.textContent, marks: [...e.querySelectorAll('.esc')].map((m) => m.title),
+  })));
+  const assertShown = (what, got, raw) => {
+    assert.ok(got.some((g) => g.text.includes(visibleText(raw))), `${what}: ${JSON.stringify(visibleText(raw))} in ${JSON.stringify(got.map((g) => g.text))}`);
+    if (needsMarkers(raw)) assert.ok(got.some((g) => g.text.includes(visibleText(raw)) && g.marks.length), `${what} has visible markers`);
+  };
+
+  // Title, tags, author, history (a layer and an empty entry).
+  // The core names this docker-oci-archive by its OCI ref name (RepoTags are not shown).
+  assertShown('title', await shown('#image-title'), expect.refName);
+  assertShown('tag', await shown('#summary dd'), expect.refName);
+  assertShown('author', await shown('#summary dd'), '<b>author</b>\x1b[5m');
+  assertShown('history of layer 0', await shown('#layers [data-layer="0"] .cmd'), expect.history[0]);
+  assertShown('empty history entry', await shown('#layers .empty-layer .cmd'), expect.history[1]);
+
+  // The tree: every name, each row's text as a user sees it.
+  await clickLayer('0');
+  await page.locator('#tree .row').first().waitFor({ timeout: TIMEOUT });
+  for (const name of [...expect.names, expect.symlink.name]) {
+    const row = await page.$$eval('#tree .row', (rows, p) => {
+      const r = rows.find((x) => x.dataset.path === p);
+      return r && { text: r.querySelector('.name').textContent, marks: [...r.querySelectorAll('.esc')].map((m) => m.title), change: r.dataset.change };
+    }, name);
+    assert.ok(row, `a tree row for ${JSON.stringify(name)}`);
+    assert.equal(row.text, visibleText(last(name)), `name ${JSON.stringify(name)}`);
+    if (needsMarkers(last(name))) assert.ok(row.marks.length, `markers in ${JSON.stringify(name)}`);
+  }
+  // A user clicks the terminal-escape name: the preview's heading and the marker's tooltip.
+  const evil = expect.names.find((n) => n.includes('\x1b'));
+  await page.$$eval('#tree .row', (rows, p) => rows.find((x) => x.dataset.path === p).querySelector('.name').setAttribute('data-evil', ''), evil);
+  await page.click('#tree .row .name[data-evil]');
+  await page.waitForFunction((t) => document.querySelector('#preview h4')?.textContent === t, `/${visibleText(evil)}`, { timeout: TIMEOUT });
+  const titles = await page.$$eval('#preview h4 .esc', (m) => m.map((x) => x.title));
+  assert.ok(titles.includes('U+001B control character'), titles.join(', '));
+  assert.ok(await page.locator('#preview h4 .esc').first().isVisible());
+  // The symlink's target.
+  await page.$$eval('#tree .row', (rows, p) => rows.find((x) => x.dataset.path === p).querySelector('.name').setAttribute('data-link', ''), expect.symlink.name);
+  await page.click('#tree .row .name[data-link]');
+  await waitPreview(expect.symlink.name, 'dl');
+  assertShown('link target', await shown('#preview dd'), expect.symlink.target);
+  // The bidi name: the override is a marker, so it cannot reorder what follows.
+  const bidi = expect.names.find((n) => n.startsWith('\u202e'));
+  const marks = await page.$$eval('#tree .row', (rows, p) => [...rows.find((x) => x.dataset.path === p).querySelectorAll('.esc')].map((m) => m.title), bidi);
+  assert.deepEqual(marks, ['U+202E RIGHT-TO-LEFT OVERRIDE']);
+
+  // The runtime config, in the Image panel.
+  await page.click('#tab-image');
+  const config = await shown('#config dd, #config li');
+  for (const env of expect.env) assertShown('env', config, env);
+  for (const [k, v] of Object.entries(expect.labels)) assertShown('label', config, `${k}=${v}`);
+  assertShown('cmd', config, JSON.stringify(expect.cmd));
+  assertShown('entrypoint', config, JSON.stringify(expect.entrypoint));
+  assertShown('user', config, expect.user);
+  assertShown('working dir', config, expect.workingDir);
+  await shot('17-hostile-text');
+
+  // Nothing from the image became markup, ran, or asked anything.
+  const created = await page.evaluate(() => ({
+    scripts: [...document.scripts].map((x) => x.getAttribute('src')),
+    imgs: document.querySelectorAll('img').length,
+    italics: document.querySelectorAll('i').length,
+    bolds: [...document.querySelectorAll('b')].map((b) => b.textContent).filter((t) => ['bold', 'x', 'author', 'k'].includes(t)),
+    handlers: document.querySelectorAll('[onerror], [onload], [onclick]').length,
+  }));
+  assert.deepEqual(created, { scripts: ['app.js'], imgs: 0, italics: 0, bolds: [], handlers: 0 });
+  assert.deepEqual(dialogs, []);
+  page.off('dialog', onDialog);
+  await page.click('#tab-file');
 });
 
 test('nothing left the page except to its own origin', async () => {
