@@ -94,6 +94,30 @@ function bigImage(dirs, files) {
   return buildTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config }, { name: 'layer.tar', data: layer }]);
 }
 
+/** A docker-archive of `layers` (member lists for buildTar), each with its history command. */
+function layeredImage(layers, commands) {
+  const tars = layers.map((members) => buildTar(members));
+  const diffIds = tars.map((t) => `sha256:${createHash('sha256').update(t).digest('hex')}`);
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] },
+    rootfs: { type: 'layers', diff_ids: diffIds }, history: commands.map((c) => ({ created_by: c })),
+  }));
+  const names = tars.map((_, i) => `l${i}/layer.tar`);
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['layered:1'], Layers: names }]));
+  return buildTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config },
+    ...tars.map((data, i) => ({ name: names[i], data }))]);
+}
+
+/** `etc/app.conf` added, edited, deleted by a whiteout and written again. */
+function historyImage() {
+  return layeredImage([
+    [{ name: 'etc/', type: '5' }, { name: 'etc/app.conf', data: Buffer.from('one\ntwo\nthree\n') }],
+    [{ name: 'etc/app.conf', data: Buffer.from('one\nTWO\nthree\n') }],
+    [{ name: 'etc/.wh.app.conf' }],
+    [{ name: 'etc/app.conf', data: Buffer.from('fresh\n') }],
+  ], ['COPY app.conf /etc/', 'RUN edit /etc/app.conf', 'RUN rm /etc/app.conf', 'RUN echo fresh > /etc/app.conf']);
+}
+
 let server;
 let base;
 let browser;
@@ -936,6 +960,49 @@ test('hostile text: HTML, script, control and bidi characters in every field are
   assert.deepEqual(dialogs, []);
   page.off('dialog', onDialog);
   await page.click('#tab-file');
+});
+
+test('the history of a file across layers and the diff of two versions, by clicks; the fragment restores both', async () => {
+  const file = join(tmp, 'history.tar');
+  writeFileSync(file, historyImage());
+  await openFile(file);
+  await waitVerified();
+  await clickLayer('merged');
+  await page.fill('#filter', 'app.conf');
+  await page.click('#tree .row[data-path="etc/app.conf"]');
+  await page.click('#tab-history');
+  await page.waitForSelector('#timeline li[data-layer="3"]', { timeout: TIMEOUT });
+  const steps = await page.locator('#timeline li.step').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+  assert.deepEqual(steps, [
+    ['layer 0', 'added', '', 'COPY app.conf /etc/'],
+    ['layer 1', 'modified', 'content', 'RUN edit /etc/app.conf'],
+    ['layer 2', 'deleted', 'whiteout', 'RUN rm /etc/app.conf'],
+    ['layer 3', 'added', '', 'RUN echo fresh > /etc/app.conf'],
+  ]);
+  // Two versions chosen: the unified diff with old and new line numbers.
+  await page.selectOption('#diff-old', '0');
+  await page.selectOption('#diff-new', '1');
+  await page.click('#diff-show');
+  await page.waitForSelector('#file-diff .udiff', { timeout: TIMEOUT });
+  const lines = await page.locator('#file-diff .dline').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent).join('|')));
+  assert.deepEqual(lines, ['1|1| |one', '2||-|two', '|2|+|TWO', '3|3| |three']);
+  assert.equal(await page.textContent('#file-diff .hunk'), '@@ -1,3 +1,3 @@');
+  assert.match(page.url(), /panel=history/);
+  assert.match(page.url(), /diff=0\.\.1/);
+  await shot('12-history-diff');
+  await page.fill('#filter', '');
+
+  // The fragment alone: the path selected in the merged tree, its history and a diff.
+  await page.goto(`${base}?restore=history#layer=merged&path=etc%2Fapp.conf&diff=1..3`);
+  await page.setInputFiles('#file-input', file);
+  await waitVerified();
+  await page.waitForSelector('#tree .row.selected[data-path="etc/app.conf"]', { timeout: TIMEOUT });
+  await page.waitForSelector('#timeline li[data-layer="2"][data-action="deleted"]', { timeout: TIMEOUT });
+  await page.waitForSelector('#file-diff .udiff', { timeout: TIMEOUT });
+  const restored = await page.locator('#file-diff .dline .tx').allTextContents();
+  assert.deepEqual(restored, ['one', 'TWO', 'three', 'fresh']);
+  assert.equal(await page.inputValue('#diff-old'), '1');
+  assert.equal(await page.inputValue('#diff-new'), '3');
 });
 
 test('nothing left the page except to its own origin', async () => {
