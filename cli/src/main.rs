@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use layerscope_cli::commands::{
-    advise, cat, diff, efficiency, flatten, inspect, ls, share, verify,
+    advise, cat, diff, efficiency, flatten, inspect, ls, packages, share, verify,
 };
 
 /// Container image layer inspector: open docker-archive, OCI archive or OCI
@@ -35,6 +35,8 @@ enum Command {
     Efficiency(efficiency::EfficiencyArgs),
     /// Advice with evidence: waste, caches, secrets, permissions, root user, small layers, cache order.
     Advise(advise::AdviseArgs),
+    /// Packages (deb, apk, Python, npm, Go and cargo-auditable binaries) with the layer that added, changed or removed each.
+    Packages(packages::PackagesArgs),
     /// What several images share: layers matched by diff_id, sizes, the common base, bytes saved.
     Share(share::ShareArgs),
 }
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Efficiency(args) => efficiency::run(args),
         Command::Advise(args) => advise::run(args),
+        Command::Packages(args) => packages::run(args),
         Command::Share(args) => share::run(args),
     });
     match outcome {

@@ -26,6 +26,7 @@ pub mod limits;
 pub mod model;
 pub mod names;
 pub mod overlay;
+pub mod packages;
 pub mod paths;
 pub mod report;
 pub mod share;

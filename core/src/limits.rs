@@ -28,6 +28,13 @@ pub struct Limits {
     /// merged view, changesets, waste): deep names imply directories whose
     /// paths add up quadratically in depth.
     pub max_listing_path_bytes: u64,
+    /// Largest package database file (dpkg status, apk installed, METADATA,
+    /// package.json, os-release, …) read into memory; a larger one is
+    /// skipped with a warning naming it.
+    pub max_package_db_bytes: u64,
+    /// Largest executable read to look for Go build information or a
+    /// cargo-auditable dependency list; larger ones are skipped and counted.
+    pub max_binary_bytes: u64,
 }
 
 impl Default for Limits {
@@ -42,6 +49,8 @@ impl Default for Limits {
             max_index_depth: 8,
             max_index_descriptors: 100_000,
             max_listing_path_bytes: 256 << 20,
+            max_package_db_bytes: 64 << 20,
+            max_binary_bytes: 128 << 20,
         }
     }
 }
@@ -67,4 +76,8 @@ pub mod flags {
     pub const MAX_INDEX_DESCRIPTORS: &str = "--max-index-descriptors";
     /// Flag for [`super::Limits::max_listing_path_bytes`].
     pub const MAX_LISTING_PATH_BYTES: &str = "--max-listing-path-bytes";
+    /// Flag for [`super::Limits::max_package_db_bytes`].
+    pub const MAX_PACKAGE_DB_BYTES: &str = "--max-package-db-bytes";
+    /// Flag for [`super::Limits::max_binary_bytes`].
+    pub const MAX_BINARY_BYTES: &str = "--max-binary-bytes";
 }

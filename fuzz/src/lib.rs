@@ -25,6 +25,8 @@ pub fn limits() -> Limits {
         max_index_depth: 8,
         max_index_descriptors: 100_000,
         max_listing_path_bytes: 256 << 20,
+        max_package_db_bytes: 1 << 20,
+        max_binary_bytes: 4 << 20,
     }
 }
 

@@ -13,6 +13,8 @@
 //!   images per archive.
 //! - [`model`]: an [`layerscope::model::Entry`] with neutral fields, a
 //!   [`layerscope::model::LayerPlan`] with nothing to verify.
+//! - [`packages`]: package database files (dpkg, apk, Python, npm,
+//!   os-release) and Go / cargo-auditable binaries.
 //! - [`reader`]: [`reader::ShortReader`], for "short reads change nothing".
 //! - [`memory`]: an in-memory positioned sink and layer opener for export.
 //! - [`safety`]: the "every path is relative and free of `..`" check.
@@ -27,6 +29,7 @@ pub mod image;
 pub mod layer;
 pub mod memory;
 pub mod model;
+pub mod packages;
 pub mod reader;
 pub mod safety;
 pub mod squash;

@@ -15,6 +15,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { baseUrl, launch, serve } from './harness.mjs';
+import { hostileTextImage } from './hostile-text-image.mjs';
+import { visibleText, needsMarkers } from '../text.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
@@ -104,6 +106,37 @@ async function shot(name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
 }
 
+/** axe-core's source (web/node_modules, from npm): evaluated in the page, so the page's CSP is unchanged. */
+const AXE = resolve(webRoot, 'node_modules/axe-core/axe.min.js');
+
+/**
+ * Runs axe-core on the page as it is now and fails on any serious or
+ * critical violation, naming the rule and the first elements.
+ */
+async function accessible(label) {
+  if (!await page.evaluate(() => typeof window.axe === 'object')) await page.evaluate(readFileSync(AXE, 'utf8'));
+  // Colours are checked as they end up, not halfway through a theme's transition.
+  await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished.catch(() => {}))));
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 4).map((n) => `${n.target.join(' ')} — ${n.failureSummary.replace(/\s+/g, ' ')}`).join(' | ')}`));
+  assert.deepEqual(violations, [], `axe on ${label}`);
+}
+
+/** Which theme the page shows. */
+const theme = () => page.evaluate(() => document.documentElement.dataset.theme
+  || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+
+/** Runs `check(themeName)` in the current theme, then in the other (via the toggle), and restores it. */
+async function inBothThemes(check) {
+  const first = await theme();
+  await check(first);
+  await page.click('#theme-toggle');
+  assert.notEqual(await theme(), first, 'the toggle switches the theme');
+  await check(await theme());
+  await page.click('#theme-toggle');
+}
+
 async function openFile(path) {
   if (await page.locator('#close-image').isVisible()) await page.click('#close-image');
   await page.setInputFiles('#file-input', path);
@@ -169,6 +202,7 @@ test('the start page offers a drop zone, pickers and the sample', async () => {
   const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
   assert.match(csp, /default-src 'self'/);
   await shot('01-start');
+  await inBothThemes((t) => accessible(`the start page (${t})`));
 });
 
 test('a docker-archive verifies, with layers, history and digests', async () => {
@@ -190,6 +224,20 @@ test('a docker-archive verifies, with layers, history and digests', async () => 
   assert.match(await page.textContent('#summary'), /dive-test:latest/);
   assert.match(await page.textContent('#config'), /"sh"/);
   await shot('02-docker-layers');
+});
+
+test('an open image has no serious or critical axe violation, in both themes and every panel', async () => {
+  await clickLayer('1');
+  await page.click('#tree .row[data-path="somefile.txt"] .name');
+  await waitPreview('somefile.txt', '.text-preview');
+  await inBothThemes(async (t) => {
+    for (const tab of ['file', 'image', 'checks', 'efficiency']) {
+      await page.click(`#tab-${tab}`);
+      await page.waitForSelector(`#tab-${tab}[aria-selected="true"]`);
+      await accessible(`the open image, ${tab} panel (${t})`);
+    }
+    await page.click('#tab-file');
+  });
 });
 
 test('layer 9 shows /root/example deleted (whiteout)', async () => {
@@ -291,6 +339,7 @@ test('merged image: provenance, efficiency, wasted files, advice, export', async
 test('comparing with a second image lists added, removed and changed files', async () => {
   await page.setInputFiles('#compare-input', join(shared, 'go-containerregistry/tarball-test_image_1.tar'));
   await page.waitForSelector('#diff-summary', { timeout: TIMEOUT });
+  await accessible('the comparison panel');
   const summary = await page.textContent('#diff-summary');
   assert.match(summary, /0 shared base layers/);
   assert.match(summary, /−\d+ removed/);
@@ -805,6 +854,88 @@ test('export streams to disk with bounded memory and matches layerscope flatten'
   // Same bytes for the files, member for member.
   const data = (tar) => Object.fromEntries(tarMembers(tar).filter((m) => m.size).map((m) => [m.name.replace(/^\.?\//, ''), createHash('sha256').update(tar.subarray(m.offset, m.offset + m.size)).digest('hex')]));
   assert.deepEqual(data(exported), data(cliTar));
+});
+
+test('hostile text: HTML, script, control and bidi characters in every field are shown as text, with visible markers', async () => {
+  const { bytes, expect } = hostileTextImage();
+  const path = join(tmp, 'hostile-text.tar');
+  writeFileSync(path, bytes);
+  const dialogs = [];
+  const onDialog = (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); };
+  page.on('dialog', onDialog);
+  await openFile(path);
+  assert.equal(await waitVerified(), 'all digests verified');
+  const last = (p) => p.split('/').pop();
+  /** textContent and the markers' titles of the elements matching `selector`. */
+  const shown = (selector) => page.$$eval(selector, (els) => els.map((e) => ({
+    text: e.textContent, marks: [...e.querySelectorAll('.esc')].map((m) => m.title),
+  })));
+  const assertShown = (what, got, raw) => {
+    assert.ok(got.some((g) => g.text.includes(visibleText(raw))), `${what}: ${JSON.stringify(visibleText(raw))} in ${JSON.stringify(got.map((g) => g.text))}`);
+    if (needsMarkers(raw)) assert.ok(got.some((g) => g.text.includes(visibleText(raw)) && g.marks.length), `${what} has visible markers`);
+  };
+
+  // Title, tags, author, history (a layer and an empty entry).
+  // The core names this docker-oci-archive by its OCI ref name (RepoTags are not shown).
+  assertShown('title', await shown('#image-title'), expect.refName);
+  assertShown('tag', await shown('#summary dd'), expect.refName);
+  assertShown('author', await shown('#summary dd'), '<b>author</b>\x1b[5m');
+  assertShown('history of layer 0', await shown('#layers [data-layer="0"] .cmd'), expect.history[0]);
+  assertShown('empty history entry', await shown('#layers .empty-layer .cmd'), expect.history[1]);
+
+  // The tree: every name, each row's text as a user sees it.
+  await clickLayer('0');
+  await page.locator('#tree .row').first().waitFor({ timeout: TIMEOUT });
+  for (const name of [...expect.names, expect.symlink.name]) {
+    const row = await page.$$eval('#tree .row', (rows, p) => {
+      const r = rows.find((x) => x.dataset.path === p);
+      return r && { text: r.querySelector('.name').textContent, marks: [...r.querySelectorAll('.esc')].map((m) => m.title), change: r.dataset.change };
+    }, name);
+    assert.ok(row, `a tree row for ${JSON.stringify(name)}`);
+    assert.equal(row.text, visibleText(last(name)), `name ${JSON.stringify(name)}`);
+    if (needsMarkers(last(name))) assert.ok(row.marks.length, `markers in ${JSON.stringify(name)}`);
+  }
+  // A user clicks the terminal-escape name: the preview's heading and the marker's tooltip.
+  const evil = expect.names.find((n) => n.includes('\x1b'));
+  await page.$$eval('#tree .row', (rows, p) => rows.find((x) => x.dataset.path === p).querySelector('.name').setAttribute('data-evil', ''), evil);
+  await page.click('#tree .row .name[data-evil]');
+  await page.waitForFunction((t) => document.querySelector('#preview h4')?.textContent === t, `/${visibleText(evil)}`, { timeout: TIMEOUT });
+  const titles = await page.$$eval('#preview h4 .esc', (m) => m.map((x) => x.title));
+  assert.ok(titles.includes('U+001B control character'), titles.join(', '));
+  assert.ok(await page.locator('#preview h4 .esc').first().isVisible());
+  // The symlink's target.
+  await page.$$eval('#tree .row', (rows, p) => rows.find((x) => x.dataset.path === p).querySelector('.name').setAttribute('data-link', ''), expect.symlink.name);
+  await page.click('#tree .row .name[data-link]');
+  await waitPreview(expect.symlink.name, 'dl');
+  assertShown('link target', await shown('#preview dd'), expect.symlink.target);
+  // The bidi name: the override is a marker, so it cannot reorder what follows.
+  const bidi = expect.names.find((n) => n.startsWith('\u202e'));
+  const marks = await page.$$eval('#tree .row', (rows, p) => [...rows.find((x) => x.dataset.path === p).querySelectorAll('.esc')].map((m) => m.title), bidi);
+  assert.deepEqual(marks, ['U+202E RIGHT-TO-LEFT OVERRIDE']);
+
+  // The runtime config, in the Image panel.
+  await page.click('#tab-image');
+  const config = await shown('#config dd, #config li');
+  for (const env of expect.env) assertShown('env', config, env);
+  for (const [k, v] of Object.entries(expect.labels)) assertShown('label', config, `${k}=${v}`);
+  assertShown('cmd', config, JSON.stringify(expect.cmd));
+  assertShown('entrypoint', config, JSON.stringify(expect.entrypoint));
+  assertShown('user', config, expect.user);
+  assertShown('working dir', config, expect.workingDir);
+  await shot('17-hostile-text');
+
+  // Nothing from the image became markup, ran, or asked anything.
+  const created = await page.evaluate(() => ({
+    scripts: [...document.scripts].map((x) => x.getAttribute('src')),
+    imgs: document.querySelectorAll('img').length,
+    italics: document.querySelectorAll('i').length,
+    bolds: [...document.querySelectorAll('b')].map((b) => b.textContent).filter((t) => ['bold', 'x', 'author', 'k'].includes(t)),
+    handlers: document.querySelectorAll('[onerror], [onload], [onclick]').length,
+  }));
+  assert.deepEqual(created, { scripts: ['app.js'], imgs: 0, italics: 0, bolds: [], handlers: 0 });
+  assert.deepEqual(dialogs, []);
+  page.off('dialog', onDialog);
+  await page.click('#tab-file');
 });
 
 test('nothing left the page except to its own origin', async () => {

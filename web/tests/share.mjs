@@ -89,6 +89,32 @@ test('three images dropped at once: matrix, common base, totals, bars', async ()
   await page.screenshot({ path: join(shots, 'share-01-matrix.png'), fullPage: true });
 });
 
+test('an unreadable input is named, visibly escaped, and the others are analysed', async () => {
+  await page.click('#share-close');
+  const dataTransfer = await page.evaluateHandle((b64) => {
+    const dt = new DataTransfer();
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    dt.items.add(new File([bytes], 'a.tar', { type: 'application/x-tar' }));
+    dt.items.add(new File([bytes.slice(0, 700)], 'cut\u202e<b>x</b>.tar', { type: 'application/x-tar' }));
+    dt.items.add(new File([bytes], 'a-copy.tar', { type: 'application/x-tar' }));
+    return dt;
+  }, readFileSync(join(generated, 'multistep.docker.tar')).toString('base64'));
+  await page.dispatchEvent('#dropzone', 'drop', { dataTransfer });
+  await waitShare(2);
+  const problem = page.locator('#share-problems li.failure');
+  assert.equal(await problem.count(), 1);
+  assert.equal(await problem.locator('span.esc').count(), 1, 'the bidi override is a visible marker');
+  assert.equal(await problem.locator('b b').count(), 0, 'markup in a name stays text');
+  assert.match(await problem.textContent(), /cut\\u\{202e\}<b>x<\/b>\.tar/);
+  await page.click('#share-close');
+  await drop([
+    join(generated, 'multistep.docker.tar'),
+    join(generated, 'two-images.oci.tar'),
+    join(generated, 'multistep.oci-zstd.tar'),
+  ]);
+  await waitShare(4);
+});
+
 test('an image of the set is explorable and the view comes back', async () => {
   await page.click('#share-matrix button[data-image="2"]');
   await page.waitForSelector('#image:not([hidden])', { timeout: TIMEOUT });

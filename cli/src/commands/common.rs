@@ -77,6 +77,12 @@ pub struct LimitArgs {
     /// Most bytes of full paths in a merged-tree listing.
     #[arg(long = flags::MAX_LISTING_PATH_BYTES.trim_start_matches('-'), value_name = "BYTES")]
     pub max_listing_path_bytes: Option<u64>,
+    /// Largest package database file read (bytes).
+    #[arg(long = flags::MAX_PACKAGE_DB_BYTES.trim_start_matches('-'), value_name = "BYTES")]
+    pub max_package_db_bytes: Option<u64>,
+    /// Largest executable read for Go / cargo-auditable package lists (bytes).
+    #[arg(long = flags::MAX_BINARY_BYTES.trim_start_matches('-'), value_name = "BYTES")]
+    pub max_binary_bytes: Option<u64>,
 }
 
 impl LimitArgs {
@@ -97,6 +103,8 @@ impl LimitArgs {
             max_listing_path_bytes: self
                 .max_listing_path_bytes
                 .unwrap_or(d.max_listing_path_bytes),
+            max_package_db_bytes: self.max_package_db_bytes.unwrap_or(d.max_package_db_bytes),
+            max_binary_bytes: self.max_binary_bytes.unwrap_or(d.max_binary_bytes),
         }
     }
 }

@@ -9,5 +9,7 @@ pub mod efficiency;
 pub mod flatten;
 pub mod inspect;
 pub mod ls;
+pub mod package_scan;
+pub mod packages;
 pub mod share;
 pub mod verify;

@@ -87,6 +87,13 @@ pub(crate) struct Pending {
     shipped_bytes: u64,
 }
 
+impl Pending {
+    /// The ids this layer touched (placed, replaced or removed at the top).
+    pub fn touched_ids(&self) -> impl Iterator<Item = PathId> + '_ {
+        self.touched.iter().map(|t| t.0)
+    }
+}
+
 /// The merge engine's state after applying some layers.
 pub(crate) struct Engine<'a, 'l> {
     pub layers: &'l Layers<'a>,

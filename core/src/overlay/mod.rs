@@ -26,6 +26,7 @@ pub mod listing;
 mod merge;
 pub mod stack;
 mod tarwrite;
+pub mod track;
 mod tree;
 pub mod view;
 pub mod waste;

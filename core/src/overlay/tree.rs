@@ -277,7 +277,6 @@ impl Tree {
     /// The full path of an id, built from its components ("" for the root
     /// or an unknown id). Linear in the path's length; see [`PathCursor`]
     /// for many ids in path order.
-    #[cfg(test)]
     pub fn path(&self, id: PathId) -> String {
         let mut ids = Vec::new();
         let mut len = 0usize;

@@ -60,7 +60,7 @@ export async function runDiff(gen = compare.gen) {
     h('span', { class: 'changes' }, h('span', { class: 'mod' }, h('b', {}, `~${num(d.changedCount)}`)), ' changed'));
   const fileList = (cls, title, items, total) => h('div', {},
     h('h4', {}, `${title} (${count(total)}${items.length < num(total) ? `, first ${items.length}` : ''})`),
-    items.length ? h('ul', { class: `diff-list ${cls}` }, items.slice(0, 2000).map((f) => h('li', { title: `/${f.path}` },
+    items.length ? h('ul', { class: `diff-list ${cls}`, tabindex: '0', 'aria-label': title }, items.slice(0, 2000).map((f) => h('li', { title: `/${f.path}` },
       h('span', { class: 'p' }, `/${f.path}`),
       h('span', { class: 'm' }, f.aspects?.length ? f.aspects.join(', ') : f.kind),
       h('span', { class: 'm' }, f.previousSize != null && num(f.previousSize) !== num(f.size) ? `${formatBytes(f.previousSize)} → ${formatBytes(f.size)}` : formatBytes(f.size))))) : h('p', { class: 'muted small' }, 'none'));

@@ -153,7 +153,7 @@ function renderBytes(body, bytes, path, size) {
     const lines = text.split('\n');
     if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
     const shown = lines.slice(0, 20000);
-    body.append(h('div', { class: 'code text-preview' },
+    body.append(h('div', { class: 'code text-preview', role: 'region', tabindex: '0', 'aria-label': `Text of ${path}` },
       h('pre', { class: 'ln', text: shown.map((_, i) => i + 1).join('\n') }),
       h('pre', { class: 'src', text: shown.join('\n') })));
     return;
@@ -166,7 +166,7 @@ function renderBytes(body, bytes, path, size) {
     const ascii = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
     out.push(`${off.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${ascii}`);
   }
-  body.append(h('p', { class: 'muted small' }, `Binary file; hex of the first ${formatBytes(limit)}.`), h('pre', { class: 'hex hex-preview', text: out.join('\n') }));
+  body.append(h('p', { class: 'muted small' }, `Binary file; hex of the first ${formatBytes(limit)}.`), h('pre', { class: 'hex hex-preview', role: 'region', tabindex: '0', 'aria-label': `Hex of ${path}`, text: out.join('\n') }));
 }
 
 /** Drops a multi-byte sequence cut at the end of a truncated preview. */

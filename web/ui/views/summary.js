@@ -3,6 +3,7 @@
 import { $, h, replace, dl, list, digestCell } from '../dom.js';
 import { num, count, formatBytes, formatName, short } from '../format.js';
 import { state } from '../state.js';
+import { visibleText } from '../../text.js';
 import { objectName } from './layers.js';
 
 /** Renders the head, summary, config, verdict and checks of the open image. */
@@ -21,8 +22,9 @@ export function renderImage() {
 function renderPicker() {
   const o = state.opened;
   $('#image-picker-wrap').hidden = o.images.length < 2;
-  $('#image-picker').replaceChildren(...o.images.map((img) => h('option', { value: String(img.index), selected: img.index === o.selected },
-    `${img.index}: ${img.tags[0] || short(img.digest || img.id)}${img.platform ? ` (${img.platform})` : ''}${img.kind !== 'image' ? ` — ${img.kind}` : ''}`)));
+  // An option holds plain text only: the escapes as a string.
+  $('#image-picker').replaceChildren(...o.images.map((img) => h('option', { value: String(img.index), selected: img.index === o.selected,
+    text: visibleText(`${img.index}: ${img.tags[0] || short(img.digest || img.id)}${img.platform ? ` (${img.platform})` : ''}${img.kind !== 'image' ? ` — ${img.kind}` : ''}`) })));
 }
 
 /** The summary list (after verification, from the report). */
