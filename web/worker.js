@@ -139,6 +139,12 @@ const ops = {
   mergedEntry({ path }) {
     return { result: needSession().mergedEntry(path) };
   },
+  fileTimeline({ path }) {
+    return { result: needSession().fileTimeline(path) };
+  },
+  fileDiff({ path, old, new: to }) {
+    return { result: needSession().fileDiff(path, old, to) };
+  },
   readMerged({ path, maxBytes }) {
     const bytes = needSession().readMerged(path, maxBytes ?? undefined);
     return { result: bytes, transfer: [bytes.buffer] };

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use layerscope_cli::commands::{
-    advise, cat, diff, efficiency, flatten, inspect, ls, packages, share, verify,
+    advise, cat, diff, efficiency, flatten, inspect, log, ls, packages, share, verify,
 };
 
 /// Container image layer inspector: open docker-archive, OCI archive or OCI
@@ -27,6 +27,8 @@ enum Command {
     Ls(ls::LsArgs),
     /// Write the final root filesystem (or a squashed layer range) as a tar.
     Flatten(flatten::FlattenArgs),
+    /// Follow one path through every layer (added, modified, deleted, with each layer's command); --diff N..M compares the file between two layers.
+    Log(log::LogArgs),
     /// Write one file's bytes (merged view, or one layer with --layer).
     Cat(cat::CatArgs),
     /// Compare two images, or show one layer's changeset with --layer.
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
         Command::Ls(args) => ls::run(args),
         Command::Flatten(args) => flatten::run(args),
         Command::Cat(args) => cat::run(args),
+        Command::Log(args) => log::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Efficiency(args) => efficiency::run(args),
         Command::Advise(args) => advise::run(args),

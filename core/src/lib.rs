@@ -30,6 +30,7 @@ pub mod packages;
 pub mod paths;
 pub mod report;
 pub mod share;
+pub mod textdiff;
 pub mod verify;
 
 pub use archive::{

@@ -125,6 +125,14 @@ pub struct HistoryEntry {
     pub layer: Option<usize>,
 }
 
+impl HistoryEntry {
+    /// The entry that made layer `layer` (empty-layer entries skipped, as
+    /// aligned when the image was opened).
+    pub fn of_layer(history: &[HistoryEntry], layer: usize) -> Option<&HistoryEntry> {
+        history.iter().find(|h| h.layer == Some(layer))
+    }
+}
+
 /// Where a blob's bytes are, so a driver can open its own reader on them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "type")]

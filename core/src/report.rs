@@ -61,7 +61,7 @@ impl InspectReport {
             .layers
             .iter()
             .map(|plan| {
-                let history = opened.history.iter().find(|h| h.layer == Some(plan.index));
+                let history = HistoryEntry::of_layer(&opened.history, plan.index);
                 if plan.location.is_none() {
                     checks.push(verify::missing(
                         CheckedObject::LayerBlob { layer: plan.index },

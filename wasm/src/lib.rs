@@ -39,6 +39,7 @@ mod session;
 mod share;
 mod source;
 mod table;
+mod timeline;
 
 pub use blob::{blob_algorithm_of, blob_head};
 pub use error::{WasmError, into_js_error};

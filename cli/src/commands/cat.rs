@@ -29,18 +29,7 @@ pub fn run(args: CatArgs) -> anyhow::Result<ExitCode> {
         Err(f) => return Ok(common::report_error(&f, false)),
     };
     let layers = layer_entries(&loaded)?;
-    // The argument's bytes, encoded like every name of the image, so a
-    // name that is not UTF-8 can be asked for.
-    let path = layerscope::paths::normalize(args.path.as_encoded_bytes())
-        .map(|n| n.path)
-        .map_err(|why| {
-            let shown = layerscope::names::encode(args.path.as_encoded_bytes()).into_owned();
-            anyhow::anyhow!(
-                "path {} {}",
-                layerscope::display::quoted(&shown),
-                why.describe()
-            )
-        })?;
+    let path = common::image_path(&args.path)?;
     let mut open = opener(&loaded);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

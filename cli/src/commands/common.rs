@@ -244,6 +244,22 @@ pub fn open_layer_blob(loaded: &Loaded, layer: usize) -> io::Result<Box<dyn Read
     loaded.input.open_blob(&location)
 }
 
+/// A path argument as the image names it: the argument's bytes
+/// normalized and encoded like every name of the image, so a name that is
+/// not UTF-8 can be asked for.
+pub fn image_path(arg: &std::ffi::OsStr) -> anyhow::Result<String> {
+    layerscope::paths::normalize(arg.as_encoded_bytes())
+        .map(|n| n.path)
+        .map_err(|why| {
+            let shown = layerscope::names::encode(arg.as_encoded_bytes()).into_owned();
+            anyhow::anyhow!(
+                "path {} {}",
+                layerscope::display::quoted(&shown),
+                why.describe()
+            )
+        })
+}
+
 /// A blob opener over the loaded image's input.
 pub fn opener(loaded: &Loaded) -> impl FnMut(usize) -> io::Result<Box<dyn Read>> + '_ {
     move |layer: usize| {

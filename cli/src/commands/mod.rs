@@ -8,6 +8,7 @@ pub mod diff;
 pub mod efficiency;
 pub mod flatten;
 pub mod inspect;
+pub mod log;
 pub mod ls;
 pub mod package_scan;
 pub mod packages;

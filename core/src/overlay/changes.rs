@@ -105,8 +105,8 @@ pub struct Change {
     pub byte_delta: i64,
     /// What changed, for modifications.
     pub aspects: Vec<Aspect>,
-    /// Why the previous object is gone, for deletions and type
-    /// replacements.
+    /// Why the previous object is gone, for deletions, type replacements
+    /// and directories removed and made again in the same layer.
     pub cause: Option<RemovalCause>,
     /// Layer that provided the previous version (None when added, or when
     /// the previous version was an implied directory).
@@ -118,11 +118,13 @@ pub struct Change {
 
 impl Change {
     /// Whether the previous object went away with everything below it: a
-    /// deletion, or a directory replaced by an object of another type.
-    /// Paths below then show this change as their own deletion.
+    /// deletion, or a directory replaced by an object of another type (or
+    /// removed and made again in the same layer: a modification with a
+    /// `cause`). Paths below then show this change as their own deletion.
     pub fn removed_subtree(&self) -> bool {
         self.action == ChangeAction::Deleted
-            || (self.aspects.contains(&Aspect::Type) && self.previous_kind == Some(EntryKind::Dir))
+            || (self.previous_kind == Some(EntryKind::Dir)
+                && (self.aspects.contains(&Aspect::Type) || self.cause.is_some()))
     }
 
     /// File bytes of the previous object (and its subtree) this change
@@ -130,9 +132,13 @@ impl Change {
     pub fn removed_bytes(&self) -> u64 {
         match self.action {
             ChangeAction::Deleted => self.byte_delta.unsigned_abs(),
-            ChangeAction::Modified if self.aspects.contains(&Aspect::Type) => signed(self.size)
-                .saturating_sub(self.byte_delta)
-                .unsigned_abs(),
+            ChangeAction::Modified
+                if self.aspects.contains(&Aspect::Type) || self.cause.is_some() =>
+            {
+                signed(self.size)
+                    .saturating_sub(self.byte_delta)
+                    .unsigned_abs()
+            }
             _ => 0,
         }
     }

@@ -654,6 +654,20 @@ fn finish_layer(
                         cause: Some(cause),
                         ..gone
                     });
+                } else if let (EntryKind::Dir, Some((cause, _, _))) = (mb.kind, removal) {
+                    // A directory removed with its subtree (a whiteout, or
+                    // another type placed for a moment) and made again in
+                    // the same layer: the children went with it.
+                    let gone = deleted(b, &mb, None);
+                    out.changes.push(Change {
+                        action: ChangeAction::Modified,
+                        kind: ma.kind,
+                        size: ma.size,
+                        byte_delta: signed(ma.size).saturating_add(gone.byte_delta),
+                        aspects: ma.aspects(&mb),
+                        cause: Some(cause.clone()),
+                        ..gone
+                    });
                 } else {
                     let mut aspects = ma.aspects(&mb);
                     if a.inode != b.inode && aspects.is_empty() && mb.kind != EntryKind::Dir {

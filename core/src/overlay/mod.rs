@@ -26,8 +26,10 @@ pub mod listing;
 mod merge;
 pub mod stack;
 mod tarwrite;
+pub mod timeline;
 pub mod track;
 mod tree;
+pub mod versions;
 pub mod view;
 pub mod waste;
 
@@ -38,6 +40,8 @@ pub use entry_change::{EntryAction, EntryChange, entry_changes};
 pub use export::{ExportLayout, ExportSummary, LayerPart, PositionedSink};
 pub use listing::{LayerListing, ListedKind, ListedPath, ListingId};
 pub use stack::{Overlay, cat_layer_entry, layer_file, read_entry_prefix};
+pub use timeline::{FileTimeline, TimelineStep, timeline};
+pub use versions::{DIFF_SIDE_LIMIT, DiffSide, FileDiff, file_diff, file_versions};
 pub use view::{MergedEntry, PathEvent};
 pub use waste::WasteReport;
 
