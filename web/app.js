@@ -25,6 +25,7 @@ import { schedulePreview, clearPreview } from './ui/views/preview.js';
 import { closeCompare, comparing, runDiff, initCompare } from './ui/views/compare.js';
 import { updateExport, initExport } from './ui/views/export.js';
 import { initShare } from './ui/views/share.js';
+import { initSizes, refreshChart, treemap } from './ui/views/sizes.js';
 
 // A trap loses the main session: reopen the image once, then give up with the message.
 primary.onCrash = (err) => {
@@ -117,6 +118,7 @@ function cancelWork() {
 function applyView(view) {
   state.views[view.index] = view;
   updateLayerRow(view.index);
+  refreshChart();
   layerReady(view.index);
 }
 
@@ -163,6 +165,7 @@ async function analyze(gen) {
     state.analysis = analysis;
     renderAnalysis();
     refreshLayers();
+    refreshChart();
     if (comparing()) runDiff().catch((e) => showError(e, 'Comparing: '));
     updateOptions();
     updateExport();
@@ -178,6 +181,7 @@ function selectLayer(index) {
   if (state.selectedLayer !== index) state.selectedPath = '';
   state.selectedLayer = index;
   markSelected(index, { scroll: true });
+  refreshChart();
   updateExport();
   writeFragment();
   showLayer(index);
@@ -283,6 +287,7 @@ initInputs(openInput);
 initLayers(focusTree);
 initFiles();
 initTabs();
+initSizes();
 initCompare();
 initExport();
 initShare(openInput);
@@ -295,4 +300,4 @@ $('#image-picker').addEventListener('change', (e) => {
 document.addEventListener('keydown', onKey);
 
 // Exposed for the end-to-end tests and the console (read-only use).
-window.layerscope = { state, tree, tuning };
+window.layerscope = { state, tree, tuning, treemap };
