@@ -26,6 +26,7 @@ import { closeCompare, comparing, runDiff, initCompare } from './ui/views/compar
 import { updateExport, initExport } from './ui/views/export.js';
 import { initShare } from './ui/views/share.js';
 import { initTimeline } from './ui/views/timeline.js';
+import { initSizes, refreshChart, treemap } from './ui/views/sizes.js';
 
 // A trap loses the main session: reopen the image once, then give up with the message.
 primary.onCrash = (err) => {
@@ -118,6 +119,7 @@ function cancelWork() {
 function applyView(view) {
   state.views[view.index] = view;
   updateLayerRow(view.index);
+  refreshChart();
   layerReady(view.index);
 }
 
@@ -164,6 +166,7 @@ async function analyze(gen) {
     state.analysis = analysis;
     renderAnalysis();
     refreshLayers();
+    refreshChart();
     if (comparing()) runDiff().catch((e) => showError(e, 'Comparing: '));
     updateOptions();
     updateExport();
@@ -180,6 +183,7 @@ function selectLayer(index) {
   if (state.selectedLayer !== index) state.selectedPath = '';
   state.selectedLayer = index;
   markSelected(index, { scroll: true });
+  refreshChart();
   updateExport();
   writeFragment();
   showLayer(index);
@@ -286,6 +290,7 @@ initLayers(focusTree);
 initFiles();
 initTabs();
 initTimeline();
+initSizes();
 initCompare();
 initExport();
 initShare(openInput);
@@ -298,4 +303,4 @@ $('#image-picker').addEventListener('change', (e) => {
 document.addEventListener('keydown', onKey);
 
 // Exposed for the end-to-end tests and the console (read-only use).
-window.layerscope = { state, tree, tuning };
+window.layerscope = { state, tree, tuning, treemap };

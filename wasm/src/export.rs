@@ -26,34 +26,11 @@ impl Session {
         layer: Option<usize>,
         chunk: Function,
     ) -> Result<JsValue, WasmError> {
-        // Field by field: the overlay borrows the scans, the opener the source.
-        let scans = self
-            .scans
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                s.as_ref()
-                    .map(|s| s.entries.as_slice())
-                    .ok_or(WasmError::NotScanned(i))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let (scans, mut opener) = self.layers_and_opener()?;
         let overlay = match layer {
             None => Overlay::new(&scans),
             Some(i) => Overlay::range(&scans, i, i)?,
         };
-        let locations = self
-            .opened
-            .as_ref()
-            .ok_or(WasmError::NotOpen)?
-            .layers
-            .iter()
-            .map(|p| p.location.clone())
-            .collect();
-        let mut opener = self
-            .source
-            .as_mut()
-            .ok_or(WasmError::NotOpen)?
-            .opener(locations);
         let mut out = ChunkWriter {
             buf: Vec::with_capacity(EXPORT_CHUNK),
             chunk,

@@ -173,6 +173,35 @@ impl Session {
         Ok(source.opener(locations))
     }
 
+    /// Every layer's entries and an opener over the input at once (field
+    /// by field: the entries borrow the scans, the opener the source).
+    pub(crate) fn layers_and_opener(&mut self) -> Result<(Vec<&[Entry]>, SourceOpener<'_>)> {
+        let layers = self
+            .scans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.as_ref()
+                    .map(|s| s.entries.as_slice())
+                    .ok_or(WasmError::NotScanned(i))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let locations = self
+            .opened
+            .as_ref()
+            .ok_or(WasmError::NotOpen)?
+            .layers
+            .iter()
+            .map(|p| p.location.clone())
+            .collect();
+        let opener = self
+            .source
+            .as_mut()
+            .ok_or(WasmError::NotOpen)?
+            .opener(locations);
+        Ok((layers, opener))
+    }
+
     /// Builds layer `index`'s listing unless it is built.
     pub(crate) fn ensure_listing(&mut self, index: usize) -> Result<()> {
         let scan = self.scan(index)?;

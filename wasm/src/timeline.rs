@@ -26,30 +26,7 @@ impl Session {
     /// body}` (docs/json.md, `log --diff N..M --json`).
     #[wasm_bindgen(js_name = fileDiff)]
     pub fn file_diff(&mut self, path: &str, old: usize, new: usize) -> Result<JsValue, WasmError> {
-        // Field by field: the layers borrow the scans, the opener the source.
-        let layers = self
-            .scans
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                s.as_ref()
-                    .map(|s| s.entries.as_slice())
-                    .ok_or(WasmError::NotScanned(i))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let locations = self
-            .opened
-            .as_ref()
-            .ok_or(WasmError::NotOpen)?
-            .layers
-            .iter()
-            .map(|p| p.location.clone())
-            .collect();
-        let mut opener = self
-            .source
-            .as_mut()
-            .ok_or(WasmError::NotOpen)?
-            .opener(locations);
+        let (layers, mut opener) = self.layers_and_opener()?;
         to_js(&file_diff(
             &layers,
             path.trim_matches('/'),

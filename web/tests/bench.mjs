@@ -8,9 +8,12 @@
 //      native CLI (`target/release/layerscope verify`), same run, interleaved;
 //   3. peak wasm linear memory per worker while opening and verifying
 //      bench-data/big-docker.tar (and the OCI image);
-//   4. size of web/pkg/layerscope_wasm_bg.wasm.
+//   4. size of web/pkg/layerscope_wasm_bg.wasm;
+//   5. the Sizes panel on a generated 100,000-entry layer: opening the
+//      panel (first treemap), a redraw, drilling into a folder (target
+//      < 100 ms each; the page's own `window.layerscope.treemap`).
 //
-//   node web/tests/bench.mjs [--runs N] [--only open,verify,memory] [--json FILE] [--split on|off|always|both]
+//   node web/tests/bench.mjs [--runs N] [--only open,verify,memory,treemap] [--json FILE] [--split on|off|always|both]
 //   LAYERSCOPE_URL=http://127.0.0.1:8080/ node web/tests/bench.mjs   (use a running `cargo xtask serve`)
 //
 // Needs web/pkg (`cargo xtask wasm`), bench-data/ (`cargo xtask gen`) and
@@ -27,7 +30,8 @@ import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { baseUrl, launch, serve } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,7 +54,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const RUNS = Math.max(1, Number(opt('--runs', '3')));
-const ONLY = new Set(opt('--only', 'open,verify,memory').split(','));
+const ONLY = new Set(opt('--only', 'open,verify,memory,treemap').split(','));
 const JSON_OUT = opt('--json', null);
 // Compressed layers: stored-blob hash split off when it pays (on, the page's default), never (off),
 // always, or both (default vs always, interleaved).
@@ -242,10 +246,104 @@ function nativeVerify(path) {
   return ms;
 }
 
+// ------------------------------------------------------------ treemap
+
+/** A ustar header (numbers in octal, no checksum surprises). */
+function tarHeader(name, size, type = '0') {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, 'latin1');
+  h.write(`${(type === '5' ? 0o755 : 0o644).toString(8).padStart(7, '0')}\0`, 100, 'latin1');
+  h.write('0000000\0', 108, 'latin1');
+  h.write('0000000\0', 116, 'latin1');
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  h.write('14500000000\0', 136, 'latin1');
+  h.write('        ', 148, 'latin1');
+  h.write(type, 156, 'latin1');
+  h.write('ustar\0', 257, 'latin1');
+  h.write('00', 263, 'latin1');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return h;
+}
+
+/** A tar of members {name, size, type}; file data is zeros. */
+function zeroTar(members) {
+  const parts = [];
+  for (const m of members) {
+    parts.push(tarHeader(m.name, m.size || 0, m.type || '0'));
+    if (m.size) parts.push(Buffer.alloc(Math.ceil(m.size / 512) * 512));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
+/** A docker-archive with one layer of `dirs` folders × `files` files of 0–2 KiB (varied, so the treemap has work). */
+function manyFilesImage(dirs, files) {
+  const members = [];
+  for (let d = 0; d < dirs; d++) {
+    const dir = `data/d${String(d).padStart(3, '0')}/`;
+    members.push({ name: dir, type: '5' });
+    for (let f = 0; f < files; f++) members.push({ name: `${dir}f${String(f).padStart(4, '0')}`, size: ((d * files + f) * 7919) % 2048 });
+  }
+  const layer = zeroTar(members);
+  const diffId = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffId] }, history: [{ created_by: 'generate files' }] }));
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['many:latest'], Layers: ['layer.tar'] }]));
+  const wrap = (name, data) => ({ name, data });
+  const outer = [wrap('manifest.json', manifest), wrap('config.json', config), wrap('layer.tar', layer)];
+  const parts = [];
+  for (const m of outer) {
+    parts.push(tarHeader(m.name, m.data.length), m.data);
+    if (m.data.length % 512) parts.push(Buffer.alloc(512 - (m.data.length % 512)));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
+/**
+ * Opens `path`, selects its layer, then times (in the page, layout
+ * included) opening the Sizes panel, 20 redraws, drilling into a folder
+ * and back, and the per-layer chart.
+ */
+async function treemapRun(path) {
+  const { context, page } = await freshPage();
+  try {
+    await openImage(page, path);
+    await page.waitForSelector('#overall-badge', { timeout: LONG });
+    await page.click('#layers [data-layer="0"] .cmd');
+    await page.waitForFunction(() => /100,101 paths/.test(document.querySelector('#tree-info').textContent), null, { timeout: LONG });
+    return await page.evaluate(async () => {
+      const time = (fn) => { const t = performance.now(); fn(); void document.querySelector('#treemap').offsetHeight; return performance.now() - t; };
+      const entries = window.layerscope.tree.count;
+      const openMs = time(() => document.querySelector('#tab-sizes').click());
+      const redraws = (n = 20) => {
+        const ms = [];
+        for (let i = 0; i < n; i++) ms.push(time(() => window.layerscope.treemap.redraw()));
+        return ms.sort((a, b) => a - b);
+      };
+      const top = redraws();
+      const blocks = document.querySelectorAll('#treemap .tm-block').length;
+      // Drill into one of the 100 folders: 1,000 files, the densest view.
+      const folder = document.querySelector('#treemap .tm-block[data-path^="data/d"]');
+      const drillMs = time(() => folder.dispatchEvent(new MouseEvent('dblclick', { bubbles: true })));
+      const inside = redraws();
+      const folderBlocks = document.querySelectorAll('#treemap .tm-block').length;
+      time(() => document.querySelector('#treemap-crumbs .crumb[data-id="-1"]').click());
+      const chartMs = time(() => document.querySelector('#layers [data-layer="0"]').click());
+      return { entries, blocks, folderBlocks, openMs, redrawMs: top[10], redrawMaxMs: Math.max(top.at(-1), inside.at(-1)), folderRedrawMs: inside[10], drillMs, chartMs };
+    });
+  } finally {
+    await context.close();
+  }
+}
+
 // ------------------------------------------------------------ main
 
 async function main() {
-  for (const [what, p] of [['web/pkg', join(webRoot, 'pkg/layerscope_wasm.js')], ['bench image', OCI], ['bench image', DOCKER], ['CLI', CLI], ['fixture', SMALL]]) {
+  const needs = [['web/pkg', join(webRoot, 'pkg/layerscope_wasm.js')]];
+  if (['open', 'verify', 'memory'].some((k) => ONLY.has(k))) needs.push(['bench image', OCI], ['bench image', DOCKER], ['CLI', CLI], ['fixture', SMALL]);
+  for (const [what, p] of needs) {
     if (!existsSync(p)) throw new Error(`${what} missing: ${p}`);
   }
   const results = { date: new Date().toISOString(), cores: cpus().length, runs: RUNS, loadStart: load() };
@@ -263,7 +361,7 @@ async function main() {
     results.wasm = { bytes: wasm.length, gzipBytes: gzipSync(wasm, { level: 9 }).length };
     log(`wasm ${wasm.length} bytes (${results.wasm.gzipBytes} gzip)`);
 
-    log('warming the page cache'); for (const p of [OCI, DOCKER]) warmCache(p);
+    if (['open', 'verify', 'memory'].some((k) => ONLY.has(k))) { log('warming the page cache'); for (const p of [OCI, DOCKER]) warmCache(p); }
 
     // 1. open → listed
     if (ONLY.has('open')) {
@@ -337,6 +435,22 @@ async function main() {
         nativeMs: median(runs.map((r) => r.nativeMs)),
       };
     }
+    // 5. the Sizes panel on a 100,000-entry layer
+    if (ONLY.has('treemap')) {
+      const path = join(tmpdir(), 'layerscope-bench-100k.tar');
+      if (!existsSync(path)) writeFileSync(path, manyFilesImage(100, 1000));
+      const runs = [];
+      for (let i = 0; i < RUNS; i++) {
+        runs.push(await treemapRun(path));
+        const r = runs.at(-1);
+        log(`treemap run ${i + 1}: open panel ${fmt(r.openMs, 1)} ms, redraw median ${fmt(r.redrawMs, 1)} ms (${r.blocks} blocks), drill ${fmt(r.drillMs, 1)} ms, redraw in the folder ${fmt(r.folderRedrawMs, 1)} ms (${r.folderBlocks} blocks), max ${fmt(r.redrawMaxMs, 1)} ms, chart ${fmt(r.chartMs, 1)} ms`);
+      }
+      results.treemap = {
+        entries: runs[0].entries, blocks: runs[0].blocks, folderBlocks: runs[0].folderBlocks, runs, folderRedrawMs: median(runs.map((r) => r.folderRedrawMs)),
+        openMs: median(runs.map((r) => r.openMs)), redrawMs: median(runs.map((r) => r.redrawMs)),
+        redrawMaxMs: Math.max(...runs.map((r) => r.redrawMaxMs)), drillMs: median(runs.map((r) => r.drillMs)), chartMs: median(runs.map((r) => r.chartMs)),
+      };
+    }
   } finally {
     await browser.close();
     server?.close();
@@ -374,6 +488,10 @@ async function main() {
     const m = results.memory;
     lines.push(`| peak wasm memory, big-docker.tar (${(m.bytes / MB).toFixed(0)} MB) | ${Object.entries(m.peakMiB).map(([k, x]) => `${k} ${fmt(x, 1)} MiB`).join(', ')} | < 256 MB |`);
     lines.push(`| verify big-docker.tar, page / native CLI | ${fmt(m.verifyMs / 1000, 2)} s (${fmt(m.bytes / MB / (m.verifyMs / 1000))} MB/s) / ${fmt(m.nativeMs / 1000, 2)} s (${fmt(m.bytes / MB / (m.nativeMs / 1000))} MB/s) = ${fmt(m.verifyMs / m.nativeMs, 2)}× | |`);
+  }
+  if (results.treemap) {
+    const t = results.treemap;
+    lines.push(`| Sizes panel, ${t.entries.toLocaleString('en')}-entry layer: open the panel (first treemap) / redraw (${t.blocks} blocks) / drill into a 1,000-file folder / redraw there (${t.folderBlocks} blocks) / worst redraw / select a layer (chart + treemap) | ${fmt(t.openMs, 1)} / ${fmt(t.redrawMs, 1)} / ${fmt(t.drillMs, 1)} / ${fmt(t.folderRedrawMs, 1)} / ${fmt(t.redrawMaxMs, 1)} / ${fmt(t.chartMs, 1)} ms | < 100 ms |`);
   }
   lines.push(`| web/pkg/layerscope_wasm_bg.wasm | ${results.wasm.bytes.toLocaleString('en')} bytes (${(results.wasm.bytes / MiB).toFixed(2)} MiB; ${(results.wasm.gzipBytes / MiB).toFixed(2)} MiB gzip -9) | < 1.5 MB |`);
   console.log(lines.join('\n'));

@@ -603,6 +603,53 @@ test('two panes at 1280×800: layers and the tree side by side, driven by the ke
   await shot('16-keyboard-two-panes');
 });
 
+test('Sizes: the treemap and the tree select each other; per-layer bytes; colours are the core change words', async () => {
+  await clickLayer('0');
+  await page.click('#tab-sizes');
+  const block = (p) => `#treemap .tm-block[data-path="${p}"]`;
+  // The treemap opened on the folder of the path the tree has selected; go to the top.
+  await page.click('#treemap-crumbs .crumb[data-id="-1"]');
+  await page.waitForSelector(block('bin'), { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('#treemap', 'data-layer'), '0');
+  // The biggest file of layer 0 is busybox, here named bin/[: click its block.
+  await page.click(block('bin/['));
+  await page.waitForSelector('#tree .row[aria-selected="true"][data-path="bin/["]', { timeout: TIMEOUT });
+  assert.match(await page.getAttribute(block('bin/['), 'class'), /\bselected\b/);
+  assert.equal(await page.getAttribute('#tab-sizes', 'aria-selected'), 'true', 'the panel stays');
+  // The reverse: a small file selected in the tree; the treemap opens its folder to show it.
+  await page.fill('#filter', 'etc/passwd');
+  await page.click('#tree .row[data-path="etc/passwd"] .name');
+  await page.waitForSelector(`${block('etc/passwd')}.selected`, { timeout: TIMEOUT });
+  assert.match(await page.textContent('#treemap-crumbs'), /layer 0 \/ etc/);
+  await page.fill('#filter', '');
+  // Back to the top through the breadcrumb; a double click drills into a folder.
+  await page.click('#treemap-crumbs .crumb[data-id="-1"]');
+  await page.waitForSelector(block('bin'));
+  await page.dblclick(`${block('bin')}`, { position: { x: 20, y: 6 } });
+  await page.waitForFunction(() => /layer 0 \/ bin/.test(document.querySelector('#treemap-crumbs').textContent));
+  assert.equal(await page.locator('#treemap .tm-block[data-path="etc"]').count(), 0, 'only bin/ is drawn');
+
+  // Per-layer bytes: one row per layer; a click selects the layer; colours follow the core's words.
+  assert.equal(await page.locator('#layer-chart .lc-row').count(), 14);
+  await page.click('#layer-chart .lc-row[data-layer="3"] .lc-label');
+  await page.waitForSelector('#layers [data-layer="3"][aria-selected="true"]');
+  await page.waitForSelector('#treemap[data-layer="3"] .tm-block[data-path]', { timeout: TIMEOUT });
+  await page.click('#expand-all');
+  const pairs = await page.evaluate(() => [...document.querySelectorAll('#treemap .tm-block[data-path]:not(.tm-dir)')].map((b) => {
+    const row = [...document.querySelectorAll('#tree .row')].find((r) => r.dataset.path === b.dataset.path);
+    return { path: b.dataset.path, cls: b.className, change: row?.dataset.change, wasted: !!row?.querySelector('.badge.wasted') };
+  }));
+  assert.ok(pairs.length >= 1, JSON.stringify(pairs));
+  for (const p of pairs) {
+    assert.ok(p.change, `tree row for ${p.path}`);
+    assert.ok(p.cls.includes(p.wasted ? 'tm-wasted' : `tm-${p.change}`), `${p.path}: ${p.cls} for ${p.change}${p.wasted ? ' (wasted)' : ''}`);
+  }
+  assert.ok(pairs.some((p) => p.wasted), 'layer 3 has bytes a later layer hides');
+  await accessible('the Sizes panel');
+  await shot('18-sizes');
+  await page.click('#tab-file');
+});
+
 test('the fragment carries the open panel; reopening the same file restores the place', async () => {
   await clickLayer('9');
   await page.click('#tree .row[data-path="root/example"] .name');

@@ -57,6 +57,7 @@ export async function loadTree(index) {
   const keep = state.treeLayer === index ? state.selectedPath : '';
   state.treeLayer = null;
   tree.clear();
+  emit('tree-loaded', null);
   if (index === 'merged') {
     if (!state.analysis) {
       info('The merged image appears once every layer is verified.');
@@ -90,6 +91,7 @@ export async function loadTree(index) {
       tree.reveal(keep);
     }
     updateTreeInfo();
+    emit('tree-loaded', index);
   } catch (e) {
     showError(e, `Listing layer ${index}: `);
   }
