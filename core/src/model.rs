@@ -77,6 +77,9 @@ pub struct ImageSummary {
     pub uncompressed_size: u64,
     /// The runtime configuration.
     pub config: RuntimeConfig,
+    /// The distribution (`etc/os-release` of the merged image), once the
+    /// layers have been read for it (None before, or when there is none).
+    pub os_release: Option<crate::packages::OsRelease>,
 }
 
 /// The `config` object of an image config (what a container runs).

@@ -482,6 +482,24 @@ fn cli_packages_json_and_escaped_text() {
     assert_eq!(curl["removedLayer"], 2);
     assert_eq!(json["osRelease"]["codename"], "bookworm");
 
+    let inspect = Command::new(cli_binary())
+        .args(["inspect", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let json_inspect: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(json_inspect["image"]["osRelease"]["versionId"], "12");
+    let text_inspect = Command::new(cli_binary())
+        .arg("inspect")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text_inspect = String::from_utf8(text_inspect.stdout).unwrap();
+    assert!(
+        text_inspect.contains("Distro:    Debian GNU/Linux 12 (bookworm)\n"),
+        "{text_inspect}"
+    );
+
     let layer = Command::new(cli_binary())
         .args(["packages", "--json", "--layer", "1"])
         .arg(&path)

@@ -139,6 +139,8 @@ fn commands(case: &Case, out: &str) -> Vec<Vec<String>> {
             vec!["efficiency", "--json"],
             vec!["advise"],
             vec!["advise", "--json"],
+            vec!["packages"],
+            vec!["packages", "--json"],
             vec!["flatten", "-o", out],
         ]);
     }

@@ -23,10 +23,16 @@ pub struct InspectArgs {
 
 /// Runs `inspect`.
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
-    let loaded = match common::load(&args.image, true, None) {
+    let mut loaded = match common::load(&args.image, true, None) {
         Ok(l) => l,
         Err(f) => return Ok(common::report_error(&f, args.json)),
     };
+    // The distribution, when every layer could be read.
+    let os = common::layer_entries(&loaded).ok().and_then(|layers| {
+        let mut open = common::opener(&loaded);
+        layerscope::packages::os_release(&layers, &mut open, &loaded.limits, None)
+    });
+    loaded.report.image.os_release = os;
     if args.json {
         common::print_json(&loaded.report)?;
     } else {
@@ -93,6 +99,20 @@ fn print_human(report: &InspectReport) {
     );
     if let Some(a) = &image.author {
         println!("Author:    {}", text(a));
+    }
+    if let Some(os) = &image.os_release {
+        let shown = os
+            .pretty_name
+            .clone()
+            .or_else(|| os.name.clone())
+            .unwrap_or_else(|| os.id.clone().unwrap_or_default());
+        let codename = os
+            .codename
+            .as_deref()
+            .filter(|c| !shown.contains(c))
+            .map(|c| format!(" [{}]", text(c)))
+            .unwrap_or_default();
+        println!("Distro:    {}{codename}", text(&shown));
     }
     println!(
         "Size:      {} stored, {} uncompressed, {} layers",

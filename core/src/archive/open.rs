@@ -521,6 +521,7 @@ fn open_oci(
         compressed_size: 0,
         uncompressed_size: 0,
         config: config.runtime.clone(),
+        os_release: None,
     };
     let mut annotations = leaf.descriptor.annotations.clone();
     annotations.extend(manifest.annotations.clone());
@@ -650,6 +651,7 @@ fn open_docker(
         compressed_size: 0,
         uncompressed_size: 0,
         config: config.runtime.clone(),
+        os_release: None,
     };
     finish(
         format, images, selected, summary, config, layers, checks, warnings,

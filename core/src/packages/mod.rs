@@ -62,8 +62,12 @@ pub struct PackagePlan {
 /// Follows every database file and executable through the layers and
 /// lists, per layer, the files to read.
 pub fn plan(layers: &[&[Entry]]) -> PackagePlan {
-    let wanted = |e: &Entry| kinds::classify(e).is_some();
-    let events = track::track_files(layers, &wanted);
+    plan_of(layers, &|e: &Entry| kinds::classify(e).is_some())
+}
+
+/// [`plan`] for the files `wanted` chooses among the database files.
+fn plan_of(layers: &[&[Entry]], wanted: &dyn Fn(&Entry) -> bool) -> PackagePlan {
+    let events = track::track_files(layers, wanted);
     let mut reads: Vec<Vec<ReadItem>> = vec![Vec::new(); layers.len()];
     for event in events.iter().flatten() {
         let Some(source) = event.source else { continue };
@@ -93,6 +97,39 @@ pub fn report(plan: &PackagePlan, files: &[LayerDbFiles], layer: Option<usize>) 
     attribute::report(&plan.events, files, layer)
 }
 
+/// The distribution of the image as layer `layer` leaves it (the final
+/// image when None): only the os-release files are followed and read.
+pub fn os_release(
+    layers: &[&[Entry]],
+    opener: &mut dyn LayerOpener,
+    limits: &Limits,
+    layer: Option<usize>,
+) -> Option<OsRelease> {
+    let plan = plan_of(layers, &|e: &Entry| {
+        kinds::classify(e) == Some(DbKind::OsRelease)
+    });
+    let files = read_all(&plan, layers, opener, limits, layer);
+    report(&plan, &files, layer).os_release
+}
+
+fn read_all(
+    plan: &PackagePlan,
+    layers: &[&[Entry]],
+    opener: &mut dyn LayerOpener,
+    limits: &Limits,
+    layer: Option<usize>,
+) -> Vec<LayerDbFiles> {
+    plan.reads
+        .iter()
+        .enumerate()
+        .take(layer.map_or(usize::MAX, |l| l.saturating_add(1)))
+        .map(|(i, items)| {
+            let entries = layers.get(i).copied().unwrap_or_default();
+            read_layer(opener, i, entries, items, limits)
+        })
+        .collect()
+}
+
 /// Plans, reads every layer in turn through `opener` and attributes.
 pub fn scan(
     layers: &[&[Entry]],
@@ -101,14 +138,6 @@ pub fn scan(
     layer: Option<usize>,
 ) -> PackageReport {
     let plan = plan(layers);
-    let files: Vec<LayerDbFiles> = plan
-        .reads
-        .iter()
-        .enumerate()
-        .map(|(i, items)| {
-            let entries = layers.get(i).copied().unwrap_or_default();
-            read_layer(opener, i, entries, items, limits)
-        })
-        .collect();
+    let files = read_all(&plan, layers, opener, limits, layer);
     report(&plan, &files, layer)
 }
