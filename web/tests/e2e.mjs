@@ -23,6 +23,8 @@ const webRoot = resolve(here, '..');
 const shared = resolve(here, '../../../shared/fixtures');
 const generated = resolve(here, '../../tests/fixtures/generated');
 const shots = resolve(here, '../../tests/artifacts/screenshots');
+// The README's screenshot and docs/page.md's panels, made by this test so they stay current.
+const docShots = resolve(here, '../../docs/page');
 const DOCKER = join(shared, 'dive/test-docker-image.tar');
 const OCI_GZIP = join(shared, 'dive/test-oci-gzip-image.tar');
 const BUNDLE = join(shared, 'go-containerregistry/tarball-test_bundle.tar');
@@ -125,6 +127,11 @@ let page;
 const requests = [];
 const pageErrors = [];
 let tmp;
+
+/** A screenshot of the viewport (or of `clip`) written to `path`. */
+async function shotTo(path, clip) {
+  await page.screenshot({ path, fullPage: false, ...(clip ? { clip } : {}) });
+}
 
 async function shot(name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
@@ -705,6 +712,46 @@ test('the sample button opens the bundled sample image', async (t) => {
   await page.setViewportSize({ width: 560, height: 900 });
   await shot('12-sample-dark-narrow');
   await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('the page shows itself: README and docs/page.md screenshots of the sample at 1280×800', async (t) => {
+  const sample = join(webRoot, 'sample/sample-image.tar');
+  const other = join(generated, 'multistep.oci-zstd.tar');
+  if (!existsSync(sample) || !existsSync(other)) { t.skip('the sample or the generated fixtures are absent'); return; }
+  mkdirSync(docShots, { recursive: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  if (await theme() !== 'light') await page.click('#theme-toggle');
+  if (await page.locator('#close-image').isVisible()) await page.click('#close-image');
+  await shotTo(join(docShots, 'start.png'));
+  await page.click('#sample');
+  assert.equal(await waitVerified(), 'all digests verified');
+  // The explorer: layer 3 changes the config file; its preview in the File panel.
+  await clickLayer('3');
+  await page.click('#tree .row[data-path="etc/app/config"] .name');
+  await waitPreview('etc/app/config', '.text-preview');
+  await page.mouse.move(0, 0);
+  await shotTo(join(docShots, 'explorer.png'));
+  // Each side panel, cropped to the panel.
+  const side = await box('.side-pane');
+  const panel = async (name, file) => {
+    await page.click(`#tab-${name}`);
+    await page.waitForSelector(`#tab-${name}[aria-selected="true"]`);
+    await page.mouse.move(0, 0);
+    await shotTo(join(docShots, file), side);
+  };
+  await panel('image', 'panel-image.png');
+  await panel('checks', 'panel-verification.png');
+  await clickLayer('1');
+  await panel('sizes', 'panel-sizes.png');
+  await page.waitForSelector('#treemap .tm-block[data-path]');
+  await shotTo(join(docShots, 'panel-sizes.png'), side);
+  await panel('efficiency', 'panel-efficiency.png');
+  await page.setInputFiles('#compare-input', other);
+  await page.waitForSelector('#diff-summary', { timeout: TIMEOUT });
+  await page.mouse.move(0, 0);
+  await shotTo(join(docShots, 'panel-comparison.png'), side);
+  await page.click('#diff-close');
+  await page.click('#tab-file');
 });
 
 /** Every file under `dir` as {relative path: base64}. */
