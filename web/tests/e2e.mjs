@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { baseUrl, launch, serve } from './harness.mjs';
 import { hostileTextImage } from './hostile-text-image.mjs';
 import { visibleText, needsMarkers } from '../text.js';
@@ -874,6 +875,13 @@ test('Cancel stops a long verification (a 1 GB gzip bomb) at once; the next imag
   await cancel.waitFor({ state: 'visible', timeout: TIMEOUT });
   // Let the scan get going: inflating 1 GB takes seconds in wasm.
   await page.waitForTimeout(500);
+  // Progress counts the uncompressed bytes too: the bar moves while 1 GB inflates out of 1 MB.
+  await page.waitForFunction(() => {
+    const p = window.layerscope.state.progress[0];
+    return p && p.unpacked > 64 << 20 && p.done > 0;
+  }, null, { timeout: 10_000 });
+  assert.match(await page.textContent('#layers [data-layer="0"] .status'), /MiB unpacked/);
+  assert.ok(Number(await page.getAttribute('#layers [data-layer="0"] [role=progressbar]', 'aria-valuenow')) > 0, 'the bar is not at 0 %');
   assert.equal(await page.locator('#overall-badge').count(), 0, 'still verifying when Cancel is pressed');
   const pressed = Date.now();
   await cancel.click();
@@ -1097,6 +1105,29 @@ test('the history of a file across layers and the diff of two versions, by click
   assert.deepEqual(restored, ['one', 'TWO', 'three', 'fresh']);
   assert.equal(await page.inputValue('#diff-old'), '1');
   assert.equal(await page.inputValue('#diff-new'), '3');
+});
+
+test('the layer selected while verifying is verified next', async () => {
+  const layers = [];
+  for (let i = 0; i < 10; i++) layers.push([{ name: `l${i}/`, type: '5' }, { name: `l${i}/data.bin`, data: randomBytes(4 << 20) }]);
+  const tars = layers.map((m) => gzipSync(buildTar(m), { level: 1 }));
+  const diffIds = layers.map((m) => `sha256:${createHash('sha256').update(buildTar(m)).digest('hex')}`);
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds },
+    history: layers.map((_, i) => ({ created_by: `layer ${i}` })),
+  }));
+  const names = tars.map((_, i) => `${i}/layer.tar.gz`);
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['queue:1'], Layers: names }]));
+  const file = join(tmp, 'queue.tar');
+  writeFileSync(file, buildTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config }, ...tars.map((data, i) => ({ name: names[i], data }))]));
+  await openFile(file);
+  // Equal layers are queued in order: the last one would be verified last.
+  await clickLayer('9');
+  assert.equal(await waitVerified(), 'all digests verified');
+  const ends = await page.evaluate(() => window.layerscope.state.progress.map((p) => p.end));
+  const workers = await page.evaluate(() => window.layerscope.state.scanStats.workers);
+  const before = ends.filter((e) => e < ends[9]).length;
+  assert.ok(before <= workers, `${before} layers ended before the selected one (${workers} scan workers)`);
 });
 
 test('nothing left the page except to its own origin', async () => {
