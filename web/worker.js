@@ -79,8 +79,10 @@ const ops = {
   scan({ index }, id) {
     return { result: needSession().scanLayer(index, (done) => postMessage({ id, progress: done })) };
   },
-  scanRange({ input, plan, limits, hashStored = true }, id) {
-    const r = Session.scanLayerRange(input, plan, limits, (done, unpacked) => postMessage({ id, progress: done, unpacked }), hashStored);
+  scanRange({ input, plan, limits, hashStored = true, batches = false }, id) {
+    // With `batches`, the entries indexed so far come as progress messages `{batch}` (for `addPartial`).
+    const batch = batches ? (bytes) => postMessage({ id, progress: null, batch: bytes }, [bytes.buffer]) : undefined;
+    const r = Session.scanLayerRange(input, plan, limits, (done, unpacked) => postMessage({ id, progress: done, unpacked }), hashStored, batch);
     return { result: r, transfer: [r.scan.buffer] };
   },
   /**
@@ -97,6 +99,13 @@ const ops = {
     const quick = await subtleHash(input, plan, planJson);
     if (quick) return { result: quick };
     return { result: Session.hashBlobRange(input, planJson, (done) => postMessage({ id, progress: done })) };
+  },
+  addPartial({ index, bytes }) {
+    return { result: needSession().addPartial(index, bytes) };
+  },
+  partialTable({ index }) {
+    const t = needSession().partialTable(index);
+    return { result: t, transfer: [t.kinds.buffer, t.flags.buffer, t.sizes.buffer, t.changes.buffer] };
   },
   addScan({ bytes, slot, storedDigest }) {
     return { result: needSession(slot).addScan(bytes, storedDigest ?? undefined) };

@@ -6,7 +6,9 @@ use js_sys::Uint8Array;
 use layerscope::Error;
 use layerscope::error::RequestError;
 use layerscope::model::Entry;
-use layerscope::overlay::{EntryAction, LayerListing, MergedEntry, layer_file, read_entry_prefix};
+use layerscope::overlay::{
+    EntryAction, EntryChange, LayerListing, MergedEntry, layer_file, read_entry_prefix,
+};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -109,48 +111,17 @@ impl Session {
     pub fn layer_table(&mut self, index: usize) -> Result<JsValue> {
         self.ensure_listing(index)?;
         let (listing, scan) = self.listing_and_scan(index)?;
-        let entries = &scan.entries;
         let changes = self.path_changes(index, listing);
         let wasted = self
             .analysis
             .as_ref()
             .map(|a| listing.wasted(index, &a.waste));
-        let mut columns = Columns::with_capacity(listing.len());
-        let mut words = Vec::with_capacity(listing.len());
-        listing.walk(|id, path| {
-            let (kind, mut flags) = listing::listed_code(listing, id, entries);
-            let change = changes.as_ref().and_then(|c| c.get(id));
-            if let Some(change) = change {
-                flags |= listing::change_flag(change.action);
-            }
-            if wasted.as_ref().is_some_and(|w| w.get(id) == Some(&true)) {
-                flags |= listing::flag::WASTED;
-            }
-            words.push(change.map_or(u8::MAX, |c| c.action.code()));
-            columns.push(
-                path,
-                kind,
-                flags,
-                listing::listed_size(listing, id, entries),
-            );
-        });
-        let object = columns.into_object();
-        set(
-            &object,
-            "changes",
-            Uint8Array::from(words.as_slice()).into(),
-        );
-        let names = js_sys::Array::new();
-        for action in EntryAction::ALL {
-            names.push(&JsValue::from_str(action.word()));
-        }
-        set(&object, "changeNames", names.into());
-        set(
-            &object,
-            "rootOpaque",
-            JsValue::from_bool(root_opaque(listing)),
-        );
-        Ok(object.into())
+        Ok(table_object(
+            listing,
+            &scan.entries,
+            changes.as_deref(),
+            wasted.as_deref(),
+        ))
     }
 
     /// Full details of the path `path` in layer `index`: its row (as in
@@ -281,4 +252,50 @@ impl Session {
 /// Whether the layer's root directory is opaque.
 fn root_opaque(listing: &LayerListing) -> bool {
     listing.get(LayerListing::ROOT).is_some_and(|p| p.opaque)
+}
+
+/// The column table of `listing` (the rows of `layerTable`), with each
+/// path's change and wasted flag when known.
+pub(crate) fn table_object(
+    listing: &LayerListing,
+    entries: &[Entry],
+    changes: Option<&[EntryChange]>,
+    wasted: Option<&[bool]>,
+) -> JsValue {
+    let mut columns = Columns::with_capacity(listing.len());
+    let mut words = Vec::with_capacity(listing.len());
+    listing.walk(|id, path| {
+        let (kind, mut flags) = listing::listed_code(listing, id, entries);
+        let change = changes.and_then(|c| c.get(id));
+        if let Some(change) = change {
+            flags |= listing::change_flag(change.action);
+        }
+        if wasted.is_some_and(|w| w.get(id) == Some(&true)) {
+            flags |= listing::flag::WASTED;
+        }
+        words.push(change.map_or(u8::MAX, |c| c.action.code()));
+        columns.push(
+            path,
+            kind,
+            flags,
+            listing::listed_size(listing, id, entries),
+        );
+    });
+    let object = columns.into_object();
+    set(
+        &object,
+        "changes",
+        Uint8Array::from(words.as_slice()).into(),
+    );
+    let names = js_sys::Array::new();
+    for action in EntryAction::ALL {
+        names.push(&JsValue::from_str(action.word()));
+    }
+    set(&object, "changeNames", names.into());
+    set(
+        &object,
+        "rootOpaque",
+        JsValue::from_bool(root_opaque(listing)),
+    );
+    object.into()
 }

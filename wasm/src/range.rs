@@ -13,8 +13,10 @@ use std::rc::Rc;
 use js_sys::{Function, Map, Uint8Array};
 use layerscope::archive::source::ExactReader;
 use layerscope::layer::scan::{diff_algorithm, stored_hash_needed};
-use layerscope::layer::{BlobOutcome, BlobStage, LayerScan, StreamIndex, hash_blob, index_stream};
-use layerscope::model::{BlobLocation, LayerPlan};
+use layerscope::layer::{
+    BlobOutcome, BlobStage, LayerScan, StreamIndex, hash_blob, index_stream_published,
+};
+use layerscope::model::{BlobLocation, Entry, LayerPlan};
 use layerscope::{Digest, Error, ImageSource, LayoutDirSource};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -85,6 +87,7 @@ pub fn scan_range(
     limits: Option<&str>,
     progress: Option<Function>,
     hash_stored: bool,
+    batch: Option<Function>,
 ) -> Result<JsValue> {
     let plan: LayerPlan = from_json("plan", plan)?;
     let limits = crate::options::parse_limits(limits)?;
@@ -93,11 +96,18 @@ pub fn scan_range(
         let tally = Tally::new(progress);
         let reader = Progress::counted(reader, Rc::clone(&tally));
         let mut blob = BlobStage::with_stored_hash(reader, &plan, expected, hash_stored)?;
-        let indexed = index_stream(
+        let mut publish = |entries: &[Entry]| {
+            if let (Some(batch), Ok(json)) = (&batch, serde_json::to_vec(entries)) {
+                // A throwing callback must not abort the scan.
+                let _ = batch.call1(&JsValue::NULL, &Uint8Array::from(json.as_slice()));
+            }
+        };
+        let indexed = index_stream_published(
             &mut Unpacked::new(&mut blob, tally),
             plan.index,
             diff_algorithm(&plan),
             &limits,
+            &mut publish,
         );
         let stream = match indexed {
             Ok(s) => s,

@@ -118,6 +118,10 @@ impl Session {
     /// `plans` and `limits`. Returns `{summary, scan}` where `scan` is a
     /// `Uint8Array` to hand to [`Session::add_scan`] (transferable).
     ///
+    /// With a `batch` callback, the entries indexed so far are handed to it
+    /// in batches while the scan runs (`Uint8Array` of JSON, for the main
+    /// session's `addPartial`).
+    ///
     /// With `hashStored` false the stored bytes of a compressed blob are not
     /// hashed: another worker hashes them at the same time
     /// ([`Session::hash_blob_range`]) and the page passes that digest to
@@ -129,6 +133,7 @@ impl Session {
         limits: Option<String>,
         progress: Option<Function>,
         hash_stored: Option<bool>,
+        batch: Option<Function>,
     ) -> Result<JsValue, WasmError> {
         console_error_panic_hook::set_once();
         crate::range::scan_range(
@@ -137,6 +142,7 @@ impl Session {
             limits.as_deref(),
             progress,
             hash_stored.unwrap_or(true),
+            batch,
         )
     }
 
@@ -166,6 +172,9 @@ impl Session {
         }
         if let Some(slot) = self.listings.get_mut(index) {
             *slot = None;
+        }
+        if let Some(partial) = self.partials.get_mut(index) {
+            *partial = Vec::new();
         }
         self.analysis = None;
         self.layer_view(index)

@@ -47,6 +47,9 @@ pub struct Session {
     pub(crate) report: Option<InspectReport>,
     pub(crate) scans: Vec<Option<LayerScan>>,
     pub(crate) listings: Vec<Option<LayerListing>>,
+    /// Per layer still being scanned: the entries its scan has published
+    /// so far (`addPartial`), for showing its tree early.
+    pub(crate) partials: Vec<Vec<Entry>>,
     pub(crate) analysis: Option<Analysis>,
 }
 
@@ -70,6 +73,7 @@ impl Session {
             report: None,
             scans: Vec::new(),
             listings: Vec::new(),
+            partials: Vec::new(),
             analysis: None,
         }
     }
@@ -90,6 +94,7 @@ impl Session {
         self.limits = limits;
         self.scans = (0..count).map(|_| None).collect();
         self.listings = (0..count).map(|_| None).collect();
+        self.partials = (0..count).map(|_| Vec::new()).collect();
         let convert = |e: serde_json::Error| WasmError::Convert(e.to_string());
         let plans_json = opened
             .layers

@@ -390,7 +390,8 @@ fn splits_a_compressed_layer_between_a_hashing_and_a_scanning_worker() {
         .as_string()
         .unwrap();
     let scanned =
-        Session::scan_layer_range(blob(OCI_GZIP), plan.clone(), None, None, Some(false)).unwrap();
+        Session::scan_layer_range(blob(OCI_GZIP), plan.clone(), None, None, Some(false), None)
+            .unwrap();
     assert_eq!(get(&scanned, "summary.storedHashed"), JsValue::FALSE);
     let hashed = Session::hash_blob_range(blob(OCI_GZIP), plan, None).unwrap();
     let digest = str_at(&hashed, "digest");
@@ -419,7 +420,8 @@ fn scans_in_another_worker_from_the_plan_alone() {
         .unwrap()
         .as_string()
         .unwrap();
-    let result = Session::scan_layer_range(blob(DOCKER), plan, Some(limits), None, None).unwrap();
+    let result =
+        Session::scan_layer_range(blob(DOCKER), plan, Some(limits), None, None, None).unwrap();
     assert_eq!(num_at(&result, "summary.entryCount"), 279.0);
     let bytes = get(&result, "scan")
         .dyn_into::<Uint8Array>()
@@ -581,7 +583,8 @@ fn opens_a_layout_folder_from_a_map_of_files() {
         .unwrap()
         .as_string()
         .unwrap();
-    let result = Session::scan_layer_range(map.clone().into(), plan, None, None, None).unwrap();
+    let result =
+        Session::scan_layer_range(map.clone().into(), plan, None, None, None, None).unwrap();
     assert!(num_at(&result, "summary.entryCount") >= 0.0);
     // A missing blob is a missing layer.
     map.delete(&JsValue::from_str(
@@ -610,7 +613,7 @@ fn large_integers_arrive_exact_and_missing_values_are_null() {
         .unwrap()
         .as_string()
         .unwrap();
-    let result = Session::scan_layer_range(blob(DOCKER), plan, None, None, None).unwrap();
+    let result = Session::scan_layer_range(blob(DOCKER), plan, None, None, None, None).unwrap();
     let bytes = get(&result, "scan")
         .dyn_into::<Uint8Array>()
         .unwrap()

@@ -1122,12 +1122,54 @@ test('the layer selected while verifying is verified next', async () => {
   writeFileSync(file, buildTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config }, ...tars.map((data, i) => ({ name: names[i], data }))]));
   await openFile(file);
   // Equal layers are queued in order: the last one would be verified last.
-  await clickLayer('9');
+  await page.locator('#layers [data-layer="9"] .cmd').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.locator('#layers [data-layer="9"] .cmd').dispatchEvent('click');
+  await page.waitForSelector('#layers [data-layer="9"][aria-selected="true"]', { timeout: TIMEOUT });
   assert.equal(await waitVerified(), 'all digests verified');
   const ends = await page.evaluate(() => window.layerscope.state.progress.map((p) => p.end));
   const workers = await page.evaluate(() => window.layerscope.state.scanStats.workers);
   const before = ends.filter((e) => e < ends[9]).length;
   assert.ok(before <= workers, `${before} layers ended before the selected one (${workers} scan workers)`);
+});
+
+test('a layer still being verified shows its tree within 1 s, growing as it is read', async () => {
+  // One gzip layer of 40,000 files (160 MiB of random data): seconds to verify in the page.
+  const members = [];
+  const data = randomBytes(160 << 20);
+  for (let d = 0; d < 40; d++) {
+    members.push({ name: `d${String(d).padStart(2, '0')}/`, type: '5' });
+    for (let f = 0; f < 1000; f++) {
+      const at = (d * 1000 + f) * 4096;
+      members.push({ name: `d${String(d).padStart(2, '0')}/f${String(f).padStart(4, '0')}`, data: data.subarray(at, at + 4096) });
+    }
+  }
+  const tar = buildTar(members);
+  const gz = gzipSync(tar, { level: 1 });
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: {},
+    rootfs: { type: 'layers', diff_ids: [`sha256:${createHash('sha256').update(tar).digest('hex')}`] },
+    history: [{ created_by: 'add 40,000 files' }],
+  }));
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['growing:1'], Layers: ['0/layer.tar.gz'] }]));
+  const file = join(tmp, 'growing.tar');
+  writeFileSync(file, buildTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config }, { name: '0/layer.tar.gz', data: gz }]));
+  await openFile(file);
+  await page.locator('#layers [data-layer="0"] .cmd').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+  // The row's progress cell redraws many times a second, which keeps
+  // playwright's click waiting for a stable box: the click event itself.
+  const clicked = Date.now();
+  await page.locator('#layers [data-layer="0"] .cmd').dispatchEvent('click');
+  await page.waitForSelector('#tree[data-layer="0"][data-partial] [role=treeitem][data-path]', { timeout: 1000 });
+  const shownAfter = Date.now() - clicked;
+  assert.ok(shownAfter <= 1000, `rows after ${shownAfter} ms`);
+  assert.equal(await page.locator('#overall-badge').count(), 0, 'still verifying when the rows show');
+  assert.match(await page.textContent('#tree-info'), /being verified: [\d,]+ paths so far/);
+  const first = await page.evaluate(() => window.layerscope.tree.count);
+  await page.waitForFunction((n) => window.layerscope.tree.count > n, first, { timeout: TIMEOUT });
+  assert.equal(await waitVerified(), 'all digests verified');
+  await page.waitForFunction(() => !document.querySelector('#tree').dataset.partial && window.layerscope.tree.count === 40040, null, { timeout: TIMEOUT });
+  assert.ok(first < 40040, `the first rows (${first}) are part of the layer`);
 });
 
 test('nothing left the page except to its own origin', async () => {

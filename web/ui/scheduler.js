@@ -7,7 +7,7 @@
 // session's `addScan`. A failed job falls back to the main worker scanning
 // the layer, which records the typed failure.
 import { num } from './format.js';
-import { state, on } from './state.js';
+import { state, on, emit } from './state.js';
 import { primary, helpers, poolSize, ensureHelpers } from './workers.js';
 
 /**
@@ -101,6 +101,12 @@ export async function verifyLayers({ stale, started, progress, view, settled, fa
     } else prog.done = num(done);
     progress(index);
   };
+  // Entries a scan published go to the main session, so the layer's tree shows while it is verified.
+  const relay = (index, bytes) => {
+    primary.call('addPartial', { index, bytes }, { transfer: [bytes.buffer] })
+      .then((count) => { if (!stale() && count) emit('layer-partial', { index, count }); })
+      .catch(() => { /* the full scan still comes */ });
+  };
   const settle = async (index) => {
     const layer = layers.get(index);
     const { prog } = layer;
@@ -145,8 +151,8 @@ export async function verifyLayers({ stale, started, progress, view, settled, fa
           stats.hashMs += helper.lastMs || 0;
           if (r.subtle) stats.subtleHashes++;
         } else {
-          const r = await helper.call('scanRange', { input, plan: plansJson[job.index], limits: limitsJson, hashStored: !job.split }, {
-            onProgress: (done, m) => progressed(job.index, 'scan', done, m?.unpacked),
+          const r = await helper.call('scanRange', { input, plan: plansJson[job.index], limits: limitsJson, hashStored: !job.split, batches: true }, {
+            onProgress: (done, m) => (m?.batch ? relay(job.index, m.batch) : progressed(job.index, 'scan', done, m?.unpacked)),
           });
           layer.scan = r.scan;
           stats.scanMs += helper.lastMs || 0;

@@ -25,4 +25,7 @@ pub use hashing::HashingReader;
 pub use measure::{Counted, count_uncompressed, probe};
 pub use opener::{LayerOpener, SourceOpener};
 pub use scan::{BlobOutcome, BlobStage, LayerScan, hash_blob, index_layer, scan_layer};
-pub use stream::{EntryIndex, StreamIndex, index_entries, index_entries_seekable, index_stream};
+pub use stream::{
+    EntryIndex, StreamIndex, index_entries, index_entries_seekable, index_stream,
+    index_stream_published,
+};

@@ -60,7 +60,33 @@ pub fn index_stream<R: Read>(
     algorithm: Algorithm,
     limits: &Limits,
 ) -> Result<StreamIndex> {
-    let (index, digest) = read_and_index(reader, layer, Some(algorithm), limits)?;
+    index_stream_published(reader, layer, algorithm, limits, &mut |_| {})
+}
+
+/// First batch size of [`index_stream_published`] (entries).
+pub const FIRST_BATCH: usize = 256;
+/// Largest batch of [`index_stream_published`] (entries).
+pub const LARGEST_BATCH: usize = 1 << 16;
+/// Entry data after which pending entries are published whatever their
+/// number (a layer of a few big files still shows them as they come).
+pub const BATCH_DATA_BYTES: u64 = 16 << 20;
+
+/// [`index_stream`] that hands the entries indexed so far to `publish` in
+/// batches while it reads, so a driver can show a layer's files before its
+/// scan ends: a batch when [`FIRST_BATCH`] entries are pending (the size
+/// doubling after each batch, up to [`LARGEST_BATCH`]) or when pending
+/// entries are followed by [`BATCH_DATA_BYTES`] of their data. Every entry
+/// is published once, in stream order; the last batch comes before the
+/// stream's end is checked, so a stream that then fails may have published
+/// entries. The result holds every entry, as [`index_stream`]'s.
+pub fn index_stream_published<R: Read>(
+    reader: R,
+    layer: usize,
+    algorithm: Algorithm,
+    limits: &Limits,
+    publish: &mut dyn FnMut(&[Entry]),
+) -> Result<StreamIndex> {
+    let (index, digest) = read_and_index(reader, layer, Some(algorithm), limits, publish)?;
     let digest = digest.ok_or(Error::Io {
         what: format!("layer {layer}"),
         offset: index.size,
@@ -81,7 +107,7 @@ pub fn index_stream<R: Read>(
 /// entries' `content_hash` stays None). This is what `flatten` needs to
 /// plan its output; it proves nothing about integrity.
 pub fn index_entries<R: Read>(reader: R, layer: usize, limits: &Limits) -> Result<EntryIndex> {
-    read_and_index(reader, layer, None, limits).map(|(index, _)| index)
+    read_and_index(reader, layer, None, limits, &mut |_| {}).map(|(index, _)| index)
 }
 
 /// Reads a layer stream to its end and indexes it; with an `algorithm` the
@@ -92,6 +118,7 @@ fn read_and_index<R: Read>(
     layer: usize,
     algorithm: Option<Algorithm>,
     limits: &Limits,
+    publish: &mut dyn FnMut(&[Entry]),
 ) -> Result<(EntryIndex, Option<Digest>)> {
     let mut counting =
         HashingReader::new(LimitReader::new(reader, limits.max_layer_bytes), algorithm);
@@ -100,7 +127,7 @@ fn read_and_index<R: Read>(
         let iter = archive
             .entries()
             .map_err(|e| tar_error(layer, limits, 0, e))?;
-        walk(iter, layer, limits, algorithm.is_some())?
+        walk(iter, layer, limits, algorithm.is_some(), publish)?
     };
     let end_of_tar = counting.count();
     let (trailing_bytes, trailing_data) = trailing(&mut counting, end_of_tar, layer, limits)?;
@@ -134,7 +161,7 @@ pub fn index_entries_seekable<R: Read + Seek>(
         let iter = archive
             .entries_with_seek()
             .map_err(|e| tar_error(layer, limits, 0, e))?;
-        walk(iter, layer, limits, false)?
+        walk(iter, layer, limits, false, &mut |_| {})?
     };
     // Seeking past the end of a truncated stream is not an error, and the
     // tar reader takes the end of input for the end of the archive: compare
@@ -262,6 +289,49 @@ fn finish_warnings(
 }
 
 /// Entries and warnings of one pass over the tar headers.
+/// When [`walk`] publishes entries (see [`index_stream_published`]).
+struct Batches {
+    /// Entries published so far.
+    published: usize,
+    /// Pending entries that make the next batch.
+    size: usize,
+    /// Entry data since the last batch.
+    data: u64,
+}
+
+impl Default for Batches {
+    fn default() -> Self {
+        Batches {
+            published: 0,
+            size: FIRST_BATCH,
+            data: 0,
+        }
+    }
+}
+
+impl Batches {
+    /// After an entry (with `data` bytes) was added to `entries`.
+    fn after(&mut self, entries: &[Entry], data: u64, publish: &mut dyn FnMut(&[Entry])) {
+        self.data = self.data.saturating_add(data);
+        let pending = entries.len().saturating_sub(self.published);
+        if pending >= self.size || self.data >= BATCH_DATA_BYTES {
+            self.flush(entries, publish);
+            if pending >= self.size {
+                self.size = (self.size * 2).min(LARGEST_BATCH);
+            }
+        }
+    }
+
+    /// Publishes what is pending.
+    fn flush(&mut self, entries: &[Entry], publish: &mut dyn FnMut(&[Entry])) {
+        if let Some(batch) = entries.get(self.published..).filter(|b| !b.is_empty()) {
+            publish(batch);
+        }
+        self.published = entries.len();
+        self.data = 0;
+    }
+}
+
 struct Walked {
     entries: Vec<Entry>,
     warnings: Vec<Warning>,
@@ -274,9 +344,11 @@ fn walk<R: Read>(
     layer: usize,
     limits: &Limits,
     content_hashes: bool,
+    publish: &mut dyn FnMut(&[Entry]),
 ) -> Result<Walked> {
     let mut warnings = Vec::new();
-    let mut entries = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut batches = Batches::default();
     let limit_error =
         |what: &str, limit: &'static str, value: u64, flag: &'static str| Error::Limit {
             what: format!("layer {layer}: {what}"),
@@ -487,9 +559,12 @@ fn walk<R: Read>(
                 }
                 record.content_hash = Some(content.digest());
             }
+            let data = record.size;
             entries.push(record);
+            batches.after(&entries, data, publish);
         }
     }
+    batches.flush(&entries, publish);
     Ok(Walked { entries, warnings })
 }
 
@@ -628,5 +703,54 @@ impl<R: Seek> Seek for LimitReader<R> {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
         self.position = self.inner.seek(to)?;
         Ok(self.position)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(files: &[(&str, usize)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, size) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(*size as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            builder
+                .append_data(&mut header, name, vec![7u8; *size].as_slice())
+                .unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    /// Batches come in stream order, grow, and together are the result's
+    /// entries; a big file's data publishes what is pending before it.
+    #[test]
+    fn published_batches_cover_every_entry_in_order() {
+        let mut files: Vec<(String, usize)> = (0..3000).map(|i| (format!("f{i}"), 1)).collect();
+        files.push(("big".into(), (BATCH_DATA_BYTES + 1) as usize));
+        files.push(("after".into(), 1));
+        let refs: Vec<(&str, usize)> = files.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        let bytes = layer(&refs);
+        let mut batches: Vec<Vec<Entry>> = Vec::new();
+        let index = index_stream_published(
+            bytes.as_slice(),
+            0,
+            Algorithm::Sha256,
+            &Limits::default(),
+            &mut |b| batches.push(b.to_vec()),
+        )
+        .unwrap();
+        let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+        assert_eq!(&sizes[..3], &[256, 512, 1024]);
+        // 3000 − 1792 = 1208 pending, then the big file (16 MiB of data)
+        // publishes them with it, and the last entry comes at the end.
+        assert_eq!(&sizes[3..], &[1209, 1]);
+        let joined: Vec<Entry> = batches.concat();
+        assert_eq!(joined, index.entries);
+        let plain =
+            index_stream(bytes.as_slice(), 0, Algorithm::Sha256, &Limits::default()).unwrap();
+        assert_eq!(plain, index);
     }
 }

@@ -3,7 +3,7 @@
 import { FileTree, FLAG, MFLAG, KIND } from '../../tree.js';
 import { $, replace } from '../dom.js';
 import { count } from '../format.js';
-import { state, emit, writeFragment } from '../state.js';
+import { state, on, emit, writeFragment } from '../state.js';
 import { primary } from '../workers.js';
 import { showError } from '../messages.js';
 import { statusWords } from './layers.js';
@@ -47,14 +47,55 @@ export function updateOptions() {
   $('#only-changes').disabled = !state.analysis;
 }
 
-/** A layer's view arrived: load its tree when it is the selected one and not yet shown. */
+/** A layer's view arrived: load its tree when it is the selected one and not yet shown (or shown in part). */
 export function layerReady(index) {
-  if (state.selectedLayer === index && state.treeLayer !== index) loadTree(index);
+  if (state.selectedLayer === index && (state.treeLayer !== index || partialShown === index)) loadTree(index);
+}
+
+/** The layer whose tree shows only the entries its scan published so far. */
+let partialShown = null;
+/** Per layer being verified: entries published so far (for the image of `partialGen`). */
+let partialCount = [];
+let partialGen = -1;
+let partialTimer = 0;
+
+/**
+ * A scan published more of layer `index`'s entries (`count` so far): the
+ * selected layer's tree shows them at once, then grows (at most every
+ * 300 ms) until the layer is verified.
+ */
+function layerPartial({ index, count }) {
+  if (partialGen !== state.gen) { partialGen = state.gen; partialCount = []; }
+  partialCount[index] = count;
+  if (state.selectedLayer !== index || state.views[index]?.layer.status !== 'pending' || partialTimer) return;
+  partialTimer = setTimeout(() => {
+    partialTimer = 0;
+    if (state.selectedLayer === index && state.views[index]?.layer.status === 'pending') loadPartial(index);
+  }, partialShown === index ? 300 : 0);
+}
+
+async function loadPartial(index) {
+  const keep = state.treeLayer === index ? state.selectedPath : '';
+  try {
+    const table = await primary.call('partialTable', { index });
+    if (state.selectedLayer !== index || state.views[index]?.layer.status !== 'pending') return;
+    state.treeLayer = index;
+    partialShown = index;
+    tree.setData(table);
+    tree.sortMode = state.tree.sort;
+    tree.sortChildren();
+    setFilter();
+    if (keep) tree.reveal(keep);
+    $('#tree').dataset.partial = 'true';
+    info(`Layer ${index} is being verified: ${count(tree.count)} paths so far.`);
+  } catch { /* the full listing comes with the scan */ }
 }
 
 /** Loads (or reloads, keeping the selected path) the tree of `index`. */
 export async function loadTree(index) {
   const keep = state.treeLayer === index ? state.selectedPath : '';
+  partialShown = null;
+  delete $('#tree').dataset.partial;
   state.treeLayer = null;
   tree.clear();
   emit('tree-loaded', null);
@@ -66,7 +107,8 @@ export async function loadTree(index) {
   } else {
     const v = state.views[index];
     if (!v || v.layer.status === 'pending') {
-      info(`Layer ${index} is being verified; its files appear when it is done.`);
+      if (partialGen === state.gen && partialCount[index]) { loadPartial(index); return; }
+      info(`Layer ${index} is being verified; its files appear as it is read.`);
       return;
     }
     if (v.layer.entries == null) {
@@ -140,6 +182,7 @@ export function applyFragmentOptions() {
 /** Wires the tree's controls. */
 export function initFiles() {
   applyFragmentOptions();
+  on('layer-partial', layerPartial);
   let timer = 0;
   const refilter = () => {
     clearTimeout(timer);
