@@ -11,7 +11,7 @@
 //   ui/inputs.js     pickers, drop, sample
 //   ui/views/*.js    one module per view (share.js: several images at once)
 import { $, afterPaint } from './ui/dom.js';
-import { state, on, current, writeFragment, identityOf, placeFor } from './ui/state.js';
+import { state, on, emit, current, writeFragment, identityOf, placeFor } from './ui/state.js';
 import { busy, showBanner, showError, hideBanner, updateCancel } from './ui/messages.js';
 import { primary, stopWorkers } from './ui/workers.js';
 import { verifyLayers, tuning } from './ui/scheduler.js';
@@ -25,6 +25,7 @@ import { schedulePreview, clearPreview } from './ui/views/preview.js';
 import { closeCompare, comparing, runDiff, initCompare } from './ui/views/compare.js';
 import { updateExport, initExport } from './ui/views/export.js';
 import { initShare } from './ui/views/share.js';
+import { initTimeline } from './ui/views/timeline.js';
 import { initSizes, refreshChart, treemap } from './ui/views/sizes.js';
 
 // A trap loses the main session: reopen the image once, then give up with the message.
@@ -170,6 +171,7 @@ async function analyze(gen) {
     updateOptions();
     updateExport();
     if (state.selectedLayer != null) loadTree(state.selectedLayer);
+    emit('analysed');
   } catch (e) {
     if (current(gen)) showError(e, 'Merging layers: ');
   }
@@ -287,6 +289,7 @@ initInputs(openInput);
 initLayers(focusTree);
 initFiles();
 initTabs();
+initTimeline();
 initSizes();
 initCompare();
 initExport();

@@ -42,7 +42,7 @@ export class WorkerClient {
       const m = event.data;
       const p = this.pending.get(m.id);
       if (!p) return;
-      if ('progress' in m) { p.onProgress?.(m.progress); return; }
+      if ('progress' in m) { p.onProgress?.(m.progress, m); return; }
       this.pending.delete(m.id);
       this.lastMs = m.ms;
       if (m.ok) { p.resolve(m.result); return; }

@@ -221,7 +221,7 @@ export class FileTree {
           delete div.dataset.change;
           delete div.dataset.row;
           div.removeAttribute('aria-selected');
-          div.classList.remove('selected');
+          div.className = 'row';
         }
         continue;
       }

@@ -80,7 +80,7 @@ const ops = {
     return { result: needSession().scanLayer(index, (done) => postMessage({ id, progress: done })) };
   },
   scanRange({ input, plan, limits, hashStored = true }, id) {
-    const r = Session.scanLayerRange(input, plan, limits, (done) => postMessage({ id, progress: done }), hashStored);
+    const r = Session.scanLayerRange(input, plan, limits, (done, unpacked) => postMessage({ id, progress: done, unpacked }), hashStored);
     return { result: r, transfer: [r.scan.buffer] };
   },
   /**

@@ -8,6 +8,7 @@
 //! the CLI's pipeline.
 
 use std::io::{self, Read};
+use std::rc::Rc;
 
 use js_sys::{Function, Map, Uint8Array};
 use layerscope::archive::source::ExactReader;
@@ -21,7 +22,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::convert::{from_json, to_js};
 use crate::error::WasmError;
 use crate::input::{InputReader, JsLayoutDir};
-use crate::progress::Progress;
+use crate::progress::{Progress, Tally, Unpacked};
 use crate::source::{describe, location_kind};
 
 type Result<T, E = WasmError> = std::result::Result<T, E>;
@@ -89,9 +90,16 @@ pub fn scan_range(
     let limits = crate::options::parse_limits(limits)?;
     let expected = plan.location.as_ref().map_or(0, |l| l.size());
     let (scan, stored_hashed) = with_blob(&input, &plan, |reader| {
-        let reader = Progress::new(reader, progress);
+        let tally = Tally::new(progress);
+        let reader = Progress::counted(reader, Rc::clone(&tally));
         let mut blob = BlobStage::with_stored_hash(reader, &plan, expected, hash_stored)?;
-        let stream = match index_stream(&mut blob, plan.index, diff_algorithm(&plan), &limits) {
+        let indexed = index_stream(
+            &mut Unpacked::new(&mut blob, tally),
+            plan.index,
+            diff_algorithm(&plan),
+            &limits,
+        );
+        let stream = match indexed {
             Ok(s) => s,
             Err(e) => return Err(blob.take_error().unwrap_or(e).into()),
         };

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { baseUrl, launch, serve } from './harness.mjs';
 import { hostileTextImage } from './hostile-text-image.mjs';
 import { visibleText, needsMarkers } from '../text.js';
@@ -23,6 +24,8 @@ const webRoot = resolve(here, '..');
 const shared = resolve(here, '../../../shared/fixtures');
 const generated = resolve(here, '../../tests/fixtures/generated');
 const shots = resolve(here, '../../tests/artifacts/screenshots');
+// The README's screenshot and docs/page.md's panels, made by this test so they stay current.
+const docShots = resolve(here, '../../docs/page');
 const DOCKER = join(shared, 'dive/test-docker-image.tar');
 const OCI_GZIP = join(shared, 'dive/test-oci-gzip-image.tar');
 const BUNDLE = join(shared, 'go-containerregistry/tarball-test_bundle.tar');
@@ -94,6 +97,30 @@ function bigImage(dirs, files) {
   return buildTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config }, { name: 'layer.tar', data: layer }]);
 }
 
+/** A docker-archive of `layers` (member lists for buildTar), each with its history command. */
+function layeredImage(layers, commands) {
+  const tars = layers.map((members) => buildTar(members));
+  const diffIds = tars.map((t) => `sha256:${createHash('sha256').update(t).digest('hex')}`);
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] },
+    rootfs: { type: 'layers', diff_ids: diffIds }, history: commands.map((c) => ({ created_by: c })),
+  }));
+  const names = tars.map((_, i) => `l${i}/layer.tar`);
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['layered:1'], Layers: names }]));
+  return buildTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config },
+    ...tars.map((data, i) => ({ name: names[i], data }))]);
+}
+
+/** `etc/app.conf` added, edited, deleted by a whiteout and written again. */
+function historyImage() {
+  return layeredImage([
+    [{ name: 'etc/', type: '5' }, { name: 'etc/app.conf', data: Buffer.from('one\ntwo\nthree\n') }],
+    [{ name: 'etc/app.conf', data: Buffer.from('one\nTWO\nthree\n') }],
+    [{ name: 'etc/.wh.app.conf' }],
+    [{ name: 'etc/app.conf', data: Buffer.from('fresh\n') }],
+  ], ['COPY app.conf /etc/', 'RUN edit /etc/app.conf', 'RUN rm /etc/app.conf', 'RUN echo fresh > /etc/app.conf']);
+}
+
 let server;
 let base;
 let browser;
@@ -101,6 +128,42 @@ let page;
 const requests = [];
 const pageErrors = [];
 let tmp;
+
+/** How many pixels of two PNGs differ (decoded by the page's browser), or null when their sizes differ. */
+function pixelsDiffer(a, b) {
+  return page.evaluate(async ([a, b]) => {
+    const load = (bytes) => createImageBitmap(new Blob([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], { type: 'image/png' }));
+    const [ia, ib] = await Promise.all([load(a), load(b)]);
+    if (ia.width !== ib.width || ia.height !== ib.height) return null;
+    const pixels = (img) => {
+      const c = new OffscreenCanvas(img.width, img.height).getContext('2d');
+      c.drawImage(img, 0, 0);
+      return c.getImageData(0, 0, img.width, img.height).data;
+    };
+    const [pa, pb] = [pixels(ia), pixels(ib)];
+    let n = 0;
+    for (let i = 0; i < pa.length; i += 4) if (pa[i] !== pb[i] || pa[i + 1] !== pb[i + 1] || pa[i + 2] !== pb[i + 2]) n++;
+    return n;
+  }, [a.toString('base64'), b.toString('base64')]);
+}
+
+/**
+ * A screenshot of the viewport (or of `clip`, rounded to whole pixels)
+ * written to `path` — unless the file there already shows the same
+ * picture (antialiasing aside: under 0.1% of the pixels differ), so the
+ * committed docs images only change when the page does.
+ */
+async function shotTo(path, clip) {
+  const area = clip && { x: Math.floor(clip.x), y: Math.floor(clip.y), width: Math.ceil(clip.width), height: Math.ceil(clip.height) };
+  const png = await page.screenshot({ fullPage: false, ...(area ? { clip: area } : {}) });
+  if (existsSync(path)) {
+    const old = readFileSync(path);
+    const n = await pixelsDiffer(old, png);
+    const total = (area ? area.width * area.height : 1280 * 800);
+    if (n !== null && n < total / 1000) return;
+  }
+  writeFileSync(path, png);
+}
 
 async function shot(name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
@@ -683,6 +746,46 @@ test('the sample button opens the bundled sample image', async (t) => {
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
+test('the page shows itself: README and docs/page.md screenshots of the sample at 1280×800', async (t) => {
+  const sample = join(webRoot, 'sample/sample-image.tar');
+  const other = join(generated, 'multistep.oci-zstd.tar');
+  if (!existsSync(sample) || !existsSync(other)) { t.skip('the sample or the generated fixtures are absent'); return; }
+  mkdirSync(docShots, { recursive: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  if (await theme() !== 'light') await page.click('#theme-toggle');
+  if (await page.locator('#close-image').isVisible()) await page.click('#close-image');
+  await shotTo(join(docShots, 'start.png'));
+  await page.click('#sample');
+  assert.equal(await waitVerified(), 'all digests verified');
+  // The explorer: layer 3 changes the config file; its preview in the File panel.
+  await clickLayer('3');
+  await page.click('#tree .row[data-path="etc/app/config"] .name');
+  await waitPreview('etc/app/config', '.text-preview');
+  await page.mouse.move(0, 0);
+  await shotTo(join(docShots, 'explorer.png'));
+  // Each side panel, cropped to the panel.
+  const side = await box('.side-pane');
+  const panel = async (name, file) => {
+    await page.click(`#tab-${name}`);
+    await page.waitForSelector(`#tab-${name}[aria-selected="true"]`);
+    await page.mouse.move(0, 0);
+    await shotTo(join(docShots, file), side);
+  };
+  await panel('image', 'panel-image.png');
+  await panel('checks', 'panel-verification.png');
+  await clickLayer('1');
+  await panel('sizes', 'panel-sizes.png');
+  await page.waitForSelector('#treemap .tm-block[data-path]');
+  await shotTo(join(docShots, 'panel-sizes.png'), side);
+  await panel('efficiency', 'panel-efficiency.png');
+  await page.setInputFiles('#compare-input', other);
+  await page.waitForSelector('#diff-summary', { timeout: TIMEOUT });
+  await page.mouse.move(0, 0);
+  await shotTo(join(docShots, 'panel-comparison.png'), side);
+  await page.click('#diff-close');
+  await page.click('#tab-file');
+});
+
 /** Every file under `dir` as {relative path: base64}. */
 function readTree(dir, prefix = '', out = {}) {
   for (const name of readdirSync(dir)) {
@@ -803,6 +906,13 @@ test('Cancel stops a long verification (a 1 GB gzip bomb) at once; the next imag
   await cancel.waitFor({ state: 'visible', timeout: TIMEOUT });
   // Let the scan get going: inflating 1 GB takes seconds in wasm.
   await page.waitForTimeout(500);
+  // Progress counts the uncompressed bytes too: the bar moves while 1 GB inflates out of 1 MB.
+  await page.waitForFunction(() => {
+    const p = window.layerscope.state.progress[0];
+    return p && p.unpacked > 64 << 20 && p.done > 0;
+  }, null, { timeout: 10_000 });
+  assert.match(await page.textContent('#layers [data-layer="0"] .status'), /MiB unpacked/);
+  assert.ok(Number(await page.getAttribute('#layers [data-layer="0"] [role=progressbar]', 'aria-valuenow')) > 0, 'the bar is not at 0 %');
   assert.equal(await page.locator('#overall-badge').count(), 0, 'still verifying when Cancel is pressed');
   const pressed = Date.now();
   await cancel.click();
@@ -983,6 +1093,72 @@ test('hostile text: HTML, script, control and bidi characters in every field are
   assert.deepEqual(dialogs, []);
   page.off('dialog', onDialog);
   await page.click('#tab-file');
+});
+
+test('the history of a file across layers and the diff of two versions, by clicks; the fragment restores both', async () => {
+  const file = join(tmp, 'history.tar');
+  writeFileSync(file, historyImage());
+  await openFile(file);
+  await waitVerified();
+  await clickLayer('merged');
+  await page.fill('#filter', 'app.conf');
+  await page.click('#tree .row[data-path="etc/app.conf"]');
+  await page.click('#tab-history');
+  await page.waitForSelector('#timeline li[data-layer="3"]', { timeout: TIMEOUT });
+  const steps = await page.locator('#timeline li.step').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+  assert.deepEqual(steps, [
+    ['layer 0', 'added', '', 'COPY app.conf /etc/'],
+    ['layer 1', 'modified', 'content', 'RUN edit /etc/app.conf'],
+    ['layer 2', 'deleted', 'whiteout', 'RUN rm /etc/app.conf'],
+    ['layer 3', 'added', '', 'RUN echo fresh > /etc/app.conf'],
+  ]);
+  // Two versions chosen: the unified diff with old and new line numbers.
+  await page.selectOption('#diff-old', '0');
+  await page.selectOption('#diff-new', '1');
+  await page.click('#diff-show');
+  await page.waitForSelector('#file-diff .udiff', { timeout: TIMEOUT });
+  const lines = await page.locator('#file-diff .dline').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent).join('|')));
+  assert.deepEqual(lines, ['1|1| |one', '2||-|two', '|2|+|TWO', '3|3| |three']);
+  assert.equal(await page.textContent('#file-diff .hunk'), '@@ -1,3 +1,3 @@');
+  assert.match(page.url(), /panel=history/);
+  assert.match(page.url(), /diff=0\.\.1/);
+  await shot('12-history-diff');
+  await page.fill('#filter', '');
+
+  // The fragment alone: the path selected in the merged tree, its history and a diff.
+  await page.goto(`${base}?restore=history#layer=merged&path=etc%2Fapp.conf&diff=1..3`);
+  await page.setInputFiles('#file-input', file);
+  await waitVerified();
+  await page.waitForSelector('#tree .row.selected[data-path="etc/app.conf"]', { timeout: TIMEOUT });
+  await page.waitForSelector('#timeline li[data-layer="2"][data-action="deleted"]', { timeout: TIMEOUT });
+  await page.waitForSelector('#file-diff .udiff', { timeout: TIMEOUT });
+  const restored = await page.locator('#file-diff .dline .tx').allTextContents();
+  assert.deepEqual(restored, ['one', 'TWO', 'three', 'fresh']);
+  assert.equal(await page.inputValue('#diff-old'), '1');
+  assert.equal(await page.inputValue('#diff-new'), '3');
+});
+
+test('the layer selected while verifying is verified next', async () => {
+  const layers = [];
+  for (let i = 0; i < 10; i++) layers.push([{ name: `l${i}/`, type: '5' }, { name: `l${i}/data.bin`, data: randomBytes(4 << 20) }]);
+  const tars = layers.map((m) => gzipSync(buildTar(m), { level: 1 }));
+  const diffIds = layers.map((m) => `sha256:${createHash('sha256').update(buildTar(m)).digest('hex')}`);
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds },
+    history: layers.map((_, i) => ({ created_by: `layer ${i}` })),
+  }));
+  const names = tars.map((_, i) => `${i}/layer.tar.gz`);
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['queue:1'], Layers: names }]));
+  const file = join(tmp, 'queue.tar');
+  writeFileSync(file, buildTar([{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config }, ...tars.map((data, i) => ({ name: names[i], data }))]));
+  await openFile(file);
+  // Equal layers are queued in order: the last one would be verified last.
+  await clickLayer('9');
+  assert.equal(await waitVerified(), 'all digests verified');
+  const ends = await page.evaluate(() => window.layerscope.state.progress.map((p) => p.end));
+  const workers = await page.evaluate(() => window.layerscope.state.scanStats.workers);
+  const before = ends.filter((e) => e < ends[9]).length;
+  assert.ok(before <= workers, `${before} layers ended before the selected one (${workers} scan workers)`);
 });
 
 test('nothing left the page except to its own origin', async () => {

@@ -7,7 +7,7 @@
 // session's `addScan`. A failed job falls back to the main worker scanning
 // the layer, which records the typed failure.
 import { num } from './format.js';
-import { state } from './state.js';
+import { state, on } from './state.js';
 import { primary, helpers, poolSize, ensureHelpers } from './workers.js';
 
 /**
@@ -15,6 +15,23 @@ import { primary, helpers, poolSize, ensureHelpers } from './workers.js';
  * `splitCompressed` allows the stored-hash split; 'always' forces it.
  */
 export const tuning = { splitCompressed: true };
+
+/** The jobs of the running verification not yet started (shared with `prioritize`). */
+let queue = [];
+
+/**
+ * Moves layer `index`'s jobs to the front of the queue: the layer the user
+ * selected is verified (and its tree shown) next.
+ */
+export function prioritize(index) {
+  if (typeof index !== 'number') return;
+  const mine = queue.filter((j) => j.index === index);
+  if (!mine.length) return;
+  const rest = queue.filter((j) => j.index !== index);
+  queue.splice(0, queue.length, ...mine, ...rest);
+}
+
+on('select-layer', prioritize);
 
 /** Relative CPU cost per stored byte (wasm: SHA-256 ≈ 230 MB/s, inflate ≈ 215 MB/s, ≈ 2× expansion). */
 const COST = { hash: 1, scanCompressed: 4, scanPlain: 1 };
@@ -65,14 +82,19 @@ export async function verifyLayers({ stale, started, progress, view, settled, fa
     if (split) jobs.push({ kind: 'hash', index, cost: total * COST.hash });
   });
   jobs.sort((a, b) => b.cost - a.cost);
+  queue = jobs;
+  // A layer selected before verification started goes first.
+  prioritize(state.selectedLayer);
   const n = Math.min(jobs.length, poolSize());
   // Worker-side time per kind of job, for the benchmark and the console.
   const stats = state.scanStats = { workers: n, scanMs: 0, hashMs: 0, subtleHashes: 0, jobs: jobs.length, first: performance.now(), last: 0 };
   ensureHelpers(n);
   started();
 
-  const progressed = (index, part, done) => {
+  const progressed = (index, part, done, unpacked) => {
     const { prog } = layers.get(index);
+    // Uncompressed bytes produced so far: a gzip bomb reads little stored data while it inflates.
+    if (unpacked != null) prog.unpacked = num(unpacked);
     if (prog.parts) {
       prog.parts[part] = num(done);
       prog.done = (prog.parts.scan + prog.parts.hash) / 2;
@@ -124,7 +146,7 @@ export async function verifyLayers({ stale, started, progress, view, settled, fa
           if (r.subtle) stats.subtleHashes++;
         } else {
           const r = await helper.call('scanRange', { input, plan: plansJson[job.index], limits: limitsJson, hashStored: !job.split }, {
-            onProgress: (done) => progressed(job.index, 'scan', done),
+            onProgress: (done, m) => progressed(job.index, 'scan', done, m?.unpacked),
           });
           layer.scan = r.scan;
           stats.scanMs += helper.lastMs || 0;

@@ -1,6 +1,6 @@
 // The page's state: the open image, per-layer views and progress, what is
 // selected, and the URL fragment that carries the selection
-// (`#layer=N|merged&path=…&filter=…&re=1&sort=size&changes=1&wasted=1&image=N&panel=…`).
+// (`#layer=N|merged&path=…&filter=…&re=1&sort=size&changes=1&wasted=1&image=N&panel=…&diff=N..M`).
 // Views read and write `state`; `events` tells the others what changed.
 
 /** Mutable page state (one image open at a time). */
@@ -33,6 +33,8 @@ export const state = {
   tree: { filter: '', regex: false, sort: 'name', changes: false, wasted: false },
   /** The open side panel (a tab name), mirrored in the fragment. */
   panel: null,
+  /** The History panel's diff ({old, new} layers), mirrored in the fragment. */
+  diff: null,
   /** What the fragment asked for when the page loaded (consumed as it is applied). */
   fragment: parseFragment(location.hash),
   /** What names the open input for "reopening restores the place" (see `placeFor`). */
@@ -62,6 +64,7 @@ export const current = (gen) => gen === state.gen;
 export function parseFragment(hash) {
   const p = new URLSearchParams(String(hash || '').replace(/^#/, ''));
   const layer = p.get('layer');
+  const diff = /^(\d+)\.\.(\d+)$/.exec(p.get('diff') || '');
   return {
     layer: layer === 'merged' ? 'merged' : layer != null && /^\d+$/.test(layer) ? Number(layer) : null,
     path: p.get('path') || '',
@@ -71,7 +74,9 @@ export function parseFragment(hash) {
     image: p.get('image'),
     changes: p.get('changes') === '1',
     wasted: p.get('wasted') === '1',
-    panel: p.get('panel'),
+    // A diff is shown in the History panel.
+    panel: p.get('panel') || (diff ? 'history' : null),
+    diff: diff ? { old: Number(diff[1]), new: Number(diff[2]) } : null,
   };
 }
 
@@ -88,6 +93,7 @@ export function writeFragment() {
   if (t.changes) p.set('changes', '1');
   if (t.wasted) p.set('wasted', '1');
   if (state.panel) p.set('panel', state.panel);
+  if (state.diff && state.panel === 'history') p.set('diff', `${state.diff.old}..${state.diff.new}`);
   const hash = p.toString();
   history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
   if (state.identity && state.opened) remember(state.identity, hash);

@@ -156,7 +156,7 @@ function progressEl(p) {
   bar.style.width = `${done.toFixed(1)}%`;
   return h('span', { class: 'progress', role: 'progressbar', 'aria-label': 'verification progress', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': done.toFixed(0) },
     h('span', { class: 'bar' }, bar),
-    h('span', { class: 'rate' }, `${formatBytes(p.done)} / ${formatBytes(p.total)} · ${secs > 0.05 ? (p.done / secs / 1e6).toFixed(1) : '—'} MB/s`));
+    h('span', { class: 'rate' }, `${formatBytes(p.done)} / ${formatBytes(p.total)}${p.unpacked ? ` · ${formatBytes(p.unpacked)} unpacked` : ''} · ${secs > 0.05 ? (p.done / secs / 1e6).toFixed(1) : '—'} MB/s`));
 }
 
 /** Redraws the progress of layer `index`. */
