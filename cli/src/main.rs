@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use layerscope_cli::commands::{
-    advise, cat, diff, efficiency, flatten, inspect, log, ls, packages, share, verify,
+    advise, cat, diff, efficiency, flatten, inspect, log, ls, packages, sbom, share, verify,
 };
 
 /// Container image layer inspector: open docker-archive, OCI archive or OCI
@@ -39,6 +39,8 @@ enum Command {
     Advise(advise::AdviseArgs),
     /// Packages (deb, apk, Python, npm, Go and cargo-auditable binaries) with the layer that added, changed or removed each.
     Packages(packages::PackagesArgs),
+    /// A CycloneDX 1.6 or SPDX 2.3 JSON SBOM of the final image, each package with its layer.
+    Sbom(sbom::SbomArgs),
     /// What several images share: layers matched by diff_id, sizes, the common base, bytes saved.
     Share(share::ShareArgs),
 }
@@ -106,6 +108,7 @@ fn main() -> ExitCode {
         Command::Efficiency(args) => efficiency::run(args),
         Command::Advise(args) => advise::run(args),
         Command::Packages(args) => packages::run(args),
+        Command::Sbom(args) => sbom::run(args),
         Command::Share(args) => share::run(args),
     });
     match outcome {

@@ -29,6 +29,7 @@ pub mod overlay;
 pub mod packages;
 pub mod paths;
 pub mod report;
+pub mod sbom;
 pub mod share;
 pub mod textdiff;
 pub mod verify;

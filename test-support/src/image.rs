@@ -65,3 +65,28 @@ pub fn docker_archive(layers: &[&[u8]]) -> Vec<u8> {
     members.push(("manifest.json", &manifest));
     tar_of(&members)
 }
+
+/// A docker-archive like [`docker_archive`] whose config also holds the
+/// keys of `extra` (e.g. `created`, `history`).
+pub fn docker_archive_with(layers: &[&[u8]], extra: &Value) -> Vec<u8> {
+    let mut config: Value =
+        serde_json::from_slice(&config(layers)).unwrap_or_else(|e| panic!("config json: {e}"));
+    if let (Some(map), Some(more)) = (config.as_object_mut(), extra.as_object()) {
+        for (k, v) in more {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+    let config = serde_json::to_vec(&config).unwrap_or_else(|e| panic!("config json: {e}"));
+    let config_name = format!("{}.json", sha256_hex(&config));
+    let names: Vec<String> = (0..layers.len())
+        .map(|i| format!("l{i}/layer.tar"))
+        .collect();
+    let manifest = serde_json::to_vec(&json!([
+        {"Config": config_name, "RepoTags": ["x:1"], "Layers": names}
+    ]))
+    .unwrap_or_else(|e| panic!("manifest json: {e}"));
+    let mut members: Vec<(&str, &[u8])> = vec![(config_name.as_str(), &config)];
+    members.extend(names.iter().map(String::as_str).zip(layers.iter().copied()));
+    members.push(("manifest.json", &manifest));
+    tar_of(&members)
+}

@@ -173,3 +173,114 @@ pub fn executable<'b>(
     h.set_mode(0o755);
     layer.append(h, path, data)
 }
+
+/// The Python install directory of [`debian_image`].
+pub const DIST: &str = "usr/lib/python3/dist-packages";
+
+/// A sample image's layer tars. Layers: 0 a Debian base; 1 upgrades bash and libc6, adds vim; 2
+/// downgrades libc6 and removes curl; 3 adds Python, npm, Go and cargo
+/// packages; 4 upgrades six (a new dist-info, the old one whited out),
+/// downgrades left-pad, removes the Go binary.
+pub fn debian_image() -> Vec<Vec<u8>> {
+    let mut l0 = LayerBuilder::new();
+    l0.file(
+        "etc/os-release",
+        os_release("debian", "12", "bookworm", "Debian GNU/Linux 12 (bookworm)").as_bytes(),
+    )
+    .file(
+        "var/lib/dpkg/status",
+        dpkg_status(&[
+            ("base-files", "12.4+deb12u5", "amd64"),
+            ("bash", "5.2.15-2+b2", "amd64"),
+            ("libc6", "2.36-9+deb12u4", "amd64"),
+            ("curl", "7.88.1-10+deb12u5", "amd64"),
+        ])
+        .as_bytes(),
+    )
+    .file(
+        "var/lib/dpkg/info/bash.list",
+        dpkg_list(&["bin", "bin/bash"]).as_bytes(),
+    )
+    .file(
+        "var/lib/dpkg/info/libc6:amd64.list",
+        dpkg_list(&["lib/x86_64-linux-gnu/libc.so.6"]).as_bytes(),
+    );
+    let mut l1 = LayerBuilder::new();
+    l1.file(
+        "var/lib/dpkg/status",
+        dpkg_status(&[
+            ("base-files", "12.4+deb12u5", "amd64"),
+            ("bash", "5.2.21-2", "amd64"),
+            ("libc6", "2.36-9+deb12u10", "amd64"),
+            ("curl", "7.88.1-10+deb12u5", "amd64"),
+            ("vim", "2:9.0.1378-2", "amd64"),
+        ])
+        .as_bytes(),
+    );
+    let mut l2 = LayerBuilder::new();
+    l2.file(
+        "var/lib/dpkg/status",
+        dpkg_status(&[
+            ("base-files", "12.4+deb12u5", "amd64"),
+            ("bash", "5.2.21-2", "amd64"),
+            ("libc6", "2.36-9+deb12u4", "amd64"),
+            ("vim", "2:9.0.1378-2", "amd64"),
+        ])
+        .as_bytes(),
+    );
+    let mut l3 = LayerBuilder::new();
+    l3.file(
+        &format!("{DIST}/six-1.16.0.dist-info/METADATA"),
+        python_metadata("six", "1.16.0").as_bytes(),
+    )
+    .file(
+        &format!("{DIST}/six-1.16.0.dist-info/RECORD"),
+        b"six.py,sha256=x,1\nsix-1.16.0.dist-info/METADATA,,\n",
+    )
+    .file(
+        "app/node_modules/left-pad/package.json",
+        package_json("left-pad", "1.3.0").as_bytes(),
+    )
+    .file(
+        "app/node_modules/@scope/util/package.json",
+        package_json("@scope/util", "0.1.0").as_bytes(),
+    );
+    executable(
+        &mut l3,
+        "usr/local/bin/goapp",
+        &go_binary(
+            "go1.22.1",
+            "example.com/goapp",
+            &[("golang.org/x/text", "v0.14.0")],
+        ),
+    );
+    executable(
+        &mut l3,
+        "usr/local/bin/rustapp",
+        &auditable_binary(&[
+            ("rustapp", "0.1.0", "runtime"),
+            ("serde", "1.0.200", "runtime"),
+            ("cc", "1.0.0", "build"),
+        ]),
+    );
+    executable(
+        &mut l3,
+        "usr/local/bin/script",
+        b"#!/bin/sh\necho this is no binary at all, just text\n",
+    );
+    let mut l4 = LayerBuilder::new();
+    l4.file(&format!("{DIST}/.wh.six-1.16.0.dist-info"), b"")
+        .file(
+            &format!("{DIST}/six-1.17.0.dist-info/METADATA"),
+            python_metadata("six", "1.17.0").as_bytes(),
+        )
+        .file(
+            "app/node_modules/left-pad/package.json",
+            package_json("left-pad", "1.2.0").as_bytes(),
+        )
+        .file("usr/local/bin/.wh.goapp", b"");
+    [l0, l1, l2, l3, l4]
+        .into_iter()
+        .map(LayerBuilder::finish)
+        .collect()
+}

@@ -308,7 +308,8 @@ CASES = []
 
 
 def case(name, category, note, expect="ok", error_kind=None, warnings=(),
-         limits=None, exit_code=None, absent=(), present=(), overlay=True):
+         limits=None, exit_code=None, absent=(), present=(), overlay=True,
+         package_warnings=()):
     """Registers a case builder. The builder returns the image bytes, or
     (image bytes, [raw layer tars]) for the differential check."""
     def register(builder):
@@ -318,6 +319,7 @@ def case(name, category, note, expect="ok", error_kind=None, warnings=(),
             "warnings": list(warnings), "limits": limits,
             "exit": exit_code, "absent": list(absent),
             "present": list(present), "overlay": overlay,
+            "packageWarnings": list(package_warnings),
             "builder": builder,
         })
         return builder
@@ -1404,6 +1406,65 @@ def _():
                       ("l/layer.tar", layer.stored)]), [layer.raw]
 
 
+# (packages) malformed package databases: warnings naming the file, never an
+# abort; `packageWarnings` are the package scan's codes (tests/tests/hostile.rs).
+
+DPKG_OK = (b"Package: bash\nStatus: install ok installed\nArchitecture: amd64\n"
+           b"Version: 5.2.15-2+b2\n\n")
+
+
+@case("pkgdb_dpkg_truncated", "packages",
+      "a dpkg status file cut mid-paragraph, with a stray line: the complete paragraph is read",
+      package_warnings=["package-db-malformed"], exit_code=0)
+def _():
+    return docker_one(*base_files(), member(
+        "var/lib/dpkg/status",
+        DPKG_OK + b"this line is not a field\nPackage: coreutils\nStatus: install ok inst"))
+
+
+@case("pkgdb_apk_binary_garbage", "packages",
+      "an apk database of binary garbage and invalid UTF-8",
+      package_warnings=["package-db-encoding", "package-db-malformed"], exit_code=0)
+def _():
+    garbage = bytes((i * 37 + 11) % 256 for i in range(4096))
+    return docker_one(*base_files(), member("lib/apk/db/installed", garbage))
+
+
+@case("pkgdb_npm_not_json", "packages",
+      "package.json files that are not JSON, and one nested 100,000 arrays deep",
+      package_warnings=["package-db-malformed"], exit_code=0)
+def _():
+    return docker_one(
+        *base_files(),
+        member("app/node_modules/broken/package.json", b'{"name": "broken", "version": '),
+        member("app/node_modules/deep/package.json", b"[" * 100_000),
+        member("app/node_modules/ok/package.json", b'{"name": "ok", "version": "1.0.0"}'))
+
+
+@case("pkgdb_metadata_over_limit", "packages",
+      "a Python METADATA over --max-package-db-bytes is skipped, naming the file",
+      limits={"maxPackageDbBytes": 4096},
+      package_warnings=["package-db-too-large"], exit_code=0)
+def _():
+    big = b"Name: big\nVersion: 1.0\n\n" + b"x" * 65536
+    return docker_one(*base_files(), member(
+        "usr/lib/python3/dist-packages/big-1.0.dist-info/METADATA", big))
+
+
+@case("pkgdb_hostile_binaries", "packages",
+      "executables with a Go build-info magic and an absurd length, and an ELF header "
+      "whose section table points past the end: no packages, no crash",
+      exit_code=0)
+def _():
+    go = (b"\x7fELF" + b"\0" * 60 + b"\xff Go buildinf:\x08\x02" + b"\0" * 16
+          + b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01" + b"go1.22" + b"\0" * 64)
+    elf = bytearray(b"\x7fELF\x02\x01\x01" + b"\0" * 9)
+    elf += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0, 0, 1 << 40, 0, 64, 56, 0, 64, 0xffff, 3)
+    elf += b"\0" * 256
+    return docker_one(*base_files(), member("usr/bin/go-app", go, mode=0o755),
+                      member("usr/bin/elf-app", bytes(elf), mode=0o755))
+
+
 # Cases built at test time (too big to commit); the Rust test knows them by name.
 GENERATED = [
     {"case": "pax_100mb_record", "category": "exhaustion", "generator": "pax_100mb",
@@ -1464,6 +1525,8 @@ def main():
             entry["present"] = c["present"]
         if c["overlay"] is not True:
             entry["skipOverlay"] = c["overlay"]
+        if c["packageWarnings"]:
+            entry["packageWarnings"] = c["packageWarnings"]
         expected.append(entry)
     expected.extend(GENERATED)
     text = json.dumps(expected, indent=2) + "\n"

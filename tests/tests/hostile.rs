@@ -68,6 +68,8 @@ struct Case {
     present: Vec<String>,
     /// Why the overlay/flatten step is skipped (a known, reported issue).
     skip_overlay: Option<String>,
+    /// Warning codes the package scan must raise.
+    package_warnings: Vec<String>,
 }
 
 fn strings(value: &Value, key: &str) -> Vec<String> {
@@ -93,6 +95,8 @@ fn flag_for(key: &str) -> &'static str {
         "maxIndexDepth" => "--max-index-depth",
         "maxIndexDescriptors" => "--max-index-descriptors",
         "maxListingPathBytes" => "--max-listing-path-bytes",
+        "maxPackageDbBytes" => "--max-package-db-bytes",
+        "maxBinaryBytes" => "--max-binary-bytes",
         other => panic!("unknown limit {other}"),
     }
 }
@@ -137,6 +141,7 @@ fn cases() -> Vec<Case> {
                 .map(|e| i32::try_from(e).unwrap()),
             absent: strings(item, "absent"),
             present: strings(item, "present"),
+            package_warnings: strings(item, "packageWarnings"),
             category: item["category"].as_str().unwrap_or_default().to_owned(),
             skip_overlay: item
                 .get("skipOverlay")
@@ -280,6 +285,8 @@ struct Outcome {
     warnings: BTreeSet<String>,
     entries: Vec<Vec<Entry>>,
     layers: usize,
+    /// The package scan's warning codes.
+    package_warnings: BTreeSet<String>,
 }
 
 fn assert_safe(case: &str, what: &str, path: &str) {
@@ -318,6 +325,7 @@ fn run_library(case: &Case, path: &Path) -> Outcome {
         warnings: BTreeSet::new(),
         entries: Vec::new(),
         layers: 0,
+        package_warnings: BTreeSet::new(),
     };
     let file = File::open(path).unwrap();
     let mut source = match TarSource::new(io::BufReader::new(file), &case.limits) {
@@ -386,6 +394,24 @@ fn run_library(case: &Case, path: &Path) -> Outcome {
     // Overlay and flatten: the merged tree and the flattened tar must only
     // hold safe relative names.
     let layers: Vec<&[Entry]> = scans.iter().map(|s| s.entries.as_slice()).collect();
+    // The package scan never fails: malformed databases are warnings.
+    {
+        let mut opener = SourceOpener {
+            source: &mut source,
+            locations: opened.layers.iter().map(|l| l.location.clone()).collect(),
+        };
+        let report = layerscope::packages::scan(&layers, &mut opener, &case.limits, None);
+        for p in &report.packages {
+            assert_safe(
+                &case.name,
+                "package file",
+                p.files.first().map_or("x", String::as_str),
+            );
+        }
+        outcome
+            .package_warnings
+            .extend(report.warnings.iter().map(|w| w.code.clone()));
+    }
     let listing = listing_bytes(&layers);
     if listing > MAX_LISTING_BYTES {
         // The merge itself must stay linear in the input: apply the layers
@@ -597,6 +623,14 @@ fn library_outcomes_match_expected() {
                         "{message}"
                     );
                 }
+            }
+        }
+        for code in &case.package_warnings {
+            if !outcome.package_warnings.contains(code) {
+                problems.push(format!(
+                    "missing package warning {code}; got {:?}",
+                    outcome.package_warnings
+                ));
             }
         }
         for code in &case.warnings {

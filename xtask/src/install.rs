@@ -37,6 +37,7 @@ pub fn for_test() -> Result<()> {
     apt(TEST_APT)?;
     wasm_tools()?;
     npm_web()?;
+    crate::schemas::fetch()?;
     Ok(())
 }
 

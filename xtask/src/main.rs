@@ -7,6 +7,7 @@
 //! - `bench`: generates the big benchmark image and times verify, dive and gunzip.
 //! - `bench-browser`: runs `web/tests/bench.mjs` (the page in headless Chromium).
 //! - `gen`: only generates the benchmark image (`bench-data/`).
+//! - `schemas`: fetches the SBOM JSON schemas the SBOM tests validate against.
 //! - `gunzip`: decodes a gzip file with one inflate backend and prints MB/s.
 //! - `differential`: the differential tests against umoci/tar/skopeo/dive.
 
@@ -16,6 +17,7 @@ mod differential;
 mod fuzz;
 mod r#gen;
 mod install;
+mod schemas;
 mod serve;
 mod shell;
 mod test;
@@ -51,6 +53,8 @@ commands:
   gunzip [--backend zlib-rs|miniz] FILE
                                      inflate a gzip file to nowhere and print MB/s
   wasm                               only build web/pkg (wasm-pack release + wasm-opt)
+  schemas                            only fetch the SBOM JSON schemas into target/sbom-schemas/
+                                     (from the lib4sbom wheel on PyPI; part of `test`'s setup)
   fuzz   --time N [--target T]       run each cargo-fuzz target N seconds (docs/security.md)
   differential [--real] [--rebuild] [--no-install]
                                      flatten vs umoci on busybox images (tests/differential/run.sh);
@@ -130,6 +134,10 @@ fn run() -> Result<()> {
         "wasm" => {
             opts.done()?;
             wasm::build()
+        }
+        "schemas" => {
+            opts.done()?;
+            schemas::fetch()
         }
         "fuzz" => {
             let time = opts

@@ -12,5 +12,6 @@ pub mod log;
 pub mod ls;
 pub mod package_scan;
 pub mod packages;
+pub mod sbom;
 pub mod share;
 pub mod verify;

@@ -8,6 +8,7 @@
 import { $, h, replace, digestCell } from '../dom.js';
 import { num, count, pct, formatBytes, cleanCommand } from '../format.js';
 import { state, emit } from '../state.js';
+import { visibleText } from '../../text.js';
 import { poolSize } from '../workers.js';
 
 /** Per layer index: {li, hist}. */
@@ -70,17 +71,35 @@ function fillLayerRow(index) {
   const v = state.views[index];
   const l = v.layer;
   const cmd = l.createdBy || hist?.createdBy || '';
+  // The row's parts are made once and then updated in place, so what the
+  // user points at is not replaced while layers are verified.
+  if (!row.parts) {
+    row.parts = {
+      idx: h('span', { class: 'idx' }, String(index)),
+      cmd: h('span', { class: 'cmd' }),
+      status: h('span', { class: 'status' }),
+      facts: h('span', { class: 'facts' }),
+      detail: h('span', { class: 'detail failure', hidden: true }),
+    };
+    li.replaceChildren(...Object.values(row.parts));
+  }
+  const { parts } = row;
+  if (parts.cmd.dataset.text !== cmd || !parts.cmd.firstChild) {
+    parts.cmd.dataset.text = cmd;
+    parts.cmd.title = visibleText(cmd);
+    replace(parts.cmd, cleanCommand(cmd) || h('span', { class: 'muted' }, '(no history)'));
+  }
+  replace(parts.status, statusCell(index));
+  const running = l.status === 'pending' && state.progress[index]?.running;
+  if (running) parts.facts.textContent = rateText(state.progress[index]);
+  else replace(parts.facts,
+    h('span', { title: 'stored size (as shipped)' }, l.location ? formatBytes(l.size) : 'no blob'),
+    l.uncompressedSize != null && num(l.uncompressedSize) !== num(l.size) ? h('span', { title: 'uncompressed size' }, ` (${formatBytes(l.uncompressedSize)} unpacked)`) : '',
+    l.entries != null ? h('span', { title: 'entries in the layer' }, ` · ${count(l.entries)} entries`) : '',
+    changesCell(index));
   const problems = failureLines(v);
-  replace(li,
-    h('span', { class: 'idx' }, String(index)),
-    h('span', { class: 'cmd', title: cmd }, cleanCommand(cmd) || h('span', { class: 'muted' }, '(no history)')),
-    h('span', { class: 'status' }, statusCell(index)),
-    h('span', { class: 'facts' },
-      h('span', { title: 'stored size (as shipped)' }, l.location ? formatBytes(l.size) : 'no blob'),
-      l.uncompressedSize != null && num(l.uncompressedSize) !== num(l.size) ? h('span', { title: 'uncompressed size' }, ` (${formatBytes(l.uncompressedSize)} unpacked)`) : '',
-      l.entries != null ? h('span', { title: 'entries in the layer' }, ` · ${count(l.entries)} entries`) : '',
-      changesCell(index)),
-    problems.length ? h('span', { class: 'detail failure' }, problems.map((p) => h('span', {}, p))) : '');
+  parts.detail.hidden = !problems.length;
+  replace(parts.detail, problems.map((p) => h('span', {}, p)));
 }
 
 function fillMergedRow() {
@@ -149,23 +168,39 @@ function statusCell(index) {
   return h('span', { class: `badge ${status}`, title: words.title || words.text }, words.text);
 }
 
+/**
+ * A running layer: a bar in the status column and the bytes read (stored,
+ * and unpacked so far) with the rate in place of the facts line, so the
+ * row keeps its height while the numbers change.
+ */
 function progressEl(p) {
-  const done = p.total ? Math.min(100, (p.done / p.total) * 100) : 0;
-  const secs = (performance.now() - p.start) / 1000;
   const bar = h('span');
-  bar.style.width = `${done.toFixed(1)}%`;
-  return h('span', { class: 'progress', role: 'progressbar', 'aria-label': 'verification progress', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': done.toFixed(0) },
-    h('span', { class: 'bar' }, bar),
-    h('span', { class: 'rate' }, `${formatBytes(p.done)} / ${formatBytes(p.total)}${p.unpacked ? ` · ${formatBytes(p.unpacked)} unpacked` : ''} · ${secs > 0.05 ? (p.done / secs / 1e6).toFixed(1) : '—'} MB/s`));
+  const el = h('span', { class: 'progress', role: 'progressbar', 'aria-label': 'verification progress', 'aria-valuemin': '0', 'aria-valuemax': '100' },
+    h('span', { class: 'bar' }, bar));
+  setProgress(el, p);
+  return el;
 }
 
-/** Redraws the progress of layer `index`. */
+function setProgress(el, p) {
+  const done = p.total ? Math.min(100, (p.done / p.total) * 100) : 0;
+  el.firstChild.firstChild.style.width = `${done.toFixed(1)}%`;
+  el.setAttribute('aria-valuenow', done.toFixed(0));
+}
+
+function rateText(p) {
+  const secs = (performance.now() - p.start) / 1000;
+  return `${formatBytes(p.done)} / ${formatBytes(p.total)}${p.unpacked ? ` · ${formatBytes(p.unpacked)} unpacked` : ''} · ${secs > 0.05 ? (p.done / secs / 1e6).toFixed(1) : '—'} MB/s`;
+}
+
+/** Redraws the progress of layer `index` (in place: no new elements per message). */
 export function updateProgress(index) {
   const row = rows[index];
   const p = state.progress[index];
-  if (!row || !p) return;
-  const cell = row.li.querySelector('.status');
-  if (cell) cell.replaceChildren(progressEl(p));
+  if (!row?.parts || !p) return;
+  const bar = row.parts.status.querySelector('.progress');
+  if (bar) setProgress(bar, p);
+  else replace(row.parts.status, progressEl(p));
+  row.parts.facts.textContent = rateText(p);
   updateScanStatus();
 }
 
