@@ -497,13 +497,19 @@ fn dpkg_query_agrees_on_the_host_status_file() {
 #[test]
 fn a_real_go_binary() {
     let Ok(version) = Command::new("go").arg("version").output() else {
-        eprintln!("skipped a_real_go_binary: the Go toolchain is absent (apt-get install golang-go)");
+        eprintln!(
+            "skipped a_real_go_binary: the Go toolchain is absent (apt-get install golang-go)"
+        );
         return;
     };
     let version = String::from_utf8_lossy(&version.stdout).into_owned();
     let go_version = version.split_whitespace().nth(2).unwrap_or("").to_owned();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("go.mod"), "module example.com/hello\n\ngo 1.18\n").unwrap();
+    std::fs::write(
+        dir.path().join("go.mod"),
+        "module example.com/hello\n\ngo 1.18\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("main.go"),
         "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n",
@@ -519,7 +525,11 @@ fn a_real_go_binary() {
         .env("GOTOOLCHAIN", "local")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let binary = std::fs::read(dir.path().join("hello")).unwrap();
     let mut l0 = LayerBuilder::new();
     executable(&mut l0, "usr/local/bin/hello", &binary);

@@ -36,9 +36,9 @@ impl Session {
     pub fn sbom(&mut self, format: &str) -> Result<String, WasmError> {
         let format: SbomFormat = serde_json::from_value(serde_json::Value::String(format.into()))
             .map_err(|source| WasmError::BadJson {
-                what: "format",
-                source,
-            })?;
+            what: "format",
+            source,
+        })?;
         let limits = self.limits;
         let mut report = self.opened_report()?.clone();
         let (layers, mut opener) = self.layers_and_opener()?;
