@@ -490,3 +490,61 @@ fn dpkg_query_agrees_on_the_host_status_file() {
     assert!(!got.is_empty());
     assert_eq!(got, want);
 }
+
+/// A real Go binary, built at test time with the Go toolchain (skipped
+/// with a message where `go` is absent): its main module and the Go
+/// version come out of its build information.
+#[test]
+fn a_real_go_binary() {
+    let Ok(version) = Command::new("go").arg("version").output() else {
+        eprintln!(
+            "skipped a_real_go_binary: the Go toolchain is absent (apt-get install golang-go)"
+        );
+        return;
+    };
+    let version = String::from_utf8_lossy(&version.stdout).into_owned();
+    let go_version = version.split_whitespace().nth(2).unwrap_or("").to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("go.mod"),
+        "module example.com/hello\n\ngo 1.18\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.go"),
+        "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n",
+    )
+    .unwrap();
+    let out = Command::new("go")
+        .args(["build", "-o", "hello", "."])
+        .current_dir(dir.path())
+        .env("GOCACHE", dir.path().join("cache"))
+        .env("GOPATH", dir.path().join("gopath"))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let binary = std::fs::read(dir.path().join("hello")).unwrap();
+    let mut l0 = LayerBuilder::new();
+    executable(&mut l0, "usr/local/bin/hello", &binary);
+    let report = scan(&[l0.finish()], &Limits::default(), None);
+    assert!(report.warnings.is_empty(), "{:#?}", report.warnings);
+    let got: Vec<_> = report
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str(), p.ecosystem))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("example.com/hello", "(devel)", Ecosystem::Golang),
+            ("stdlib", go_version.as_str(), Ecosystem::Golang),
+        ]
+    );
+}

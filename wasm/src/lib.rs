@@ -32,6 +32,7 @@ mod input;
 mod listing;
 mod number;
 mod options;
+mod packages;
 mod partial;
 mod progress;
 mod range;

@@ -16,12 +16,13 @@ use anyhow::{Context, Result, bail};
 use crate::shell::{output_of, root, run_cmd};
 
 /// Every fuzz target in `fuzz/fuzz_targets`.
-pub const TARGETS: [&str; 5] = [
+pub const TARGETS: [&str; 6] = [
     "open_archive",
     "scan_layer",
     "short_reads",
     "overlay",
     "flatten",
+    "packages",
 ];
 
 /// Seeds larger than this are left out (they slow every iteration down).

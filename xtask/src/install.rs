@@ -18,6 +18,8 @@ pub const TEST_APT: &[&str] = &[
     "skopeo",
     "umoci",
     "busybox-static",
+    // Builds a real Go binary for the package scan's test (tests/tests/packages.rs).
+    "golang-go",
 ];
 
 /// The wasm-bindgen CLI must match the `wasm-bindgen` crate pin exactly.
