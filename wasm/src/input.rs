@@ -40,6 +40,9 @@ pub struct InputReader {
     buf_start: u64,
     /// Bytes the next refill fetches if it continues the current buffer.
     ahead: u64,
+    /// Bytes the caller will read from the next jump on (0: unknown), so
+    /// the first refill there fetches them at once (see [`InputReader::will_read`]).
+    hint: u64,
 }
 
 impl std::fmt::Debug for InputReader {
@@ -71,6 +74,7 @@ impl InputReader {
             buf: Vec::new(),
             buf_start: 0,
             ahead: FIRST_CHUNK,
+            hint: 0,
         }
     }
 
@@ -84,6 +88,7 @@ impl InputReader {
             buf: Vec::new(),
             buf_start: 0,
             ahead: FIRST_CHUNK,
+            hint: 0,
         }
     }
 
@@ -108,13 +113,23 @@ impl InputReader {
         self.len == 0
     }
 
+    /// Says that `bytes` will be read sequentially from the current
+    /// position (a layer blob of known size): the next refill fetches them
+    /// in one round trip (up to [`CHUNK`]) instead of starting at
+    /// [`FIRST_CHUNK`] — each `FileReaderSync` call costs milliseconds, so
+    /// a small layer read in growing pieces paid several.
+    pub fn will_read(&mut self, bytes: u64) {
+        self.hint = bytes;
+    }
+
     fn fill(&mut self) -> io::Result<()> {
         let start = self.pos;
         let sequential = !self.buf.is_empty() && start == self.buf_start + self.buf.len() as u64;
+        let hint = std::mem::take(&mut self.hint);
         self.ahead = if sequential {
             self.ahead.saturating_mul(2).min(CHUNK)
         } else {
-            FIRST_CHUNK
+            hint.clamp(FIRST_CHUNK, CHUNK)
         };
         let end = start.saturating_add(self.ahead).min(self.len);
         // Grow the buffer straight to its final size once reads are no

@@ -69,6 +69,7 @@ fn with_blob<T>(
                     source,
                 }
             })?;
+            reader.will_read(*size);
             let mut exact = ExactReader::new(reader.take(*size), *size);
             work(&mut exact)
         }

@@ -9,6 +9,11 @@
 //   3. peak wasm linear memory per worker while opening and verifying
 //      bench-data/big-docker.tar (and the OCI image);
 //   4. size of web/pkg/layerscope_wasm_bg.wasm;
+//   6. a generated image of 125 small layers (40 files each, ≈ 9 MB, the most
+//      a Docker image stacks): open → listed (≤ 300 ms) and verify (≤ 1 s,
+//      i.e. ≤ 5 ms of overhead per layer) against the native CLI, and the
+//      renderer process's memory (VmHWM and RssAnon from /proc, the whole
+//      tab, not only the wasm heaps) after each verification run;
 //   5. the Sizes panel on a generated 100,000-entry layer: opening the
 //      panel (first treemap), a redraw, drilling into a folder (target
 //      < 100 ms each; the page's own `window.layerscope.treemap`).
@@ -25,7 +30,7 @@
 // reads `memory.buffer.byteLength` in every worker through the worker's own
 // wasm-bindgen module (`init()` returns the already-instantiated exports),
 // sampling every 250 ms during the run and once at the end. No app change.
-import { existsSync, statSync, readFileSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { existsSync, statSync, readFileSync, writeFileSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -40,7 +45,7 @@ const repo = resolve(webRoot, '..');
 const SMALL = resolve(repo, '../shared/fixtures/dive/test-docker-image.tar');
 const OCI = join(repo, 'bench-data/big-oci-gzip.tar');
 const DOCKER = join(repo, 'bench-data/big-docker.tar');
-const CLI = join(repo, 'target/release/layerscope');
+const CLI = process.env.LAYERSCOPE_CLI || join(repo, 'target/release/layerscope');
 const WASM = join(webRoot, 'pkg/layerscope_wasm_bg.wasm');
 const LONG = 30 * 60_000;
 // Uncompressed layer bytes of the bench images (docs/benchmarks.md reports MB/s over these).
@@ -54,7 +59,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const RUNS = Math.max(1, Number(opt('--runs', '3')));
-const ONLY = new Set(opt('--only', 'open,verify,memory,treemap').split(','));
+const ONLY = new Set(opt('--only', 'open,verify,memory,treemap,layers').split(','));
 const JSON_OUT = opt('--json', null);
 // Compressed layers: stored-blob hash split off when it pays (on, the page's default), never (off),
 // always, or both (default vs always, interleaved).
@@ -187,6 +192,74 @@ function sampleMemory(page) {
   return async () => { stop = true; await loop; return { peak, samples }; };
 }
 
+/** The processes below `root` (from /proc: every pid's parent). */
+function descendants(root) {
+  const kids = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+    } catch { /* gone */ }
+  }
+  const out = [];
+  const stack = [root];
+  while (stack.length) for (const c of kids.get(stack.pop()) || []) { out.push(c); stack.push(c); }
+  return out;
+}
+
+/**
+ * The renderer process with the highest memory high-water mark among this
+ * bench's Chromium (the open tab's, as each run has a fresh page): VmHWM
+ * and RssAnon in bytes, from /proc/PID/status.
+ */
+function rendererMemory() {
+  let best = null;
+  for (const pid of descendants(process.pid)) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = (key) => Number((status.match(new RegExp(`^${key}:\\s+(\\d+)`, 'm')) || [])[1] || 0) * 1024;
+      const m = { pid, vmHWM: kb('VmHWM'), rssAnon: kb('RssAnon') };
+      if (!best || m.vmHWM > best.vmHWM) best = m;
+    } catch { /* gone */ }
+  }
+  return best;
+}
+
+/** A docker-archive of `layers` plain layers of `files` files of `bytes` bytes each (distinct data). */
+function manyLayersImage(layers, files, bytes) {
+  const outer = [];
+  const diffIds = [];
+  const names = [];
+  for (let l = 0; l < layers; l++) {
+    const parts = [];
+    parts.push(tarHeader(`l${l}/`, 0, '5'));
+    for (let f = 0; f < files; f++) {
+      const data = Buffer.alloc(Math.ceil(bytes / 512) * 512);
+      createHash('sha512').update(`${l}/${f}`).digest().copy(data);
+      parts.push(tarHeader(`l${l}/f${f}`, bytes), data);
+    }
+    parts.push(Buffer.alloc(1024));
+    const tar = Buffer.concat(parts);
+    diffIds.push(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
+    names.push(`${l}/layer.tar`);
+    outer.push({ name: names[l], data: tar });
+  }
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds },
+    history: names.map((_, l) => ({ created_by: `RUN step ${l}` })) }));
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['layers:125'], Layers: names }]));
+  const parts = [];
+  for (const m of [{ name: 'manifest.json', data: manifest }, { name: 'config.json', data: config }, ...outer]) {
+    parts.push(tarHeader(m.name, m.data.length), m.data);
+    if (m.data.length % 512) parts.push(Buffer.alloc(512 - (m.data.length % 512)));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
 /** One verification run in a fresh page: warm-up on the small fixture, then `path`. */
 async function verifyRun(path, split = true) {
   const { context, page, errors } = await freshPage();
@@ -204,6 +277,7 @@ async function verifyRun(path, split = true) {
     const analyzed = await waitFor(page, 'analyzed', LONG);
     const { peak, samples } = await stopSampling();
     const end = await readMemory(page, 10_000);
+    const renderer = rendererMemory();
     for (const [k, v] of Object.entries(end)) peak[k] = Math.max(peak[k] || 0, v);
     const b = analyzed;
     const scan = await page.evaluate(() => {
@@ -230,6 +304,7 @@ async function verifyRun(path, split = true) {
       workers: Object.keys(peak).length,
       memBefore: before,
       memPeak: peak,
+      renderer,
       samples,
       errors,
     };
@@ -343,6 +418,7 @@ async function treemapRun(path) {
 async function main() {
   const needs = [['web/pkg', join(webRoot, 'pkg/layerscope_wasm.js')]];
   if (['open', 'verify', 'memory'].some((k) => ONLY.has(k))) needs.push(['bench image', OCI], ['bench image', DOCKER], ['CLI', CLI], ['fixture', SMALL]);
+  if (ONLY.has('layers')) needs.push(['fixture', SMALL]);
   for (const [what, p] of needs) {
     if (!existsSync(p)) throw new Error(`${what} missing: ${p}`);
   }
@@ -413,6 +489,28 @@ async function main() {
         image: 'big-oci-gzip.tar', bytes, runs, nativeMs, browserMs, analyzeMs: median(runs.map((r) => r.analyzeMs)),
         ratio: browserMs / nativeMs, nativeMBs: bytes / MB / (nativeMs / 1000), browserMBs: bytes / MB / (browserMs / 1000),
         layerBytes: LAYER_BYTES,
+      };
+    }
+
+    // 6. 125 small layers: listing, verification and per-layer overhead
+    if (ONLY.has('layers')) {
+      const path = join(tmpdir(), 'layerscope-bench-125-layers.tar');
+      writeFileSync(path, manyLayersImage(125, 40, 1800));
+      const runs = [];
+      for (let i = 0; i < RUNS; i++) {
+        const nativeMs = existsSync(CLI) ? nativeVerify(path) : null;
+        const b = await verifyRun(path);
+        runs.push({ nativeMs, ...b });
+        log(`125 layers run ${i + 1}: listed ${fmt(b.listedMs)} ms, verified ${fmt(b.verifyMs)} ms (${b.verdict}; worker time ${fmt(b.scanJobsMs)} ms over ${fmt(b.scanSpanMs)} ms with ${b.helpers} worker(s)), native ${fmt(nativeMs)} ms, renderer VmHWM ${fmt((b.renderer?.vmHWM || 0) / MiB)} MiB, RssAnon ${fmt((b.renderer?.rssAnon || 0) / MiB)} MiB`);
+      }
+      const verifyMs = median(runs.map((r) => r.verifyMs));
+      const nativeMs = runs[0].nativeMs == null ? null : median(runs.map((r) => r.nativeMs));
+      results.layers = {
+        bytes: statSync(path).size, layers: 125, runs,
+        listedMs: median(runs.map((r) => r.listedMs)), verifyMs, nativeMs,
+        perLayerMs: (verifyMs - (nativeMs || 0)) / 125,
+        workerMs: median(runs.map((r) => r.scanJobsMs)),
+        vmHWM: median(runs.map((r) => r.renderer?.vmHWM || 0)), rssAnon: median(runs.map((r) => r.renderer?.rssAnon || 0)),
       };
     }
 
@@ -488,6 +586,13 @@ async function main() {
     const m = results.memory;
     lines.push(`| peak wasm memory, big-docker.tar (${(m.bytes / MB).toFixed(0)} MB) | ${Object.entries(m.peakMiB).map(([k, x]) => `${k} ${fmt(x, 1)} MiB`).join(', ')} | < 256 MB |`);
     lines.push(`| verify big-docker.tar, page / native CLI | ${fmt(m.verifyMs / 1000, 2)} s (${fmt(m.bytes / MB / (m.verifyMs / 1000))} MB/s) / ${fmt(m.nativeMs / 1000, 2)} s (${fmt(m.bytes / MB / (m.nativeMs / 1000))} MB/s) = ${fmt(m.verifyMs / m.nativeMs, 2)}× | |`);
+  }
+  if (results.layers) {
+    const l = results.layers;
+    lines.push(`| 125 layers × 40 files (${(l.bytes / MB).toFixed(1)} MB): open → listed | ${fmt(l.listedMs)} ms (runs: ${l.runs.map((r) => fmt(r.listedMs)).join(', ')}) | ≤ 300 ms |`);
+    lines.push(`| 125 layers: verify, page (all badges final) / native CLI | ${fmt(l.verifyMs)} ms (runs: ${l.runs.map((r) => fmt(r.verifyMs)).join(', ')}) / ${fmt(l.nativeMs)} ms | ≤ 1,000 ms |`);
+    lines.push(`| 125 layers: page overhead per layer ((page − native) / 125); worker time | ${fmt(l.perLayerMs, 1)} ms; ${fmt(l.workerMs)} ms | ≤ 5 ms |`);
+    lines.push(`| 125 layers: renderer process VmHWM / RssAnon after verifying | ${fmt(l.vmHWM / MiB)} / ${fmt(l.rssAnon / MiB)} MiB | |`);
   }
   if (results.treemap) {
     const t = results.treemap;

@@ -75,10 +75,11 @@ pub const BATCH_DATA_BYTES: u64 = 16 << 20;
 /// batches while it reads, so a driver can show a layer's files before its
 /// scan ends: a batch when [`FIRST_BATCH`] entries are pending (the size
 /// doubling after each batch, up to [`LARGEST_BATCH`]) or when pending
-/// entries are followed by [`BATCH_DATA_BYTES`] of their data. Every entry
-/// is published once, in stream order; the last batch comes before the
-/// stream's end is checked, so a stream that then fails may have published
-/// entries. The result holds every entry, as [`index_stream`]'s.
+/// entries are followed by [`BATCH_DATA_BYTES`] of their data. An entry is
+/// published at most once, in stream order; the entries after the last
+/// batch come only in the result (a small layer publishes nothing: its
+/// scan ends as soon), which holds every entry, as [`index_stream`]'s. A
+/// stream that fails later may have published entries.
 pub fn index_stream_published<R: Read>(
     reader: R,
     layer: usize,
@@ -564,7 +565,6 @@ fn walk<R: Read>(
             batches.after(&entries, data, publish);
         }
     }
-    batches.flush(&entries, publish);
     Ok(Walked { entries, warnings })
 }
 
@@ -745,10 +745,11 @@ mod tests {
         let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
         assert_eq!(&sizes[..3], &[256, 512, 1024]);
         // 3000 − 1792 = 1208 pending, then the big file (16 MiB of data)
-        // publishes them with it, and the last entry comes at the end.
-        assert_eq!(&sizes[3..], &[1209, 1]);
+        // publishes them with it; the last entry comes only in the result.
+        assert_eq!(&sizes[3..], &[1209]);
         let joined: Vec<Entry> = batches.concat();
-        assert_eq!(joined, index.entries);
+        assert_eq!(joined.as_slice(), &index.entries[..3001]);
+        assert_eq!(index.entries.len(), 3002);
         let plain =
             index_stream(bytes.as_slice(), 0, Algorithm::Sha256, &Limits::default()).unwrap();
         assert_eq!(plain, index);
