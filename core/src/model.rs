@@ -442,6 +442,32 @@ pub struct Entry {
     pub content_hash: Option<u64>,
 }
 
+#[cfg(test)]
+impl Entry {
+    /// A plain entry for unit tests: mode 0644, owner 0:0, no link, no
+    /// xattrs, no whiteout, offsets 0, no content hash.
+    pub(crate) fn sample(path: &str, kind: EntryKind, size: u64) -> Entry {
+        Entry {
+            path: path.into(),
+            kind,
+            size,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            uname: None,
+            gname: None,
+            mtime: 0,
+            link_target: None,
+            device: None,
+            xattrs: vec![],
+            whiteout: None,
+            header_offset: 0,
+            data_offset: 0,
+            content_hash: None,
+        }
+    }
+}
+
 /// A recoverable oddity: reported, not fatal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -409,24 +409,7 @@ mod tests {
     use crate::model::EntryKind;
 
     fn e(path: &str, size: u64) -> Entry {
-        Entry {
-            path: path.into(),
-            kind: EntryKind::File,
-            size,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            uname: None,
-            gname: None,
-            mtime: 0,
-            link_target: None,
-            device: None,
-            xattrs: vec![],
-            whiteout: None,
-            header_offset: 0,
-            data_offset: 0,
-            content_hash: None,
-        }
+        Entry::sample(path, EntryKind::File, size)
     }
 
     /// dive's own unit case: implied directories are not directories, so

@@ -360,24 +360,7 @@ mod tests {
     use crate::model::Whiteout;
 
     fn entry(path: &str, kind: EntryKind, size: u64) -> Entry {
-        Entry {
-            path: path.into(),
-            kind,
-            size,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            uname: None,
-            gname: None,
-            mtime: 0,
-            link_target: None,
-            device: None,
-            xattrs: vec![],
-            whiteout: None,
-            header_offset: 0,
-            data_offset: 0,
-            content_hash: None,
-        }
+        Entry::sample(path, kind, size)
     }
 
     #[test]
