@@ -38,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { cpus, tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { baseUrl, launch, serve } from './harness.mjs';
+import { tarHeader } from './tar.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
@@ -323,24 +324,6 @@ function nativeVerify(path) {
 
 // ------------------------------------------------------------ treemap
 
-/** A ustar header (numbers in octal, no checksum surprises). */
-function tarHeader(name, size, type = '0') {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'latin1');
-  h.write(`${(type === '5' ? 0o755 : 0o644).toString(8).padStart(7, '0')}\0`, 100, 'latin1');
-  h.write('0000000\0', 108, 'latin1');
-  h.write('0000000\0', 116, 'latin1');
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
-  h.write('14500000000\0', 136, 'latin1');
-  h.write('        ', 148, 'latin1');
-  h.write(type, 156, 'latin1');
-  h.write('ustar\0', 257, 'latin1');
-  h.write('00', 263, 'latin1');
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-  return h;
-}
 
 /** A tar of members {name, size, type}; file data is zeros. */
 function zeroTar(members) {
