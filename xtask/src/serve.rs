@@ -1,22 +1,36 @@
 //! The static file server of `cargo xtask serve` and of the browser gates
-//! (e2e, hostile-wasm): GET and HEAD of files under `web/` (and, for the
-//! hostile gate, the corpus mounted under a URL prefix), `Cache-Control:
-//! no-store`, `X-Content-Type-Options: nosniff`; the page's CSP is in its
-//! own `<meta>`. HTTP is tiny_http's, MIME types mime_guess's (text types
-//! as UTF-8), URL decoding percent-encoding's; what is ours is the mapping
-//! of a URL path to a file, which refuses anything that would leave the
-//! served folder (`..`, encoded separators, symlinks pointing outside).
+//! (e2e, hostile-wasm, agree): GET and HEAD of files under `web/` (and
+//! folders mounted under URL prefixes), `Cache-Control: no-store`,
+//! `X-Content-Type-Options: nosniff`; the page's CSP is in its own
+//! `<meta>`. Request heads are parsed by httparse, MIME types are
+//! mime_guess's (text types as UTF-8), URL decoding is percent-encoding's.
+//! What is ours: the mapping of a URL path to a file, which refuses
+//! anything that would leave the served folder (`..`, encoded separators,
+//! symlinks pointing outside), and the one-request-per-connection loop.
+//!
+//! Every connection gets its own thread and answers one request, then
+//! closes (`Connection: close`). A keep-alive server with a fixed thread
+//! pool (tiny_http, which this replaced) let a browser's first page load
+//! hang: its six parallel keep-alive connections held the pool's four
+//! threads, and the last two module requests waited forever.
 
 use std::fs::File;
-use std::net::{SocketAddr, TcpListener};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
+use anyhow::{Context, Result};
 
 /// The port `cargo xtask serve` tries first.
 pub const DEFAULT_PORT: u16 = 8080;
+
+/// The longest request head read (request line and headers).
+const MAX_HEAD: usize = 16 * 1024;
+
+/// How long a connection may take to send its request head.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `cargo xtask serve`: builds the wasm (unless `--no-build`), then serves
 /// `web/` on 127.0.0.1 until interrupted. The page's URL,
@@ -27,14 +41,14 @@ pub fn run(port: u16, build: bool) -> Result<()> {
     if build {
         crate::wasm::build()?;
     }
-    let site = Site::new(&crate::shell::root().join("web"), &[])?;
-    let (server, addr) = bind(port)?;
+    let site = Arc::new(Site::new(&crate::shell::root().join("web"), &[])?);
+    let (listener, addr) = bind(port)?;
     eprintln!(
         "serving {} (Ctrl-C to stop); requests are logged here",
         site.root.display()
     );
     println!("http://{addr}/");
-    serve(&server, &Arc::new(site), true);
+    serve(&listener, &site, true);
     Ok(())
 }
 
@@ -44,13 +58,13 @@ pub fn run(port: u16, build: bool) -> Result<()> {
 /// until the process exits.
 pub fn spawn(dir: &Path, mounts: &[(&str, &Path)]) -> Result<SocketAddr> {
     let site = Arc::new(Site::new(dir, mounts)?);
-    let (server, addr) = bind(0)?;
-    std::thread::spawn(move || serve(&server, &site, false));
+    let (listener, addr) = bind(0)?;
+    std::thread::spawn(move || serve(&listener, &site, false));
     Ok(addr)
 }
 
 /// Binds 127.0.0.1:`port`, falling back to a free port when it is taken.
-fn bind(port: u16) -> Result<(Server, SocketAddr)> {
+fn bind(port: u16) -> Result<(TcpListener, SocketAddr)> {
     let listener = match TcpListener::bind(("127.0.0.1", port)) {
         Ok(l) => l,
         Err(e) if port != 0 => {
@@ -60,23 +74,141 @@ fn bind(port: u16) -> Result<(Server, SocketAddr)> {
         Err(e) => return Err(e).context("binding 127.0.0.1"),
     };
     let addr = listener.local_addr()?;
-    let server = Server::from_listener(listener, None).map_err(|e| anyhow!("{e}"))?;
-    Ok((server, addr))
+    Ok((listener, addr))
 }
 
-/// Answers every request, each on its own thread (a large file does not
-/// hold up the others).
-fn serve(server: &Server, site: &Arc<Site>, log: bool) {
-    for request in server.incoming_requests() {
+/// Accepts connections forever, each answered on its own thread (a large
+/// file does not hold up the others).
+fn serve(listener: &TcpListener, site: &Arc<Site>, log: bool) {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
         let site = Arc::clone(site);
-        std::thread::spawn(move || {
-            let line = format!("{} {}", request.method(), request.url());
-            match respond(&site, request) {
-                Ok(code) if log => eprintln!("{line} {code}"),
-                Err(e) if log => eprintln!("{line}: {e}"),
-                _ => {}
-            }
+        std::thread::spawn(move || match answer(&site, stream) {
+            Ok(line) if log => eprintln!("{line}"),
+            Err(e) if log => eprintln!("connection: {e}"),
+            _ => {}
         });
+    }
+}
+
+/// A parsed request head: what we need of it.
+struct Head {
+    method: String,
+    target: String,
+}
+
+/// Reads and parses one request head from `stream`. Err(status) when it is
+/// malformed (400), too long (431) or never completes (408).
+fn read_head(stream: &mut TcpStream) -> Result<Head, u16> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = match stream.read(&mut chunk) {
+            Ok(0) => return Err(400),
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(408);
+            }
+            Err(_) => return Err(400),
+        };
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut request = httparse::Request::new(&mut headers);
+        match request.parse(&buf) {
+            Ok(httparse::Status::Complete(_)) => {
+                return Ok(Head {
+                    method: request.method.unwrap_or_default().to_owned(),
+                    target: request.path.unwrap_or_default().to_owned(),
+                });
+            }
+            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
+            Ok(httparse::Status::Partial) => return Err(431),
+            Err(_) => return Err(400),
+        }
+    }
+}
+
+/// Answers the one request of a connection, then closes it; returns the
+/// log line (`METHOD TARGET STATUS`).
+fn answer(site: &Site, mut stream: TcpStream) -> std::io::Result<String> {
+    stream.set_read_timeout(Some(HEAD_TIMEOUT))?;
+    let head = match read_head(&mut stream) {
+        Ok(head) => head,
+        Err(code) => {
+            respond_error(&mut stream, code)?;
+            return Ok(format!("(unreadable request) {code}"));
+        }
+    };
+    let line = format!("{} {}", head.method, head.target);
+    let found = match head.method.as_str() {
+        "GET" | "HEAD" => site.file(&head.target),
+        _ => Err(405),
+    };
+    let opened = found.and_then(|path| {
+        let file = File::open(&path).map_err(|_| 404u16)?;
+        let len = file.metadata().map_err(|_| 404u16)?.len();
+        Ok((path, file, len))
+    });
+    let code = match opened {
+        Ok((path, mut file, len)) => {
+            let head_only = head.method == "HEAD";
+            let headers = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {len}\r\n{}\r\n",
+                content_type(&path),
+                COMMON_HEADERS
+            );
+            stream.write_all(headers.as_bytes())?;
+            if !head_only {
+                std::io::copy(&mut file, &mut stream)?;
+            }
+            200
+        }
+        Err(code) => {
+            respond_error(&mut stream, code)?;
+            code
+        }
+    };
+    stream.flush()?;
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    Ok(format!("{line} {code}"))
+}
+
+/// The headers every response carries.
+const COMMON_HEADERS: &str =
+    "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n";
+
+/// Sends a plain-text error response with status `code`.
+fn respond_error(stream: &mut TcpStream, code: u16) -> std::io::Result<()> {
+    let reason = reason_phrase(code);
+    let body = format!("{code} {reason}\n");
+    let allow = if code == 405 {
+        "Allow: GET, HEAD\r\n"
+    } else {
+        ""
+    };
+    let response = format!(
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{allow}{}\r\n{body}",
+        body.len(),
+        COMMON_HEADERS
+    );
+    stream.write_all(response.as_bytes())
+}
+
+/// The reason phrase of the statuses this server sends.
+fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        431 => "Request Header Fields Too Large",
+        _ => "Error",
     }
 }
 
@@ -162,58 +294,9 @@ pub fn content_type(path: &Path) -> String {
     }
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .unwrap_or_else(|()| panic!("header {name}: {value:?} is not ASCII"))
-}
-
-/// Answers one request; returns the status sent.
-fn respond(site: &Site, request: Request) -> std::io::Result<u16> {
-    let common = [
-        header("Cache-Control", "no-store"),
-        header("X-Content-Type-Options", "nosniff"),
-    ];
-    let outcome = match request.method() {
-        Method::Get | Method::Head => site.file(request.url()),
-        _ => Err(405),
-    };
-    let file = outcome.and_then(|path| {
-        let file = File::open(&path).map_err(|_| 404u16)?;
-        Ok((path, file))
-    });
-    match file {
-        Ok((path, file)) => {
-            let mut response =
-                Response::from_file(file).with_header(header("Content-Type", &content_type(&path)));
-            for h in common {
-                response.add_header(h);
-            }
-            request.respond(response)?;
-            Ok(200)
-        }
-        Err(code) => {
-            let status = StatusCode(code);
-            let body = format!("{code} {}\n", status.default_reason_phrase());
-            let mut response = Response::from_string(body)
-                .with_status_code(status)
-                .with_header(header("Content-Type", "text/plain; charset=utf-8"));
-            for h in common {
-                response.add_header(h);
-            }
-            if code == 405 {
-                response.add_header(header("Allow", "GET, HEAD"));
-            }
-            request.respond(response)?;
-            Ok(code)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
 
     fn get(addr: SocketAddr, request: &str) -> String {
         let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect: {e}"));
@@ -300,6 +383,38 @@ mod tests {
         );
         assert!(post.starts_with("HTTP/1.1 405"), "{post}");
         assert_eq!(header_of(&post, "Allow"), Some("GET, HEAD"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A browser opens several keep-alive connections at once and sends one
+    /// request on each without closing; every one must be answered (the
+    /// tiny_http server this replaced answered four and left the rest
+    /// waiting, which hung the page's first load).
+    #[test]
+    fn many_open_keep_alive_connections_are_all_answered() {
+        let dir = std::env::temp_dir().join(format!("xtask-serve-ka-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("index.html"), "<p>hi</p>").unwrap_or_else(|e| panic!("{e}"));
+        let addr = spawn(&dir, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let mut streams: Vec<TcpStream> = (0..12)
+            .map(|i| {
+                let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {i}: {e}"));
+                s.write_all(
+                    b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
+                )
+                .unwrap_or_else(|e| panic!("write {i}: {e}"));
+                s.set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                s
+            })
+            .collect();
+        for (i, s) in streams.iter_mut().enumerate().rev() {
+            let mut out = String::new();
+            s.read_to_string(&mut out)
+                .unwrap_or_else(|e| panic!("connection {i} was not answered: {e}"));
+            assert!(out.starts_with("HTTP/1.1 200"), "{i}: {out}");
+            assert!(out.ends_with("<p>hi</p>"), "{i}: {out}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 
