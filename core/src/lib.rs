@@ -32,6 +32,7 @@ pub mod report;
 pub mod sbom;
 pub mod share;
 pub mod textdiff;
+pub mod verdict;
 pub mod verify;
 
 pub use archive::{
