@@ -18,6 +18,7 @@ import { gzipSync } from 'node:zlib';
 import { baseUrl, launch, serve } from './harness.mjs';
 import { tarHeader } from './tar.mjs';
 import { hostileTextImage } from './hostile-text-image.mjs';
+import { packagesImage } from './packages-image.mjs';
 import { visibleText, needsMarkers } from '../text.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -1119,6 +1120,62 @@ test('the history of a file across layers and the diff of two versions, by click
   assert.deepEqual(restored, ['one', 'TWO', 'three', 'fresh']);
   assert.equal(await page.inputValue('#diff-old'), '1');
   assert.equal(await page.inputValue('#diff-new'), '3');
+});
+
+test('Packages: per-layer counts, the distribution, the panel for the merged image and a layer, filters, SBOM downloads', async () => {
+  const file = join(tmp, 'packages.tar');
+  writeFileSync(file, packagesImage(30));
+  await openFile(file);
+  assert.equal(await waitVerified(), 'all digests verified');
+  // The layer rows count what each layer's package databases added, changed and removed.
+  await page.waitForSelector('#layer-0 .pkg-counts', { timeout: TIMEOUT });
+  assert.equal(await page.textContent('#layer-0 .pkg-counts'), ' · +30 packages');
+  assert.equal(await page.textContent('#layer-1 .pkg-counts'), ' · +2 packages, 1 changed, −1 removed');
+  await page.click('#tab-image');
+  await page.waitForSelector('#summary-distro', { timeout: TIMEOUT });
+  assert.equal(await page.textContent('#summary-distro'), 'Debian GNU/Linux 12 (bookworm)');
+
+  // The merged image: every package present, the removed ones listed apart.
+  await page.click('#tab-packages');
+  await clickLayer('merged');
+  await page.waitForFunction(() => document.querySelector('#packages-scope')?.textContent === 'merged image' && document.querySelectorAll('#packages-rows tr').length, null, { timeout: TIMEOUT });
+  const names = () => page.locator('#packages-rows .pkg-name').evaluateAll((cells) => cells.map((c) => c.firstChild.textContent));
+  assert.equal((await names()).length, 32);
+  assert.deepEqual(await page.locator('#packages-removed-rows .pkg-name').allTextContents(), ['libtest2', 'requests']);
+  await page.fill('#packages-filter', 'mus');
+  assert.deepEqual(await names(), ['musl']);
+  await page.fill('#packages-filter', '');
+  await page.selectOption('#packages-ecosystem', 'npm');
+  assert.deepEqual(await page.locator('#packages-rows tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent))),
+    [['left-pad', '1.3.1', 'npm', '2', '3 upgraded', 'pkg:npm/left-pad@1.3.1']]);
+  await page.selectOption('#packages-ecosystem', '');
+
+  // Layer 1 as it leaves the image, then only what it changed (a click on the option's words).
+  await clickLayer(1);
+  await page.waitForFunction(() => document.querySelector('#packages-scope')?.textContent === 'as layer 1 leaves the image', null, { timeout: TIMEOUT });
+  await page.getByText('only this layer’s changes').click();
+  assert.deepEqual(await page.locator('#packages-rows tr').evaluateAll((rows) => rows.map((r) => [r.querySelector('.pkg-name').firstChild.textContent, r.querySelector('.badge')?.textContent])),
+    [['libtest1', 'upgraded'], ['busybox', 'added'], ['musl', 'added']]);
+  assert.deepEqual(await page.locator('#packages-removed-rows .pkg-name').allTextContents(), ['libtest2']);
+  // docs/page.md's picture of the panel.
+  if (await theme() !== 'light') await page.click('#theme-toggle');
+  await page.mouse.move(0, 0);
+  await shotTo(join(docShots, 'panel-packages.png'), await box('.side-pane'));
+  await page.getByText('only this layer’s changes').click();
+
+  // Both SBOM documents download as valid JSON of their spec version.
+  for (const [button, check] of [
+    ['#sbom-cyclonedx', (d) => { assert.equal(d.bomFormat, 'CycloneDX'); assert.equal(d.specVersion, '1.6'); return d.components.map((c) => c.name); }],
+    ['#sbom-spdx', (d) => { assert.equal(d.spdxVersion, 'SPDX-2.3'); return d.packages.map((p) => p.name); }],
+  ]) {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: TIMEOUT }), page.click(button)]);
+    const out = join(tmp, download.suggestedFilename());
+    await download.saveAs(out);
+    const listed = check(JSON.parse(readFileSync(out, 'utf8')));
+    for (const name of ['libtest1', 'musl', 'left-pad']) assert.ok(listed.includes(name), `${button}: ${name} is listed`);
+    assert.ok(!listed.includes('requests'), `${button}: a removed package is not listed`);
+  }
+  assert.match(await page.textContent('#sbom-status'), /^Saved packages_test\.spdx\.json$/);
 });
 
 test('the layer selected while verifying is verified next', async () => {
