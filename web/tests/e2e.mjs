@@ -1152,14 +1152,22 @@ test('Packages: per-layer counts, the distribution, the panel for the merged ima
   await clickLayer('merged');
   await page.waitForFunction(() => document.querySelector('#packages-scope')?.textContent === 'merged image' && document.querySelectorAll('#packages-rows tr').length, null, { timeout: TIMEOUT });
   const names = () => page.locator('#packages-rows .pkg-name').evaluateAll((cells) => cells.map((c) => c.firstChild.textContent));
-  assert.equal((await names()).length, 32);
+  assert.equal((await names()).length, 33);
   assert.deepEqual(await page.locator('#packages-removed-rows .pkg-name').allTextContents(), ['libtest2', 'requests']);
   await page.fill('#packages-filter', 'mus');
   assert.deepEqual(await names(), ['musl']);
   await page.fill('#packages-filter', '');
   await page.selectOption('#packages-ecosystem', 'npm');
-  assert.deepEqual(await page.locator('#packages-rows tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent))),
-    [['left-pad', '1.3.1', 'npm', '2', '3 upgraded', 'pkg:npm/left-pad@1.3.1']]);
+  const cells = () => page.locator('#packages-rows tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+  assert.equal((await cells()).length, 2);
+  await page.fill('#packages-filter', 'left');
+  assert.deepEqual(await cells(), [['left-pad', '1.3.1', 'npm', '2', '3 upgraded', 'pkg:npm/left-pad@1.3.1']]);
+  // Markup, a bidi override and an escape sequence from package.json are text with visible markers.
+  await page.fill('#packages-filter', 'evil');
+  assert.deepEqual((await cells())[0].slice(0, 2), [visibleText('evil<b>x</b>\u202etxt.exe'), visibleText('1.0.0\u001b[31m')]);
+  assert.equal(await page.locator('#packages-rows b').count(), 0);
+  assert.equal(await page.locator('#packages-rows .pkg-name .esc').count(), 1);
+  await page.fill('#packages-filter', '');
   await page.selectOption('#packages-ecosystem', '');
 
   // Layer 1 as it leaves the image, then only what it changed (a click on the option's words).
@@ -1184,7 +1192,7 @@ test('Packages: per-layer counts, the distribution, the panel for the merged ima
     const out = join(tmp, download.suggestedFilename());
     await download.saveAs(out);
     const listed = check(JSON.parse(readFileSync(out, 'utf8')));
-    for (const name of ['libtest1', 'musl', 'left-pad']) assert.ok(listed.includes(name), `${button}: ${name} is listed`);
+    for (const name of ['libtest1', 'musl', 'left-pad', 'evil<b>x</b>\u202etxt.exe']) assert.ok(listed.includes(name), `${button}: ${name} is listed`);
     assert.ok(!listed.includes('requests'), `${button}: a removed package is not listed`);
   }
   assert.match(await page.textContent('#sbom-status'), /^Saved packages_test\.spdx\.json$/);

@@ -4,7 +4,8 @@
 // of `count` packages), layer 1 upgrades one, removes one and adds an apk
 // database, layer 2 adds a Python distribution and a Node package, layer
 // 3 deletes the Python distribution (a whiteout) and upgrades the Node
-// package. Deterministic: the same `count` gives the same bytes.
+// package. One Node package's name and version carry markup, a bidi
+// override and an escape sequence (shown as text with visible markers). Deterministic: the same `count` gives the same bytes.
 import { createHash } from 'node:crypto';
 import { buildTar } from './tar.mjs';
 
@@ -33,7 +34,10 @@ export function packagesImage(count = 3) {
       dir('usr/lib/python3/site-packages/requests-2.31.0.dist-info/'),
       file('usr/lib/python3/site-packages/requests-2.31.0.dist-info/METADATA', 'Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n\nHTTP for Humans.\n'),
       dir('app/'), dir('app/node_modules/'), dir('app/node_modules/left-pad/'),
-      file('app/node_modules/left-pad/package.json', JSON.stringify({ name: 'left-pad', version: '1.3.0', license: 'WTFPL' }))],
+      file('app/node_modules/left-pad/package.json', JSON.stringify({ name: 'left-pad', version: '1.3.0', license: 'WTFPL' })),
+      // Untrusted text: markup and a bidi override in a name and a version.
+      dir('app/node_modules/evil/'),
+      file('app/node_modules/evil/package.json', JSON.stringify({ name: 'evil<b>x</b>\u202etxt.exe', version: '1.0.0\u001b[31m' }))],
     [{ name: 'usr/lib/python3/site-packages/.wh.requests-2.31.0.dist-info' },
       file('app/node_modules/left-pad/package.json', JSON.stringify({ name: 'left-pad', version: '1.3.1', license: 'WTFPL' }))],
   ];
