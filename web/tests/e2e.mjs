@@ -1179,6 +1179,7 @@ test('Packages: per-layer counts, the distribution, the panel for the merged ima
   assert.deepEqual(await page.locator('#packages-removed-rows .pkg-name').allTextContents(), ['libtest2']);
   // docs/page.md's picture of the panel.
   if (await theme() !== 'light') await page.click('#theme-toggle');
+  await accessible('the Packages panel with rows, badges and removed packages');
   await page.mouse.move(0, 0);
   await shotTo(join(docShots, 'panel-packages.png'), await box('.side-pane'));
   await page.getByText('only this layer’s changes').click();
