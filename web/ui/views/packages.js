@@ -37,7 +37,9 @@ function report(key) {
   if (cacheGen !== state.gen) { cache = new Map(); cacheGen = state.gen; }
   if (!cache.has(key)) {
     const p = primary.call('packages', { layer: key === 'final' ? null : key });
-    p.catch(() => cache.delete(key));
+    // A failure is asked again next time (unless a newer image replaced the cache).
+    const map = cache;
+    p.catch(() => { if (map.get(key) === p) map.delete(key); });
     cache.set(key, p);
   }
   return cache.get(key);
