@@ -27,6 +27,7 @@ import { updateExport, initExport } from './ui/views/export.js';
 import { initShare } from './ui/views/share.js';
 import { initTimeline } from './ui/views/timeline.js';
 import { initSizes, refreshChart, treemap } from './ui/views/sizes.js';
+import { initPackages, resetPackages } from './ui/views/packages.js';
 
 // A trap loses the main session: reopen the image once, then give up with the message.
 primary.onCrash = (err) => {
@@ -76,6 +77,7 @@ async function openInput(input, name, options = {}) {
     state.report = null;
     state.analysis = null;
     resetAnalysis();
+    resetPackages();
     if (comparing()) closeCompare();
     applyFragmentOptions();
     openPanel(state.fragment.panel);
@@ -291,6 +293,9 @@ initFiles();
 initTabs();
 initTimeline();
 initSizes();
+initPackages();
+// The final image's packages: the layer rows' counts and the summary's distribution.
+on('packages', () => { refreshLayers(); renderSummary(); });
 initCompare();
 initExport();
 initShare(openInput);

@@ -191,6 +191,14 @@ const ops = {
     const summary = session.exportTar(layer ?? undefined, (chunk) => postMessage({ id, progress: chunk }, [chunk.buffer]));
     return { result: { summary } };
   },
+  /** The packages as layer `layer` leaves the image (the final image when null): `packages --json`. */
+  packages({ layer }) {
+    return { result: needSession().packages(layer ?? undefined) };
+  },
+  /** The SBOM of the final image as JSON text, `format` `cyclonedx` or `spdx`: `sbom --format`. */
+  sbom({ format }) {
+    return { result: needSession().sbom(format) };
+  },
   report() {
     return { result: needSession().report() };
   },

@@ -2,7 +2,8 @@
 // image diff) through web/worker.js with the page's own protocol — `open`
 // in the main worker, `scanRange` per layer in scan workers then `addScan`
 // (after a failure, `scan` in the main worker for the typed error),
-// `analyze`, the layer tables and the merged table, `diff` — and returns
+// `analyze`, the layer tables and the merged table, `packages` (final and
+// per layer) and `sbom`, `diff` — and returns
 // what the test compares with the CLI's `--json`, as plain data.
 
 import { WorkerClient } from '../rpc.js';
@@ -25,6 +26,8 @@ async function input(spec) {
     if (!response.ok) throw new Error(`fetching ${url}: HTTP ${response.status}`);
     return new File([await response.blob()], name);
   };
+  // An image the test wrote itself (packages-image.mjs) comes as base64.
+  if (spec.bytes) return new File([Uint8Array.from(atob(spec.bytes), (c) => c.charCodeAt(0))], spec.name || 'image.tar');
   if (!spec.files) return fetchFile(spec.url, spec.url.split('/').pop());
   const map = new Map();
   for (const rel of spec.files) map.set(rel, await fetchFile(spec.url + rel.split('/').map(encodeURIComponent).join('/'), rel.split('/').pop()));
@@ -107,8 +110,27 @@ window.agreeImage = async (spec) => {
   for (let index = 0; index < opened.plans.length; index++) {
     layers.push(columns(await primary.call('table', { index })));
   }
-  return { layers, merged: columns(await primary.call('mergedTable')), analysis: plain(analysis) };
+  return { layers, merged: columns(await primary.call('mergedTable')), analysis: plain(analysis), packages: await packages(opened.plans.length) };
 };
+
+/**
+ * The package views the page shows: the final image's report, each
+ * layer's (`packages` with `layer`), and both SBOM documents as text —
+ * or `{error}`.
+ */
+async function packages(count) {
+  const started = performance.now();
+  try {
+    const final = plain(await primary.call('packages', { layer: null }));
+    const layers = [];
+    for (let layer = 0; layer < count; layer++) layers.push(plain(await primary.call('packages', { layer })));
+    const sbom = {};
+    for (const format of ['cyclonedx', 'spdx']) sbom[format] = await primary.call('sbom', { format });
+    return { final, layers, sbom, ms: performance.now() - started };
+  } catch (e) {
+    return { error: plainError(e) };
+  }
+}
 
 /** Image A against image B (`diff` of slot a with slot b), or `{error}`. */
 window.agreeDiff = async (a, b) => {

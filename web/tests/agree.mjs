@@ -10,8 +10,16 @@
 //   - the merged listing with provenance (`ls --merged`);
 //   - efficiency and wasted-bytes figures (`efficiency`);
 //   - advice kinds (`advise`);
+//   - packages: the final image's and each layer's (`packages [--layer N]
+//     --json`: present packages, the removed list, per-layer counts,
+//     os-release, unread databases, warnings), the distribution
+//     (`inspect --json`'s image.osRelease) and both SBOM documents, byte
+//     for byte (`sbom --format cyclonedx|spdx`);
 //   - the image diff of consecutive fixtures (`diff A B`);
 //   - and, for images the core refuses, the same error kind.
+// Besides the fixtures, one image written by the test (packages-image.mjs:
+// dpkg, apk, Python and Node databases, an upgrade and removals), since no
+// committed fixture has packages.
 // A disagreement names the image, the query and the first differing path.
 // Exits 1 on any disagreement.
 //
@@ -22,12 +30,14 @@
 //   LAYERSCOPE_URL=http://127.0.0.1:PORT/      (a server with the fixtures mounted
 //                                 under /fixtures/generated/ and /fixtures/shared/,
 //                                 as `cargo xtask test` starts)
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baseUrl, launch, serve } from './harness.mjs';
 import { FLAG, KIND, MFLAG } from '../tree.js';
+import { packagesImage } from './packages-image.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
@@ -91,6 +101,22 @@ function cli(args) {
     if (!stdout) return { error: { kind: 'NoJson', message: (e.stderr || String(e)).split('\n')[0] } };
   }
   return JSON.parse(stdout);
+}
+
+/**
+ * Runs the CLI in the background (it overlaps the page's work); resolves
+ * to its standard output as text, or null when it fails.
+ */
+function cliLater(args) {
+  return new Promise((done) => {
+    execFile(BIN, args, { encoding: 'utf8', maxBuffer: 1 << 30 }, (error, stdout) => done(error ? (stdout || null) : stdout));
+  });
+}
+
+/** `cliLater` for a JSON document (an `{error}` document when it printed none). */
+async function cliJsonLater(args) {
+  const text = await cliLater(args);
+  return text ? JSON.parse(text) : { error: { kind: 'NoJson', message: `layerscope ${args.join(' ')} printed nothing` } };
 }
 
 /** JSON with object keys sorted (key order carries no meaning in either driver's output). */
@@ -215,10 +241,77 @@ function compareDiff(f, label, cliDiff, pageDiff) {
   f.same(label, query, null, rest(cliDiff), rest(pageDiff));
 }
 
+/** One package report (`packages --json`) against the page's: package by package, then the rest. */
+function comparePackageReport(f, image, query, cliReport, pageReport) {
+  if (cliReport.error) { f.differ(image, query, null, cliReport.error, 'a report'); return; }
+  for (const list of ['packages', 'removed']) {
+    const [a, b] = [cliReport[list] || [], pageReport[list] || []];
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const at = a[i] || b[i];
+      if (!f.same(image, `${query} (${list})`, `${at.ecosystem} ${at.name} ${at.location}`, a[i] ?? null, b[i] ?? null)) break;
+    }
+  }
+  const rest = (r) => ({ ...r, packages: undefined, removed: undefined });
+  f.same(image, `${query} (layer, osRelease, layerCounts, unread, warnings)`, null, rest(cliReport), rest(pageReport));
+}
+
+/** The first line where two texts differ, for the message. */
+function firstDifferentLine(a, b) {
+  const [x, y] = [a.split('\n'), b.split('\n')];
+  let i = 0;
+  while (i < x.length && x[i] === y[i]) i++;
+  return `line ${i + 1}`;
+}
+
+/** Time spent on the package queries (CLI runs and comparisons), for the summary line. */
+const packageTime = { ms: 0, pageMs: 0, layerRuns: 0 };
+
+/**
+ * Packages (final and per layer), the distribution and the SBOM documents.
+ * `packages --layer N` runs for every layer of an image whose final report
+ * holds anything (packages, removed ones, unread databases, warnings); of
+ * an image whose final report is empty every layer's report on the page
+ * must be empty too (the final view reads every layer's databases), which
+ * is checked without a CLI run per layer.
+ */
+async function comparePackages(f, image, target, count, inspect, page, started) {
+  if (page.error) { f.differ(image, 'packages', null, 'a report', page.error); return; }
+  const t0 = Date.now();
+  const final = await started.final;
+  comparePackageReport(f, image, 'packages --json', final, page.final);
+  const empty = (r) => !r.packages?.length && !r.removed?.length && !r.unread?.length && !r.warnings?.length;
+  const quiet = !final.error && empty(final);
+  const layers = quiet ? [] : await Promise.all(Array.from({ length: count }, (_, n) => cliJsonLater(['packages', ...target, '--layer', String(n), '--json'])));
+  for (let n = 0; n < count; n++) {
+    const mine = page.layers[n] ?? {};
+    if (quiet) {
+      f.same(image, `packages --layer ${n} --json (empty, as the final report)`, null, { layer: n, empty: true }, { layer: mine.layer, empty: empty(mine) });
+      continue;
+    }
+    packageTime.layerRuns += 1;
+    comparePackageReport(f, image, `packages --layer ${n} --json`, layers[n], mine);
+  }
+  f.same(image, 'inspect --json (image.osRelease)', null, inspect.image.osRelease ?? null, page.final.osRelease ?? null);
+  for (const format of ['cyclonedx', 'spdx']) {
+    const text = await started[format];
+    const mine = page.sbom[format];
+    f.checked += 1;
+    if (text !== mine) f.differ(image, `sbom --format ${format} (bytes)`, text == null ? null : firstDifferentLine(text, mine), text == null ? 'failed' : `${text.length} bytes`, `${mine.length} bytes`);
+  }
+  packageTime.ms += Date.now() - t0 + (page.ms || 0);
+  packageTime.pageMs += page.ms || 0;
+}
+
 /** Compares one image (one selection of it): resolves to whether it loaded in both drivers. */
 async function compareImage(f, page, img, image) {
   const sel = img.select == null ? [] : ['--image', String(img.select)];
   const target = [img.path, ...sel];
+  // The package queries run while the page works.
+  const started = {
+    final: cliJsonLater(['packages', ...target, '--json']),
+    cyclonedx: cliLater(['sbom', ...target, '--format', 'cyclonedx']),
+    spdx: cliLater(['sbom', ...target, '--format', 'spdx']),
+  };
   const inspect = cli(['inspect', ...target, '--json']);
   const pageResult = await page.evaluate((s) => window.agreeImage(s), img.spec);
   if (inspect.error || pageResult.error) {
@@ -242,6 +335,7 @@ async function compareImage(f, page, img, image) {
   compareMerged(f, image, pageResult.merged, cli(['ls', ...target, '--merged', '--json']));
   compareEfficiency(f, image, pageResult.analysis, eff);
   f.same(image, 'advise (kinds)', null, cli(['advise', ...target, '--json']).map((a) => a.kind), pageResult.analysis.advice.map((a) => a.kind));
+  await comparePackages(f, image, target, count, inspect, pageResult.packages, started);
   return true;
 }
 
@@ -252,6 +346,11 @@ async function main() {
   if (existsSync(SHARED)) images.push(...findImages(SHARED, 'shared'));
   else console.log(`agree: skipped ../shared/fixtures: ${SHARED} is absent`);
   const only = process.env.AGREE_ONLY;
+  // The packages image, written here (the page gets its bytes directly).
+  const written = mkdtempSync(join(tmpdir(), 'layerscope-agree-'));
+  const packagesTar = join(written, 'packages.docker.tar');
+  writeFileSync(packagesTar, packagesImage(40));
+  images.push({ set: 'written', path: packagesTar, layout: false });
   if (only) images = images.filter((i) => basename(i.path).includes(only));
   if (!images.length) fail(`no image${only ? ` matching ${only}` : ''}`);
 
@@ -273,9 +372,10 @@ async function main() {
     // Every image, and every image of a multi-image archive or layout.
     const queries = [];
     for (const img of images) {
-      const root = img.set === 'generated' ? GENERATED : SHARED;
-      const url = new URL(MOUNTS[img.set] + relative(root, img.path).split('/').map(encodeURIComponent).join('/') + (img.layout ? '/' : ''), base).href;
-      const spec = { url, files: img.layout ? layoutFiles(img.path) : null };
+      const root = { generated: GENERATED, shared: SHARED, written }[img.set];
+      const spec = img.set === 'written'
+        ? { bytes: readFileSync(img.path).toString('base64'), name: basename(img.path), files: null }
+        : { url: new URL(MOUNTS[img.set] + relative(root, img.path).split('/').map(encodeURIComponent).join('/') + (img.layout ? '/' : ''), base).href, files: img.layout ? layoutFiles(img.path) : null };
       const listing = cli(['inspect', img.path, '--json']);
       const choices = (listing.images || []).filter((c) => c.kind === 'image');
       const selections = choices.length > 1 ? choices.map((c) => c.index) : [null];
@@ -309,9 +409,11 @@ async function main() {
   } finally {
     await browser.close();
     server?.close();
+    rmSync(written, { recursive: true, force: true });
   }
   const total = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`agree: ${compared} queries over ${images.length} images, ${f.checked} comparisons, ${f.list.length} disagreements in ${total} s`);
+  console.log(`agree: packages and SBOM queries took ${(packageTime.ms / 1000).toFixed(1)} s of it (${(packageTime.pageMs / 1000).toFixed(1)} s in the page; ${packageTime.layerRuns} per-layer CLI runs)`);
   if (f.list.length) {
     console.log(f.list.map((d) => `DISAGREE ${d}`).join('\n'));
     process.exit(1);

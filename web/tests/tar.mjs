@@ -1,5 +1,5 @@
 // The ustar header block the browser tests and benchmarks build their
-// layers from (e2e.mjs, bench.mjs).
+// layers from (e2e.mjs, bench.mjs, packages-image.mjs).
 
 /**
  * A 512-byte ustar header: numbers in octal, owner 0:0, mode 0755 for a
@@ -21,4 +21,16 @@ export function tarHeader(name, size, type = '0') {
   for (const b of h) sum += b;
   h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
   return h;
+}
+
+/** A tar of members `{name, data?, type?}` (data padded to 512 bytes, two zero blocks at the end). */
+export function buildTar(members) {
+  const parts = [];
+  for (const m of members) {
+    const data = m.data || Buffer.alloc(0);
+    parts.push(tarHeader(m.name, data.length, m.type || '0'), data);
+    if (data.length % 512) parts.push(Buffer.alloc(512 - (data.length % 512)));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
 }

@@ -10,6 +10,7 @@ import { num, count, pct, formatBytes, cleanCommand } from '../format.js';
 import { state, emit } from '../state.js';
 import { visibleText } from '../../text.js';
 import { poolSize } from '../workers.js';
+import { packagesCell } from './packages.js';
 
 /** Per layer index: {li, hist}. */
 let rows = [];
@@ -96,7 +97,8 @@ function fillLayerRow(index) {
     h('span', { title: 'stored size (as shipped)' }, l.location ? formatBytes(l.size) : 'no blob'),
     l.uncompressedSize != null && num(l.uncompressedSize) !== num(l.size) ? h('span', { title: 'uncompressed size' }, ` (${formatBytes(l.uncompressedSize)} unpacked)`) : '',
     l.entries != null ? h('span', { title: 'entries in the layer' }, ` · ${count(l.entries)} entries`) : '',
-    changesCell(index));
+    changesCell(index),
+    packagesCell(index));
   const problems = failureLines(v);
   parts.detail.hidden = !problems.length;
   replace(parts.detail, problems.map((p) => h('span', {}, p)));

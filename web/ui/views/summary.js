@@ -5,6 +5,7 @@ import { num, count, formatBytes, formatName, short } from '../format.js';
 import { state } from '../state.js';
 import { visibleText } from '../../text.js';
 import { objectName } from './layers.js';
+import { distroCell } from './packages.js';
 
 /** Renders the head, summary, config, verdict and checks of the open image. */
 export function renderImage() {
@@ -36,6 +37,7 @@ export function renderSummary() {
     ['Format', formatName(o.format)],
     ['Tags', s.tags.length ? list(s.tags) : 'none'],
     ['Platform', s.platform],
+    ['Distribution', distroCell()],
     ['Created', s.created ? `${s.created.replace('T', ' ').replace(/\.\d+/, '')}` : null],
     ['Author', s.author],
     ['Image ID', s.configDigest ? digestCell(s.configDigest, 'config digest') : null],
