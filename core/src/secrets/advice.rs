@@ -27,11 +27,7 @@ fn command(layers: &[LayerInfo], layer: usize) -> Option<String> {
 
 /// How a hit's bytes are reachable, in words, and whether the final
 /// filesystem shows them.
-fn reach(
-    hit: &SecretHit,
-    visible: &HashSet<(usize, &str)>,
-    hidden: &Hidden<'_>,
-) -> (bool, String) {
+fn reach(hit: &SecretHit, visible: &HashSet<(usize, &str)>, hidden: &Hidden<'_>) -> (bool, String) {
     if visible.contains(&(hit.layer, hit.path.as_str())) {
         return (
             true,
