@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { baseUrl, launch, serve } from './harness.mjs';
-import { tarHeader } from './tar.mjs';
+import { buildTar } from './tar.mjs';
 import { hostileTextImage } from './hostile-text-image.mjs';
 import { packagesImage } from './packages-image.mjs';
 import { visibleText, needsMarkers } from '../text.js';
@@ -61,19 +61,6 @@ function tarMembers(bytes) {
     off += 512 + Math.ceil(size / 512) * 512;
   }
   return members;
-}
-
-
-/** A tar of members {name, data?, type?}. */
-function buildTar(members) {
-  const parts = [];
-  for (const m of members) {
-    const data = m.data || Buffer.alloc(0);
-    parts.push(tarHeader(m.name, data.length, m.type || '0'), data);
-    if (data.length % 512) parts.push(Buffer.alloc(512 - (data.length % 512)));
-  }
-  parts.push(Buffer.alloc(1024));
-  return Buffer.concat(parts);
 }
 
 /** A docker-archive with one layer of `dirs` × `files` empty files. */

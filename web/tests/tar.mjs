@@ -1,5 +1,5 @@
 // The ustar header block the browser tests and benchmarks build their
-// layers from (e2e.mjs, bench.mjs, packages-image.mjs).
+// layers from (e2e.mjs, bench.mjs, packages-image.mjs), and the tar of them.
 
 /**
  * A 512-byte ustar header: numbers in octal, owner 0:0, mode 0755 for a
