@@ -30,6 +30,7 @@ pub mod packages;
 pub mod paths;
 pub mod report;
 pub mod sbom;
+pub mod secrets;
 pub mod share;
 pub mod textdiff;
 pub mod verdict;

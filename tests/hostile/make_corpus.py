@@ -1480,6 +1480,14 @@ GENERATED = [
      "note": "a layer member declaring 8 GiB in a sparse archive of zeros: streamed and hashed, refused by --max-layer-bytes",
      "expect": "error", "errorKind": "LimitError", "exit": 1,
      "limits": {"maxLayerBytes": 50_000_000}},
+    # Secrets are never committed, not even fake ones: the values are random
+    # and written at test time.
+    {"case": "secret_split_across_blocks", "category": "secrets", "generator": "secret_split",
+     "note": "a GitLab token starting at byte 500 of a file's data, across the 512-byte tar block boundary: found once, on its line",
+     "expect": "ok", "exit": 0, "secrets": ["gitlab-token@app/notes.txt:2"]},
+    {"case": "secret_near_match_flood", "category": "secrets", "generator": "secret_flood",
+     "note": "5 MB of near-matches of every pattern (prefixes without their values), then one token: one linear pass, within the time budget",
+     "expect": "ok", "exit": 0, "secrets": ["github-token@app/flood.txt:60001"]},
 ]
 
 

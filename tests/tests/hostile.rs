@@ -21,7 +21,8 @@ use layerscope::layer::{LayerScan, scan_layer};
 use layerscope::model::{Entry, EntryKind};
 use layerscope::overlay::{Overlay, SourceOpener};
 use layerscope::{Error, Limits};
-use layerscope_test_support::layer::{Raw, ustar_header};
+use layerscope_test_support::image::docker_archive;
+use layerscope_test_support::layer::{LayerBuilder, Raw, ustar_header};
 use layerscope_test_support::model::bare_plan;
 use layerscope_test_support::safety::{path_problem, unsafe_entry_path};
 use layerscope_tests::cli_binary;
@@ -70,6 +71,9 @@ struct Case {
     skip_overlay: Option<String>,
     /// Warning codes the package scan must raise.
     package_warnings: Vec<String>,
+    /// The content secret findings (`kind@path:line`, in order) the
+    /// secret scan must give; the scan runs only for cases that say.
+    secrets: Option<Vec<String>>,
 }
 
 fn strings(value: &Value, key: &str) -> Vec<String> {
@@ -142,6 +146,7 @@ fn cases() -> Vec<Case> {
             absent: strings(item, "absent"),
             present: strings(item, "present"),
             package_warnings: strings(item, "packageWarnings"),
+            secrets: item.get("secrets").map(|_| strings(item, "secrets")),
             category: item["category"].as_str().unwrap_or_default().to_owned(),
             skip_overlay: item
                 .get("skipOverlay")
@@ -190,6 +195,24 @@ fn docker_manifest() -> Vec<u8> {
 }
 
 /// Builds a generated case into `dir`.
+/// `len` random letters and digits (xorshift seeded from the clock): fake
+/// secret values are made at test time, never committed.
+fn fake_value(len: usize) -> String {
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(7, |d| d.as_nanos() as u64)
+        | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(ALNUM[(x % ALNUM.len() as u64) as usize])
+        })
+        .collect()
+}
+
 fn generate(generator: &str, dir: &Path) -> PathBuf {
     let path = dir.join(format!("{generator}.tar"));
     match generator {
@@ -263,6 +286,23 @@ fn generate(generator: &str, dir: &Path) -> PathBuf {
                 ],
             );
         }
+        "secret_split" => {
+            // The token starts at byte 500 of the file's data.
+            let mut data = "#".repeat(499);
+            data.push('\n');
+            data.push_str(&format!("glpat-{}\n", fake_value(20)));
+            let mut layer = LayerBuilder::new();
+            layer.file("app/notes.txt", data.as_bytes());
+            fs::write(&path, docker_archive(&[&layer.finish()])).unwrap();
+        }
+        "secret_flood" => {
+            let near = "ghp_abc AKIA12 glpat-x xoxb- -----BEGIN PRIVATE aws_secret_access_key= \"auth\": \"\n";
+            let mut data = near.repeat(60_000);
+            data.push_str(&format!("ghp_{}\n", fake_value(36)));
+            let mut layer = LayerBuilder::new();
+            layer.file("app/flood.txt", data.as_bytes());
+            fs::write(&path, docker_archive(&[&layer.finish()])).unwrap();
+        }
         other => panic!("unknown generator {other}"),
     }
     path
@@ -287,6 +327,8 @@ struct Outcome {
     layers: usize,
     /// The package scan's warning codes.
     package_warnings: BTreeSet<String>,
+    /// The content secret scan's findings (`kind@path:line`), when run.
+    secrets: Vec<String>,
 }
 
 fn assert_safe(case: &str, what: &str, path: &str) {
@@ -326,6 +368,7 @@ fn run_library(case: &Case, path: &Path) -> Outcome {
         entries: Vec::new(),
         layers: 0,
         package_warnings: BTreeSet::new(),
+        secrets: Vec::new(),
     };
     let file = File::open(path).unwrap();
     let mut source = match TarSource::new(io::BufReader::new(file), &case.limits) {
@@ -411,6 +454,23 @@ fn run_library(case: &Case, path: &Path) -> Outcome {
         outcome
             .package_warnings
             .extend(report.warnings.iter().map(|w| w.code.clone()));
+    }
+    if case.secrets.is_some() {
+        let mut opener = SourceOpener {
+            source: &mut source,
+            locations: opened.layers.iter().map(|l| l.location.clone()).collect(),
+        };
+        let report = layerscope::secrets::scan(
+            &layers,
+            &mut opener,
+            layerscope::secrets::DEFAULT_MAX_FILE_BYTES,
+        );
+        outcome.secrets = report
+            .layers
+            .iter()
+            .flat_map(|l| &l.hits)
+            .map(|h| format!("{}@{}:{}", h.redacted.kind.name(), h.path, h.line))
+            .collect();
     }
     let listing = listing_bytes(&layers);
     if listing > MAX_LISTING_BYTES {
@@ -624,6 +684,14 @@ fn library_outcomes_match_expected() {
                     );
                 }
             }
+        }
+        if let Some(expected) = &case.secrets
+            && *expected != outcome.secrets
+        {
+            problems.push(format!(
+                "secret findings {:?}, expected {expected:?}",
+                outcome.secrets
+            ));
         }
         for code in &case.package_warnings {
             if !outcome.package_warnings.contains(code) {

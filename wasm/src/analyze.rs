@@ -26,6 +26,14 @@ impl Session {
     /// The analysis, made first when needed.
     pub(crate) fn ensure_analysis(&mut self) -> Result<&Analysis, WasmError> {
         if self.analysis.is_none() {
+            let secrets = {
+                let (layers, mut opener) = self.layers_and_opener()?;
+                layerscope::secrets::scan(
+                    &layers,
+                    &mut opener,
+                    layerscope::secrets::DEFAULT_MAX_FILE_BYTES,
+                )
+            };
             let slices = self.layer_slices()?;
             let report = self.opened_report()?;
             let overlay = Overlay::new(&slices);
@@ -36,6 +44,7 @@ impl Session {
                     layers: &report.layers,
                     config: &report.config,
                     small_layer_bytes: advise::SMALL_LAYER_BYTES,
+                    content_secrets: Some(&secrets),
                 },
             );
             let analysis = Analysis::new(

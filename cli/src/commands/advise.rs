@@ -8,6 +8,7 @@ use layerscope::overlay::Overlay;
 use layerscope::overlay::advise::{AdviseInput, advise};
 
 use super::common::{self, ImageArgs, human_bytes, layer_entries};
+use super::secret_scan::secret_report;
 
 /// Arguments of `advise`.
 #[derive(Debug, Clone, Args)]
@@ -21,6 +22,12 @@ pub struct AdviseArgs {
     /// Layers with fewer file bytes than this count as small.
     #[arg(long, default_value_t = layerscope::overlay::advise::SMALL_LAYER_BYTES, value_name = "BYTES")]
     pub small_layer_bytes: u64,
+    /// Files larger than this are not scanned for secrets by content.
+    #[arg(long = "secret-max-file-size", default_value_t = layerscope::secrets::DEFAULT_MAX_FILE_BYTES, value_name = "BYTES")]
+    pub secret_max_file_size: u64,
+    /// Skip the content secret scan (file-name rules still apply).
+    #[arg(long)]
+    pub no_content_secrets: bool,
 }
 
 /// Runs `advise`.
@@ -34,12 +41,24 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<ExitCode> {
     if let Err(error) = overlay.check_listing(&loaded.limits) {
         return Ok(common::report_error(&error.into(), args.json));
     }
+    let threads = args
+        .image
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let secrets = (!args.no_content_secrets)
+        .then(|| secret_report(&loaded, &layers, args.secret_max_file_size, threads));
+    if let Some(report) = &secrets {
+        for layer in &report.layers {
+            common::print_warnings(&layer.warnings);
+        }
+    }
     let list = advise(
         &overlay,
         &AdviseInput {
             layers: &loaded.report.layers,
             config: &loaded.report.config,
             small_layer_bytes: args.small_layer_bytes,
+            content_secrets: secrets.as_ref(),
         },
     );
     if args.json {
@@ -58,6 +77,9 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<ExitCode> {
             }
             if let Some(p) = &e.path {
                 parts.push(name(p).to_string());
+            }
+            if let Some(line) = e.line {
+                parts.push(format!("line {line}"));
             }
             if e.bytes > 0 {
                 parts.push(human_bytes(e.bytes));

@@ -13,5 +13,6 @@ pub mod ls;
 pub mod package_scan;
 pub mod packages;
 pub mod sbom;
+pub mod secret_scan;
 pub mod share;
 pub mod verify;

@@ -37,6 +37,8 @@ pub enum AdviceKind {
     /// Application files copied before a dependency install (the install
     /// reruns on every source change).
     CacheOrder,
+    /// How many files the content secret scan skipped, and why.
+    SecretScan,
 }
 
 /// How much it matters.
@@ -65,6 +67,16 @@ pub struct Evidence {
     pub bytes: u64,
     /// Extra detail.
     pub note: Option<String>,
+    /// The line (1-based) of a content secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Whether a content secret is in the final filesystem (false: only a
+    /// lower layer's blob ships it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reachable: Option<bool>,
+    /// A content secret's value, redacted (never the value itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<crate::secrets::Redacted>,
 }
 
 /// One piece of advice.
@@ -81,6 +93,10 @@ pub struct Advice {
     pub bytes: u64,
     /// The facts.
     pub evidence: Vec<Evidence>,
+    /// What a content secret finding found (kind `secret` from the
+    /// content scan only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_kind: Option<crate::secrets::SecretKind>,
 }
 
 /// Paths under which package managers keep caches.
@@ -179,6 +195,8 @@ pub struct AdviseInput<'a> {
     pub config: &'a RuntimeConfig,
     /// A layer is "small" below this many uncompressed file bytes.
     pub small_layer_bytes: u64,
+    /// The content secret scan of every layer, when it ran.
+    pub content_secrets: Option<&'a crate::secrets::SecretReport>,
 }
 
 fn command(layers: &[LayerInfo], layer: usize) -> Option<String> {
@@ -196,6 +214,9 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
         path,
         bytes,
         note,
+        line: None,
+        reachable: None,
+        redacted: None,
     };
     // Wasted files, per shipping layer.
     let mut by_layer: BTreeMap<usize, Vec<&super::waste::WastedFile>> = BTreeMap::new();
@@ -208,6 +229,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
             files.iter().filter_map(|f| f.hidden_by).collect();
         out.push(Advice {
             kind: AdviceKind::WastedFiles,
+            secret_kind: None,
             severity: if bytes >= 1 << 20 { Severity::Warning } else { Severity::Info },
             message: format!(
                 "layer {layer} ships {} in {} that {} {} or overwrite{}; remove {} in the same step that creates {}",
@@ -250,6 +272,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
         }
         out.push(Advice {
             kind: AdviceKind::PackageCache,
+            secret_kind: None,
             severity: Severity::Warning,
             message: format!("{} of {what} remain in the image", byte_text(bytes)),
             bytes,
@@ -276,6 +299,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
             let still = visible.contains(&(layer.layer, c.path.as_str()));
             out.push(Advice {
                 kind: AdviceKind::Secret,
+                secret_kind: None,
                 severity: Severity::High,
                 message: if still {
                     format!("likely {what} {} is in the image", quoted(&c.path))
@@ -291,6 +315,9 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
             });
         }
     }
+    if let Some(report) = input.content_secrets {
+        out.extend(crate::secrets::advice(report, overlay, input.layers));
+    }
     // Permissions.
     let setuid: Vec<&MergedEntry> = tree
         .iter()
@@ -299,6 +326,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
     if !setuid.is_empty() {
         out.push(Advice {
             kind: AdviceKind::Setuid,
+            secret_kind: None,
             severity: Severity::Warning,
             message: format!(
                 "{}; drop the bits where not needed",
@@ -329,6 +357,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
     if !writable.is_empty() {
         out.push(Advice {
             kind: AdviceKind::WorldWritable,
+            secret_kind: None,
             severity: Severity::Warning,
             message: format!(
                 "{} (directories without the sticky bit included)",
@@ -358,6 +387,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
     if name.is_empty() || name == "root" || name == "0" {
         out.push(Advice {
             kind: AdviceKind::RunsAsRoot,
+            secret_kind: None,
             severity: Severity::Warning,
             message: format!(
                 "the image runs as root ({}); add a USER instruction",
@@ -402,6 +432,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
         );
         out.push(Advice {
             kind: AdviceKind::CacheOrder,
+            secret_kind: None,
             severity: Severity::Warning,
             message: format!(
                 "layer {} copies application files ({}) before {} {} install{} dependencies: any source change reruns the install and rebuilds, re-pushes and re-pulls {} and every layer above; {}",
@@ -429,6 +460,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
         if len >= 2 {
             out.push(Advice {
                 kind: AdviceKind::SmallLayers,
+                secret_kind: None,
                 severity: Severity::Info,
                 message: format!(
                     "layers {start}..{} are small; combining their steps makes one layer",

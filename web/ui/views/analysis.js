@@ -35,7 +35,7 @@ export function renderAnalysis() {
     h('span', { class: `badge ${adv.severity === 'high' ? 'failed' : adv.severity === 'medium' ? 'warn' : 'info'}` }, adv.severity), ' ', adv.message,
     num(adv.bytes) ? h('span', { class: 'muted' }, ` (${formatBytes(adv.bytes)})`) : '',
     ...adv.evidence.slice(0, 4).map((ev) => h('div', { class: 'evidence' },
-      [ev.layer != null ? `layer ${ev.layer}` : '', ev.path ? `/${ev.path}` : '', num(ev.bytes) ? formatBytes(ev.bytes) : '', ev.note || '', ev.command ? `← ${cleanCommand(ev.command)}` : ''].filter(Boolean).join(' · '))),
+      [ev.layer != null ? `layer ${ev.layer}` : '', ev.path ? `/${ev.path}` : '', ev.line != null ? `line ${ev.line}` : '', num(ev.bytes) ? formatBytes(ev.bytes) : '', ev.note || '', ev.command ? `← ${cleanCommand(ev.command)}` : ''].filter(Boolean).join(' · '))),
     adv.evidence.length > 4 ? h('div', { class: 'evidence' }, `… and ${adv.evidence.length - 4} more`) : '',
   )) : [h('li', { class: 'muted' }, 'No advice: nothing stands out.')]));
   $('#wasted').replaceChildren(...(w.files.length ? w.files.slice(0, 25).map((f) => h('li', { title: `shipped by layer ${f.layer}${f.hiddenBy != null ? `, hidden by layer ${f.hiddenBy}` : ''}${f.cause ? ` (${f.cause.type})` : ''}` },
