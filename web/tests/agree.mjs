@@ -10,7 +10,8 @@
 //   - each layer's verification verdict word, failed layers too (`verify`);
 //   - the merged listing with provenance and each path's change word (`ls --merged`);
 //   - efficiency and wasted-bytes figures (`efficiency`);
-//   - advice kinds (`advise`);
+//   - advice (`advise`): each finding's kind, severity and secretKind, and
+//     a content secret's evidence (layer, path, line, reachable, redacted);
 //   - packages: the final image's and each layer's (`packages [--layer N]
 //     --json`: present packages, the removed list, per-layer counts,
 //     os-release, unread databases, warnings), the distribution
@@ -20,7 +21,9 @@
 //   - and, for images the core refuses, the same error kind.
 // Besides the fixtures, one image written by the test (packages-image.mjs:
 // dpkg, apk, Python and Node databases, an upgrade and removals), since no
-// committed fixture has packages.
+// committed fixture has packages; and one with random fake secrets
+// (secrets-image.mjs), whose raw values must appear in no output of either
+// driver.
 // A disagreement names the image, the query and the first differing path.
 // Exits 1 on any disagreement.
 //
@@ -39,6 +42,7 @@ import { fileURLToPath } from 'node:url';
 import { baseUrl, launch, serve } from './harness.mjs';
 import { FLAG, KIND, MFLAG } from '../tree.js';
 import { packagesImage } from './packages-image.mjs';
+import { secretsImage } from './secrets-image.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
@@ -304,6 +308,9 @@ async function comparePackages(f, image, target, count, inspect, page, started) 
   packageTime.pageMs += page.ms || 0;
 }
 
+/** The raw values of the secrets image (no output may hold one). */
+const secretValues = [];
+
 /** Compares one image (one selection of it): resolves to whether it loaded in both drivers. */
 async function compareImage(f, page, img, image) {
   const sel = img.select == null ? [] : ['--image', String(img.select)];
@@ -343,7 +350,20 @@ async function compareImage(f, page, img, image) {
   }
   compareMerged(f, image, pageResult.merged, cli(['ls', ...target, '--merged', '--json']));
   compareEfficiency(f, image, pageResult.analysis, eff);
-  f.same(image, 'advise (kinds)', null, cli(['advise', ...target, '--json']).map((a) => a.kind), pageResult.analysis.advice.map((a) => a.kind));
+  const advice = (list) => list.map((a) => ({
+    kind: a.kind, severity: a.severity, secretKind: a.secretKind ?? null,
+    evidence: a.secretKind ? a.evidence.map((e) => ({ layer: e.layer, path: e.path, line: e.line, reachable: e.reachable, redacted: e.redacted })) : null,
+  }));
+  const cliAdvice = cli(['advise', ...target, '--json']);
+  f.same(image, 'advise (kinds, severities, content secrets)', null, advice(cliAdvice), advice(pageResult.analysis.advice));
+  if (basename(img.path) === 'secrets.docker.tar') {
+    f.same(image, 'advise finds the six content secrets', null, 6, cliAdvice.filter((a) => a.secretKind).length);
+  }
+  for (const value of secretValues) {
+    f.checked += 1;
+    if (JSON.stringify(cliAdvice).includes(value)) f.differ(image, 'advise --json holds a raw secret value', null, 'absent', 'present');
+    if (JSON.stringify(pageResult).includes(value)) f.differ(image, 'the page result holds a raw secret value', null, 'absent', 'present');
+  }
   await comparePackages(f, image, target, count, inspect, pageResult.packages, started);
   return true;
 }
@@ -360,6 +380,11 @@ async function main() {
   const packagesTar = join(written, 'packages.docker.tar');
   writeFileSync(packagesTar, packagesImage(40));
   images.push({ set: 'written', path: packagesTar, layout: false });
+  const secrets = secretsImage();
+  secretValues.push(...secrets.values);
+  const secretsTar = join(written, 'secrets.docker.tar');
+  writeFileSync(secretsTar, secrets.tar);
+  images.push({ set: 'written', path: secretsTar, layout: false });
   if (only) images = images.filter((i) => basename(i.path).includes(only));
   if (!images.length) fail(`no image${only ? ` matching ${only}` : ''}`);
 
