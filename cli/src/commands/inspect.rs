@@ -101,18 +101,7 @@ fn print_human(report: &InspectReport) {
         println!("Author:    {}", text(a));
     }
     if let Some(os) = &image.os_release {
-        let shown = os
-            .pretty_name
-            .clone()
-            .or_else(|| os.name.clone())
-            .unwrap_or_else(|| os.id.clone().unwrap_or_default());
-        let codename = os
-            .codename
-            .as_deref()
-            .filter(|c| !shown.contains(c))
-            .map(|c| format!(" [{}]", text(c)))
-            .unwrap_or_default();
-        println!("Distro:    {}{codename}", text(&shown));
+        println!("Distro:    {}", text(&os.display));
     }
     println!(
         "Size:      {} stored, {} uncompressed, {} layers",

@@ -52,7 +52,7 @@ pub fn run(args: PackagesArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         common::print_json(&report)?;
     } else {
-        print_text(&report);
+        print_text(&report, args.layer);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -67,27 +67,22 @@ fn change_word(kind: ChangeKind) -> &'static str {
     }
 }
 
-/// The text listing: a distribution line, one line per package, then the
-/// removed packages and the databases not read.
-fn print_text(report: &PackageReport) {
+/// The text listing: a distribution line, one line per package (as layer
+/// `asked_layer` leaves the image, or in the final image), then the removed
+/// packages and the databases not read.
+fn print_text(report: &PackageReport, asked_layer: Option<usize>) {
     if let Some(os) = &report.os_release {
-        let shown = os
-            .pretty_name
-            .clone()
-            .or_else(|| os.name.clone())
-            .unwrap_or_default();
         println!(
             "distribution: {}",
-            message(&layerscope::display::text(&shown).to_string())
+            message(&layerscope::display::text(&os.display).to_string())
         );
     }
     println!(
         "{} packages{}",
         report.packages.len(),
-        report
-            .layer
+        asked_layer
             .map(|l| format!(" as layer {l} leaves the image"))
-            .unwrap_or_default()
+            .unwrap_or_else(|| " in the final image".to_owned())
     );
     for p in &report.packages {
         let mut history = vec![format!("added in layer {}", p.added_layer)];

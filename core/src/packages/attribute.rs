@@ -339,7 +339,7 @@ fn os_release<'a>(
         .find_map(|p| {
             let (&path, &source) = live.get_key_value(p)?;
             match content(contents, path, source)? {
-                DbContent::OsRelease { release } => Some(release),
+                DbContent::OsRelease { release } => Some(&**release),
                 _ => None,
             }
         })

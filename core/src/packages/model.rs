@@ -79,6 +79,30 @@ pub struct OsRelease {
     pub id_like: Vec<String>,
     /// The file it was read from.
     pub path: String,
+    /// How the distribution is named to a person, the one wording of every
+    /// driver: `PRETTY_NAME` (else `NAME`, else `ID`), followed by
+    /// ` [codename]` when that name does not already contain the
+    /// `VERSION_CODENAME`. Set by the parser; empty when the file names
+    /// nothing.
+    #[serde(default)]
+    pub display: String,
+}
+
+impl OsRelease {
+    /// The wording of [`OsRelease::display`], from the other fields.
+    pub fn display_name(&self) -> String {
+        let shown = self
+            .pretty_name
+            .as_deref()
+            .or(self.name.as_deref())
+            .or(self.id.as_deref())
+            .unwrap_or_default();
+        match self.codename.as_deref() {
+            Some(c) if !shown.contains(c) && shown.is_empty() => format!("[{c}]"),
+            Some(c) if !shown.contains(c) => format!("{shown} [{c}]"),
+            _ => shown.to_owned(),
+        }
+    }
 }
 
 /// What one database file or binary holds, as parsed.
@@ -119,8 +143,8 @@ pub enum DbContent {
     },
     /// os-release.
     OsRelease {
-        /// Its fields.
-        release: OsRelease,
+        /// Its fields (boxed: the largest variant otherwise).
+        release: Box<OsRelease>,
     },
     /// An rpm database, which is recognised but not read.
     RpmUnread {

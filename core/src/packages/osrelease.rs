@@ -33,6 +33,7 @@ pub fn parse(path: &str, text: &str) -> OsRelease {
             _ => {}
         }
     }
+    out.display = out.display_name();
     out
 }
 
@@ -79,5 +80,23 @@ mod tests {
         assert_eq!(odd.version.as_deref(), Some("say \"hi\""));
         assert_eq!(odd.id_like, ["rhel", "fedora"]);
         assert_eq!(odd.id, None);
+        assert_eq!(deb.display, "Debian GNU/Linux 12 (bookworm)");
+        assert_eq!(odd.display, "a \"b\"");
+    }
+
+    #[test]
+    fn display_adds_a_codename_the_name_lacks_and_falls_back_to_name_then_id() {
+        let alpine = parse("etc/os-release", "NAME=\"Alpine Linux\"\nID=alpine\n");
+        assert_eq!(alpine.display, "Alpine Linux");
+        let bare = parse("etc/os-release", "ID=wolfi\nVERSION_CODENAME=edge\n");
+        assert_eq!(bare.display, "wolfi [edge]");
+        let pretty = parse(
+            "etc/os-release",
+            "PRETTY_NAME=\"Ubuntu 24.04 LTS\"\nVERSION_CODENAME=noble\n",
+        );
+        assert_eq!(pretty.display, "Ubuntu 24.04 LTS [noble]");
+        let only_codename = parse("x", "VERSION_CODENAME=sid\n");
+        assert_eq!(only_codename.display, "[sid]");
+        assert_eq!(parse("x", "# nothing\n").display, "");
     }
 }

@@ -85,7 +85,7 @@ pub fn parse(
             }
         },
         DbKind::OsRelease => Some(DbContent::OsRelease {
-            release: osrelease::parse(path, text),
+            release: Box::new(osrelease::parse(path, text)),
         }),
         DbKind::Rpm => Some(rpm::unread(path)),
         DbKind::Binary => {

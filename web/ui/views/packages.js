@@ -45,12 +45,9 @@ function report(key) {
   return cache.get(key);
 }
 
-/** The distribution in words, as `layerscope inspect` prints it (pretty name, then `[codename]`). */
+/** The distribution in words: the core's `display` (the wording `layerscope inspect` prints). */
 export function distroText(os) {
-  if (!os) return null;
-  const shown = os.prettyName || os.name || os.id || '';
-  const codename = os.codename && !shown.includes(os.codename) ? ` [${os.codename}]` : '';
-  return `${shown}${codename}`;
+  return os ? os.display : null;
 }
 
 /** The summary's distribution cell (null until the final image's packages are read, or without os-release). */
