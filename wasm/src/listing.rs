@@ -94,11 +94,7 @@ pub fn merged_flags(entry: &MergedEntry) -> u8 {
     if entry.implied {
         flags |= flag::IMPLICIT;
     }
-    if entry
-        .history
-        .iter()
-        .any(|e| e.action == layerscope::overlay::ChangeAction::Modified)
-    {
+    if entry.modified_later() {
         flags |= flag::MODIFIED_LATER;
     }
     if entry.hardlink_to.is_some() {

@@ -81,6 +81,15 @@ pub struct MergedEntry {
 }
 
 impl MergedEntry {
+    /// Whether a layer modified the path after it was first placed (a
+    /// `modified` event in its history): the page's "modified later" mark
+    /// and the merged treemap's colour.
+    pub fn modified_later(&self) -> bool {
+        self.history
+            .iter()
+            .any(|e| e.action == ChangeAction::Modified)
+    }
+
     /// The layer entry that supplies this path's metadata and bytes, with
     /// its layer (`layers` are the entries the tree was merged from); None
     /// for implied directories.

@@ -6,6 +6,7 @@ import { num, formatBytes, count, cleanCommand, modeString, isoTime } from '../f
 import { state, on } from '../state.js';
 import { primary } from '../workers.js';
 import { showError } from '../messages.js';
+import { statusWords } from './layers.js';
 
 const PREVIEW_MAX = 1 << 20;
 
@@ -16,11 +17,19 @@ let objectUrl = null;
 let waiting = null;
 
 // The layer's full listing arrived: the preview it was waiting for shows.
+// (A tree reload starts with `null`: when the layer's scan failed instead,
+// the pane says so.)
 on('tree-loaded', (index) => {
   const w = waiting;
-  if (w && w.layer === index && w.mine === token) {
+  if (!w || w.mine !== token) return;
+  const v = state.views[w.layer];
+  if (w.layer === index) {
     waiting = null;
     showPreview(index, w.info);
+  } else if (index === null && v && v.layer.status !== 'pending' && v.layer.entries == null) {
+    waiting = null;
+    $('#preview').replaceChildren(h('h4', {}, `/${w.info.path}`),
+      h('p', { class: 'muted small' }, `Layer ${w.layer} could not be read: ${statusWords(v).text}.`));
   }
 });
 
