@@ -63,10 +63,12 @@ fn inspect_json_has_documented_layer_fields() {
             "entries",
             "verified",
             "status",
+            "verdict",
         ] {
             assert!(layer.get(field).is_some(), "layer lacks {field}: {layer}");
         }
         assert_eq!(layer["verified"], serde_json::Value::Bool(true));
+        assert_eq!(layer["verdict"], "verified");
         assert_eq!(layer["compression"], "gzip");
     }
     assert!(report["history"].is_array());
@@ -90,6 +92,8 @@ fn flipped_layer_byte_fails_with_exit_1_naming_the_layer() {
     assert_eq!(out.status.code(), Some(1));
     let report = json(&out);
     assert_eq!(report["verification"]["ok"], false);
+    // The core's word for it, the one the page's badge shows.
+    assert_eq!(report["layers"][0]["verdict"], "corrupt-compression");
     let failed: Vec<&serde_json::Value> = report["verification"]["checks"]
         .as_array()
         .unwrap()

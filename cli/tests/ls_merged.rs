@@ -120,6 +120,16 @@ fn merged_tree_drops_root_example_at_layer_9() {
             .iter()
             .any(|e| e["hardlinkTo"] == "bin/[")
     );
+    // Each path's change word is its change in the layer that provides it.
+    assert_eq!(entry(&merged, "root/saved.txt")["layer"], 13);
+    assert_eq!(entry(&merged, "root/saved.txt")["change"], "modified");
+    let provider = json(&["ls", &image, "--layer", "13", "--json"]);
+    assert_eq!(
+        entry(&provider, "root/saved.txt")["change"]["action"],
+        "modified"
+    );
+    assert_eq!(entry(&merged, "bin/busybox")["change"], "added");
+    assert!(entry(&merged, "")["change"].is_null());
     let bad = run(&["ls", &image, "--merged", "--layer", "99"]);
     assert_eq!(bad.status.code(), Some(2));
 }

@@ -33,6 +33,7 @@ pub mod sbom;
 pub mod secrets;
 pub mod share;
 pub mod textdiff;
+pub mod verdict;
 pub mod verify;
 
 pub use archive::{

@@ -267,6 +267,9 @@ pub struct LayerInfo {
     pub verified: Option<bool>,
     /// Worst status of this layer's checks, as a word.
     pub status: CheckStatusKind,
+    /// What the layer's verification came to, as one stable word
+    /// (`digest-mismatch`, `truncated`, …): [`crate::verdict::Verdict`].
+    pub verdict: crate::verdict::Verdict,
     /// Where the blob is (None when the blob is missing).
     pub location: Option<BlobLocation>,
 }
@@ -339,6 +342,10 @@ pub struct Check {
     pub actual_size: Option<u64>,
     /// Why, in words (for not-checkable, missing and mismatch).
     pub detail: Option<String>,
+    /// For a scan that stopped (status `failed`), why as a stable word
+    /// ([`crate::verdict::Verdict::of_error`]); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<crate::verdict::Verdict>,
 }
 
 /// Kind of a tar entry.

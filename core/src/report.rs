@@ -10,6 +10,7 @@ use crate::model::{
     ArchiveFormat, Check, CheckStatusKind, CheckedObject, HistoryEntry, ImageChoice, ImageSummary,
     LayerInfo, RuntimeConfig, Warning,
 };
+use crate::verdict::Verdict;
 use crate::verify;
 
 /// The whole-image report behind `inspect` and `verify`.
@@ -87,6 +88,11 @@ impl InspectReport {
                     } else {
                         CheckStatusKind::Missing
                     },
+                    verdict: if plan.location.is_some() {
+                        Verdict::Pending
+                    } else {
+                        Verdict::MissingBlob
+                    },
                     location: plan.location.clone(),
                 }
             })
@@ -148,6 +154,7 @@ impl InspectReport {
             expected_size: None,
             actual_size: None,
             detail: Some(error.to_string()),
+            failure: (status == CheckStatusKind::Failed).then(|| Verdict::of_error(error)),
         };
         self.add_layer_checks(index, std::iter::once(check));
     }
@@ -163,7 +170,8 @@ impl InspectReport {
         let by_layer = added.iter().filter(|c| check_layer(c) == Some(index));
         if let Some(layer) = self.layers.get_mut(index) {
             let was_pending = layer.status == CheckStatusKind::Pending;
-            layer.status = fold_status(layer.status, by_layer.map(|c| c.status));
+            layer.status = fold_status(layer.status, by_layer.clone().map(|c| c.status));
+            layer.verdict = Verdict::fold(layer.status, layer.verdict, by_layer);
             layer.verified = verified_flag(layer.status);
             if was_pending && layer.status != CheckStatusKind::Pending {
                 self.verification.pending_layers =
@@ -197,6 +205,7 @@ impl InspectReport {
                 CheckStatusKind::NotCheckable if any_verified => CheckStatusKind::Verified,
                 w => w,
             };
+            layer.verdict = Verdict::fold(layer.status, Verdict::Pending, checks.iter().copied());
             layer.verified = verified_flag(layer.status);
         }
         self.image.uncompressed_size = self.layers.iter().filter_map(|l| l.uncompressed_size).sum();

@@ -24,6 +24,7 @@ pub fn compare(
         expected_size,
         actual_size: Some(actual_size),
         detail: None,
+        failure: None,
     };
     let size_ok = expected_size.is_none_or(|s| s == actual_size);
     match expected {
@@ -78,6 +79,7 @@ pub fn missing(
         expected_size,
         actual_size: None,
         detail: Some(detail),
+        failure: None,
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use layerscope::OpenOptions;
 use layerscope::model::{BlobLocation, CheckStatusKind, CheckedObject, EntryKind};
+use layerscope::verdict::Verdict;
 use layerscope_test_support::fixtures::{generated, shared, shared_present};
 use layerscope_tests::{InspectFailure, failures, inspect_ok, inspect_path, layer_location, scan};
 use tempfile::TempDir;
@@ -447,6 +448,14 @@ fn layout_blob_cut_short() {
                 .any(|(o, _, _)| *o == CheckedObject::LayerBlob { layer }),
             "{bad:?}"
         );
+        // The core's word for it (the CLI's `verdict`, the page's badge).
+        let report = inspect_path(&copy, &OpenOptions::default())
+            .unwrap_or_else(|_| panic!("opens"))
+            .report;
+        assert_eq!(
+            report.layers.get(layer).map(|l| l.verdict),
+            Some(Verdict::Truncated)
+        );
     }
 }
 
@@ -463,6 +472,18 @@ fn layout_blob_missing() {
         &[CheckStatusKind::Missing],
     );
     assert_eq!(bad.len(), 1, "{bad:?}");
+    let report = inspect_path(&copy, &OpenOptions::default())
+        .unwrap_or_else(|_| panic!("opens"))
+        .report;
+    let verdicts: Vec<Verdict> = report.layers.iter().map(|l| l.verdict).collect();
+    assert_eq!(verdicts.get(2), Some(&Verdict::MissingBlob));
+    assert!(
+        verdicts
+            .iter()
+            .enumerate()
+            .all(|(i, v)| i == 2 || *v == Verdict::Verified),
+        "{verdicts:?}"
+    );
 }
 
 #[test]

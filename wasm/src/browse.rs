@@ -177,7 +177,9 @@ impl Session {
     }
 
     /// The merged tree as columns (like [`Session::layer_table`]) plus
-    /// `layers: Int32Array`, the layer providing each path (-1 for none).
+    /// `layers: Int32Array`, the layer providing each path (-1 for none),
+    /// and `changes`/`changeNames` (as in `layerTable`): each path's change
+    /// in the layer that provides it ([`MergedEntry::change`]).
     /// Flags: 2 implied directory, 4 modified by a later layer, 8 a second
     /// name of a hard-linked file.
     #[wasm_bindgen(js_name = mergedTable)]
@@ -185,7 +187,9 @@ impl Session {
         let analysis = self.ensure_analysis()?;
         let mut columns = Columns::with_capacity(analysis.merged.len());
         let mut layers = Vec::with_capacity(analysis.merged.len());
+        let mut words = Vec::with_capacity(analysis.merged.len());
         for entry in analysis.merged.iter().filter(|e| !e.path.is_empty()) {
+            words.push(entry.change.map_or(u8::MAX, EntryAction::code));
             columns.push(
                 &entry.path,
                 listing::entry_code(entry.kind),
@@ -205,6 +209,12 @@ impl Session {
             "layers",
             js_sys::Int32Array::from(layers.as_slice()).into(),
         );
+        set(
+            &object,
+            "changes",
+            Uint8Array::from(words.as_slice()).into(),
+        );
+        set(&object, "changeNames", change_names());
         set(&object, "rootOpaque", JsValue::FALSE);
         Ok(object.into())
     }
@@ -249,6 +259,15 @@ impl Session {
     }
 }
 
+/// The change words of `changes` columns, indexed by [`EntryAction::code`].
+fn change_names() -> JsValue {
+    let names = js_sys::Array::new();
+    for action in EntryAction::ALL {
+        names.push(&JsValue::from_str(action.word()));
+    }
+    names.into()
+}
+
 /// Whether the layer's root directory is opaque.
 fn root_opaque(listing: &LayerListing) -> bool {
     listing.get(LayerListing::ROOT).is_some_and(|p| p.opaque)
@@ -287,11 +306,7 @@ pub(crate) fn table_object(
         "changes",
         Uint8Array::from(words.as_slice()).into(),
     );
-    let names = js_sys::Array::new();
-    for action in EntryAction::ALL {
-        names.push(&JsValue::from_str(action.word()));
-    }
-    set(&object, "changeNames", names.into());
+    set(&object, "changeNames", change_names());
     set(
         &object,
         "rootOpaque",

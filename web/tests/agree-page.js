@@ -93,13 +93,18 @@ function plain(value) {
 }
 
 /**
- * One image: `spec` is `{url, files?, image?}`. Resolves to `{error}` or
- * `{layers: [table…], merged, analysis}` where `analysis` is what
+ * One image: `spec` is `{url, files?, image?}`. Resolves to `{error, verdicts}` or
+ * `{layers: [table…], verdicts, merged, analysis}` where `analysis` is what
  * `analyze` returns.
  */
 window.agreeImage = async (spec) => {
   const { opened, error } = await load(spec, 'a');
-  if (error) return { error, layerCount: opened ? opened.plans.length : null };
+  // Each layer's verdict word (the badge's), failed images included.
+  const verdicts = [];
+  for (let index = 0; opened && index < opened.plans.length; index++) {
+    verdicts.push((await primary.call('layerView', { index })).layer?.verdict ?? null);
+  }
+  if (error) return { error, verdicts, layerCount: opened ? opened.plans.length : null };
   let analysis;
   try {
     analysis = await primary.call('analyze', { slot: 'a' });
@@ -110,7 +115,7 @@ window.agreeImage = async (spec) => {
   for (let index = 0; index < opened.plans.length; index++) {
     layers.push(columns(await primary.call('table', { index })));
   }
-  return { layers, merged: columns(await primary.call('mergedTable')), analysis: plain(analysis), packages: await packages(opened.plans.length) };
+  return { layers, verdicts, merged: columns(await primary.call('mergedTable')), analysis: plain(analysis), packages: await packages(opened.plans.length) };
 };
 
 /**

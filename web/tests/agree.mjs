@@ -7,7 +7,8 @@
 //   - per layer: each listed path's change word (`ls --layer N`), its kind,
 //     its wasted flag (`efficiency`), and the layer's change counts and
 //     bytes (`diff --layer N`);
-//   - the merged listing with provenance (`ls --merged`);
+//   - each layer's verification verdict word, failed layers too (`verify`);
+//   - the merged listing with provenance and each path's change word (`ls --merged`);
 //   - efficiency and wasted-bytes figures (`efficiency`);
 //   - advice (`advise`): each finding's kind, severity and secretKind, and
 //     a content secret's evidence (layer, path, line, reachable, redacted);
@@ -199,11 +200,12 @@ function compareMerged(f, image, merged, ls) {
     const cliRow = e && {
       path: e.path, kind: e.kind, size: e.size, layer: e.layer ?? -1, implied: e.implied,
       modifiedLater: e.history.some((h) => h.action === 'modified'), hardlinkName: e.hardlinkTo != null,
+      change: e.change ?? null,
     };
     const pageRow = i < merged.paths.length ? {
       path: merged.paths[i], kind: KIND_NAME[merged.kinds[i]], size: merged.sizes[i], layer: merged.layers[i],
       implied: (merged.flags[i] & MFLAG.IMPLICIT) !== 0, modifiedLater: (merged.flags[i] & MFLAG.MODIFIED_LATER) !== 0,
-      hardlinkName: (merged.flags[i] & MFLAG.HARDLINK_NAME) !== 0,
+      hardlinkName: (merged.flags[i] & MFLAG.HARDLINK_NAME) !== 0, change: merged.changes[i],
     } : undefined;
     if (!f.same(image, 'ls --merged', path, cliRow ?? null, pageRow ?? null)) return;
   }
@@ -321,6 +323,13 @@ async function compareImage(f, page, img, image) {
   };
   const inspect = cli(['inspect', ...target, '--json']);
   const pageResult = await page.evaluate((s) => window.agreeImage(s), img.spec);
+  // Each layer's verification word, failed layers included (`verify --json`).
+  const verified = cli(['verify', ...target, '--json']);
+  if (verified.layers && pageResult.verdicts) {
+    for (let n = 0; n < Math.max(verified.layers.length, pageResult.verdicts.length); n++) {
+      if (!f.same(image, 'verify (layer verdict)', `layer ${n}`, verified.layers[n]?.verdict ?? null, pageResult.verdicts[n] ?? null)) break;
+    }
+  }
   if (inspect.error || pageResult.error) {
     // Both refuse it, for the same reason (or one of its layers fails in both).
     const cliError = inspect.error ? inspect.error.kind : cli(['ls', ...target, '--merged', '--json']).error?.kind ?? null;

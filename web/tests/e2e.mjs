@@ -347,10 +347,21 @@ test('merged image: provenance, efficiency, wasted files, advice, export', SHARE
   await clickLayer('merged');
   await page.locator('#tree .row[data-path="bin"]').waitFor({ timeout: TIMEOUT });
   assert.equal(await page.locator('#tree .row[data-path="root/example"]').count(), 0, 'deleted by layer 9');
+  // Merged rows carry the core's change word of the layer that provides
+  // them: the same as `layerscope ls --merged --json` says.
+  const mergedRows = await page.$$eval('#tree [role=treeitem]:not([hidden])', (rows) => rows.map((r) => [r.dataset.path, r.dataset.change ?? null]));
+  assert.ok(mergedRows.length > 3 && mergedRows.every(([, c]) => c), `merged rows without data-change: ${JSON.stringify(mergedRows)}`);
+  const cliBin = [resolve(webRoot, '../target/release/layerscope'), resolve(webRoot, '../target/debug/layerscope')].find(existsSync);
+  if (cliBin) {
+    const ls = JSON.parse(spawnSync(cliBin, ['ls', DOCKER, '--merged', '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout);
+    const words = new Map(ls.entries.map((e) => [e.path, e.change]));
+    assert.deepEqual(mergedRows, mergedRows.map(([p]) => [p, words.get(p) ?? 'not listed']));
+  }
   await page.fill('#filter', 'saved.txt');
   const saved = page.locator('#tree .row[data-path="root/saved.txt"]');
   await saved.waitFor({ timeout: TIMEOUT });
   assert.match(await saved.textContent(), /L13/);
+  assert.equal(await saved.getAttribute('data-change'), 'modified', 'added by layer 7, modified by layer 13');
   await saved.click();
   await waitPreview('root/saved.txt', '.text-preview');
   assert.match(await page.textContent('#preview'), /layer 7: added.*layer 13: modified/s);
@@ -435,6 +446,8 @@ test('a flipped byte shows a failed badge in words', SHARED, async () => {
   const bad = page.locator(`${LAYER_ROWS} .badge.mismatch, ${LAYER_ROWS} .badge.failed`);
   assert.equal(await bad.count(), 1);
   assert.match(await bad.textContent(), /digest mismatch|malformed tar|truncated/);
+  // The badge shows the core's verdict word (docs/json.md `verdict`).
+  assert.equal(await bad.textContent(), (await bad.getAttribute('data-verdict')).replace(/-/g, ' '));
   const detail = await page.locator('#layers .detail:not([hidden])').textContent();
   assert.match(detail, /expected sha256:[0-9a-f]{64}, actual sha256:[0-9a-f]{64}|malformed/);
   await shot('06-corrupt-mismatch');
@@ -1245,10 +1258,22 @@ test('a layer still being verified shows its tree within 1 s, growing as it is r
   assert.equal(await page.locator('#overall-badge').count(), 0, 'still verifying when the rows show');
   assert.match(await page.textContent('#tree-info'), /being verified: [\d,]+ paths so far/);
   const first = await page.evaluate(() => window.layerscope.tree.count);
+  // Previewing a file of the layer being read says so (no error), then
+  // shows the file once the layer is verified.
+  await page.click('#tab-file');
+  await page.fill('#filter', 'd00/f0000');
+  const row = page.locator('#tree [role=treeitem][data-path="d00/f0000"]');
+  await row.waitFor({ timeout: TIMEOUT });
+  await row.dispatchEvent('click');
+  await page.waitForSelector('#preview #preview-waiting', { timeout: TIMEOUT });
+  assert.equal(await page.locator('#preview .failure').count(), 0);
   await page.waitForFunction((n) => window.layerscope.tree.count > n, first, { timeout: TIMEOUT });
   assert.equal(await waitVerified(), 'all digests verified');
   await page.waitForFunction(() => !document.querySelector('#tree').dataset.partial && window.layerscope.tree.count === 40040, null, { timeout: TIMEOUT });
   assert.ok(first < 40040, `the first rows (${first}) are part of the layer`);
+  await waitPreview('d00/f0000', '.hex-preview');
+  assert.equal(await page.locator('#preview .failure').count(), 0);
+  await page.fill('#filter', '');
 });
 
 test('nothing left the page except to its own origin', async () => {

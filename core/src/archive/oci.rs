@@ -160,6 +160,7 @@ pub fn walk(source: &mut dyn ImageSource, index_bytes: &[u8], limits: &Limits) -
         expected_size: None,
         actual_size: Some(index_bytes.len() as u64),
         detail: Some("index.json is the root of trust: nothing declares its digest".into()),
+        failure: None,
     });
     let mut visited = HashSet::new();
     walk_index(

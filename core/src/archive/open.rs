@@ -556,6 +556,7 @@ fn open_docker(
         expected_size: None,
         actual_size: None,
         detail: Some("manifest.json is the root of trust: nothing declares its digest".into()),
+        failure: None,
     }];
     let mut config_location = source.locate(&entry.config)?;
     if config_location.is_none() {

@@ -315,6 +315,7 @@ mod tests {
             created_by: Some(format!("step {id}")),
             verified: None,
             status: CheckStatusKind::Pending,
+            verdict: crate::verdict::Verdict::Pending,
             location: None,
         }
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Entry, EntryKind, Xattr};
 
 use super::changes::{Change, ChangeAction, LayerChanges, Meta, RemovalCause};
+use super::entry_change::{EntryAction, EntryChange};
 use super::tree::{IMPLIED, Layers, Node, PathCursor, PathId, ROOT, Tree};
 
 /// One event in a path's history.
@@ -73,6 +74,10 @@ pub struct MergedEntry {
     pub hardlink_to: Option<String>,
     /// Earlier and current events: provided, modified, deleted (oldest first).
     pub history: Vec<PathEvent>,
+    /// The path's change in the layer that provides it (`layer`): the word
+    /// `ls --layer` gives it there (`added`, `modified`, `unchanged` when
+    /// that layer listed it again as it was); None for the root.
+    pub change: Option<EntryAction>,
 }
 
 impl MergedEntry {
@@ -248,6 +253,8 @@ pub(crate) fn build(
         chain.push((id, own));
         history.extend(own.iter().map(event));
         history.sort_by_key(|e| e.layer);
+        let layer = (node.layer != IMPLIED).then_some(node.layer);
+        let change = layer.map(|l| provided_change(own, l));
         out.push(MergedEntry {
             path: path.to_owned(),
             kind: meta.kind,
@@ -262,7 +269,7 @@ pub(crate) fn build(
             device: meta.device,
             xattrs: meta.xattrs.to_vec(),
             content_hash: meta.content_hash,
-            layer: (node.layer != IMPLIED).then_some(node.layer),
+            layer,
             source_layer: source.map(|_| inode.layer),
             data_offset: source.map_or(0, |e| e.data_offset),
             source_entry: source.map(|_| inode.entry),
@@ -270,7 +277,16 @@ pub(crate) fn build(
             hardlink_group,
             hardlink_to,
             history,
+            change,
         });
     }
     out
+}
+
+/// The change word of a path in layer `layer`, from the path's own events:
+/// that layer's change read as [`EntryChange::of_placed`] reads it (no
+/// change there: `unchanged`).
+fn provided_change(own: &[Event<'_>], layer: usize) -> EntryAction {
+    let change = own.iter().rev().find(|e| e.1 == layer).map(|e| e.2);
+    EntryChange::of_placed(change).action
 }

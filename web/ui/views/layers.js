@@ -167,7 +167,7 @@ function statusCell(index) {
     return h('span', { class: 'badge pending' }, state.scanning ? 'queued' : 'not verified');
   }
   const words = statusWords(v);
-  return h('span', { class: `badge ${status}`, title: words.title || words.text }, words.text);
+  return h('span', { class: `badge ${status}`, 'data-verdict': words.verdict, title: words.title || words.text }, words.text);
 }
 
 /**
@@ -206,29 +206,16 @@ export function updateProgress(index) {
   updateScanStatus();
 }
 
-/** The verification state of a layer in words (`text`, and a `title` with detail). */
+/**
+ * The verification state of a layer in words: the core's verdict word
+ * (`v.layer.verdict`: `digest-mismatch`, `truncated`, …) as text, and a
+ * `title` with the checks' detail.
+ */
 export function statusWords(v) {
-  const status = v.layer.status;
-  const bad = (v.checks || []).filter((c) => ['mismatch', 'failed', 'missing'].includes(c.status));
-  switch (status) {
-    case 'verified': return { text: 'verified' };
-    case 'not-checkable': return { text: 'not checkable', title: (v.checks || []).map((c) => c.detail).filter(Boolean).join('; ') };
-    case 'missing': return { text: 'missing blob' };
-    case 'mismatch': {
-      const sizeOnly = bad.every((c) => c.expected === c.actual && c.expectedSize != null);
-      return { text: sizeOnly ? 'size mismatch' : 'digest mismatch' };
-    }
-    case 'failed': {
-      const detail = [v.error?.message, ...bad.map((c) => c.detail)].filter(Boolean).join(' ');
-      if (/truncated|ended .* early|ends early|unexpected ?eof/i.test(detail)) return { text: 'truncated', title: detail };
-      if (/stream is corrupt|invalid gzip|corrupt/i.test(detail)) return { text: 'corrupt compressed data', title: detail };
-      if (/malformed tar/i.test(detail)) return { text: 'malformed tar', title: detail };
-      if (/unsupported compression/i.test(detail)) return { text: 'unsupported compression', title: detail };
-      if (/limit/i.test(detail)) return { text: 'limit exceeded', title: detail };
-      return { text: 'failed', title: detail };
-    }
-    default: return { text: status };
-  }
+  const { verdict } = v.layer;
+  const detail = [v.error?.message, ...(v.checks || []).filter((c) => c.status !== 'verified').map((c) => c.detail)]
+    .filter(Boolean).join('; ');
+  return { verdict, text: verdict.replace(/-/g, ' '), title: verdict === 'verified' ? '' : detail };
 }
 
 /** The name of a checked object (`blob`, `diff_id`, `manifest`, …). */

@@ -3,7 +3,7 @@
 // or hex; plus downloads of the whole file.
 import { $, h, dl, list } from '../dom.js';
 import { num, formatBytes, count, cleanCommand, modeString, isoTime } from '../format.js';
-import { state } from '../state.js';
+import { state, on } from '../state.js';
 import { primary } from '../workers.js';
 import { showError } from '../messages.js';
 
@@ -12,6 +12,17 @@ const PREVIEW_MAX = 1 << 20;
 let timer = 0;
 let token = 0;
 let objectUrl = null;
+/** A preview asked for in a layer still being verified: `{layer, info, mine}`. */
+let waiting = null;
+
+// The layer's full listing arrived: the preview it was waiting for shows.
+on('tree-loaded', (index) => {
+  const w = waiting;
+  if (w && w.layer === index && w.mine === token) {
+    waiting = null;
+    showPreview(index, w.info);
+  }
+});
 
 /** Previews `info` (a tree row) of the tree's layer shortly (debounced). */
 export function schedulePreview(info) {
@@ -34,6 +45,16 @@ async function showPreview(layer, info) {
   const pane = $('#preview');
   pane.replaceChildren(h('h4', {}, `/${info.path}`), h('p', { class: 'muted small' }, 'Loading…'));
   if (layer === 'merged') { await showMergedPreview(info, mine); return; }
+  waiting = null;
+  const view = state.views[layer];
+  if (!view || view.layer.status === 'pending') {
+    // Its entries are shown as the scan indexes them; its bytes are read
+    // once the layer is verified: say so, and preview then.
+    waiting = { layer, info, mine };
+    pane.replaceChildren(h('h4', {}, `/${info.path}`),
+      h('p', { class: 'muted small', id: 'preview-waiting' }, `Layer ${layer} is still being verified: this file previews as soon as it is read.`));
+    return;
+  }
   try {
     const d = await primary.call('entry', { index: layer, path: info.path });
     if (mine !== token) return;
