@@ -102,6 +102,7 @@ class Outcome {
       steps: this.steps.join(', '),
       layers: this.layers,
       entries: this.entries,
+      secrets: this.secrets ?? [],
     };
   }
 }
@@ -164,8 +165,37 @@ const concat = (...arrays) => {
   return out;
 };
 
+/** `len` random letters and digits: fake secret values are made at run time, never committed. */
+function fakeValue(len) {
+  const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(crypto.getRandomValues(new Uint8Array(len)), (b) => alnum[b % alnum.length]).join('');
+}
+
+/** A one-layer docker-archive whose layer holds one file (`path`, `text`), with the layer's true diff_id. */
+async function oneFileImage(path, text) {
+  const data = encoder.encode(text);
+  const layer = concat(ustar(path, data.length, '0'), data, new Uint8Array(padded(data.length) - data.length), new Uint8Array(1024));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', layer));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  const config = encoder.encode(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:${hex}"]}}`);
+  const parts = [];
+  for (const [name, bytes] of [['manifest.json', DOCKER_MANIFEST], ['config.json', config], ['l/layer.tar', layer]]) {
+    parts.push(ustar(name, bytes.length, '0'), bytes, new Uint8Array(padded(bytes.length) - bytes.length));
+  }
+  parts.push(new Uint8Array(1024));
+  return new Blob(parts, { type: 'application/x-tar' });
+}
+
 /** The generators of hostile.rs. */
 const GENERATORS = {
+  secret_split() {
+    // The token starts at byte 500 of the file's data: across the 512-byte block.
+    return oneFileImage('app/notes.txt', `${'#'.repeat(499)}\nglpat-${fakeValue(20)}\n`);
+  },
+  secret_flood() {
+    const near = 'ghp_abc AKIA12 glpat-x xoxb- -----BEGIN PRIVATE aws_secret_access_key= "auth": "\n';
+    return oneFileImage('app/flood.txt', `${near.repeat(60_000)}ghp_${fakeValue(36)}\n`);
+  },
   pax_100mb() {
     const pax = 100_000_000;
     const layerHead = concat(ustar('PaxHeaders/big', pax, 'x'), encoder.encode('100000000 comment='));
@@ -254,7 +284,7 @@ async function caseFile(spec) {
   if (spec.generator) {
     const make = GENERATORS[spec.generator];
     if (!make) throw new Error(`unknown generator ${spec.generator}`);
-    return new File([make()], `${spec.generator}.tar`, { type: 'application/x-tar' });
+    return new File([await make()], `${spec.generator}.tar`, { type: 'application/x-tar' });
   }
   const response = await fetch(spec.url);
   if (!response.ok) throw new Error(`fetching ${spec.url}: HTTP ${response.status}`);
@@ -314,6 +344,9 @@ async function runCase(spec, out) {
   }
   const analysis = await out.step('analyze', () => primary.call('analyze'));
   out.warn(analysis.warnings);
+  // Content secret findings as `kind@path:line`, as hostile.rs lists them.
+  out.secrets = analysis.advice.filter((a) => a.secretKind)
+    .map((a) => `${a.secretKind}@${a.evidence[0]?.path}:${num(a.evidence[0]?.line)}`);
   await out.step('tables', async () => {
     out.checkTable('merged path', await primary.call('mergedTable'));
     for (let index = 0; index < opened.plans.length; index++) {

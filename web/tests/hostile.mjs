@@ -58,6 +58,9 @@ function mismatches(c, r) {
   }
   for (const [path, seen] of Object.entries(r.present)) if (!seen) problems.push(`entry ${JSON.stringify(path)} missing`);
   for (const [path, seen] of Object.entries(r.absent)) if (seen) problems.push(`entry ${JSON.stringify(path)} must not be listed`);
+  if (c.secrets && JSON.stringify(c.secrets) !== JSON.stringify(r.secrets)) {
+    problems.push(`secret findings ${JSON.stringify(r.secrets)}, expected ${JSON.stringify(c.secrets)}`);
+  }
   return { error, problems };
 }
 
