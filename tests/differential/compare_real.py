@@ -13,6 +13,11 @@ built, and prints one PASS/FAIL row per image x format x check.
   diff        `layerscope diff A B --json` vs a tree diff of the two umoci
               rootfs (pairs of related images, across formats): added,
               removed and changed paths, and what changed
+  packages    `layerscope packages --json` (final image, and `--layer N`
+              for every layer) vs `dpkg-query --admindir=DIR -W` on the umoci
+              rootfs and on the dpkg status file each layer blob writes;
+              addedLayer / changedLayers / removed vs the history of those
+              per-layer sets; files vs `dpkg-query -L`
 
 A FAIL whose every difference line matches a pattern of --known (regex,
 check, reason per line) is shown as KNOWN with its reason; see
@@ -27,7 +32,9 @@ import shutil
 import stat
 import subprocess
 import sys
+import tarfile
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import compare_trees, walk  # noqa: E402
@@ -437,6 +444,274 @@ def check_diff(res, ls, images, ref, a, fa, b, fb):
     res.add(f"{a}->{b}", f"{fa}/{fb}", "diff", errors, summary)
 
 
+# --- check: packages vs dpkg-query -------------------------------------------
+
+STATUS = "var/lib/dpkg/status"
+DPKG_FIELDS = "${Package}\\t${Architecture}\\t${Version}\\t${db:Status-Status}\\n"
+# dpkg states whose package has no files on disk: `not-installed` (purged;
+# `dpkg-query -W` skips it) and `config-files` (removed, conffiles kept;
+# `dpkg-query -W` lists it). Every other state counts as present, as in
+# core/src/packages/dpkg.rs.
+ABSENT_STATES = {"not-installed", "config-files"}
+GONE = "gone"  # a layer that whites out the status file
+PKG_REFS = {}  # (image, diff_ids) -> per-layer reference
+DPKG_L = {}  # (admindir, name:arch) -> files
+
+
+def dpkg_query(admindir):
+    """`dpkg-query -W` of an admin directory: ({(name, arch): version} of the
+    packages whose files are on disk, {(name, arch): state} of every row)."""
+    out = run(["dpkg-query", f"--admindir={admindir}", "-W", "-f", DPKG_FIELDS]).decode()
+    present, states = {}, {}
+    for line in out.splitlines():
+        name, arch, version, state = line.split("\t")
+        states[(name, arch)] = state
+        if state not in ABSENT_STATES:
+            present[(name, arch)] = version
+    return present, states
+
+
+def dpkg_files(admindir, name, arch):
+    """`dpkg-query -L NAME:ARCH`: the package's files, relative, without `/.`."""
+    key = (admindir, f"{name}:{arch}")
+    if key not in DPKG_L:
+        out = run(["dpkg-query", f"--admindir={admindir}", "-L", key[1]]).decode()
+        files = {norm(p) for p in out.splitlines() if p.startswith("/")}
+        DPKG_L[key] = sorted(files - {"", "."})
+    return DPKG_L[key]
+
+
+def dpkg_order(a, b):
+    """How version a relates to b by `dpkg --compare-versions`."""
+    for op, word in (("gt", "upgraded"), ("lt", "downgraded")):
+        if subprocess.run(["dpkg", "--compare-versions", a, op, b]).returncode == 0:
+            return word
+    return "changed"
+
+
+def layer_dpkg_status(blob, work):
+    """What a layer does to var/lib/dpkg/status: the bytes it writes, GONE
+    when it hides the lower one (a whiteout of it or of a parent, an opaque
+    parent) without writing one, None when it leaves it alone."""
+    plain = os.path.join(work, "packages-layer.tar")
+    decompress(blob, plain)
+    written, hidden = None, False
+    try:
+        with tarfile.open(plain, "r:") as tf:
+            for m in tf:
+                path = norm(m.name)
+                parent, _, base = path.rpartition("/")
+                if base.startswith(".wh."):
+                    gone = parent if base == ".wh..wh..opq" else "/".join(x for x in (parent, base[4:]) if x)
+                    hidden |= gone == "" or STATUS == gone or STATUS.startswith(gone + "/")
+                elif path == STATUS and (m.isfile() or m.islnk()):
+                    written = tf.extractfile(m).read()
+    finally:
+        os.remove(plain)
+    return written if written is not None else (GONE if hidden else None)
+
+
+def reference_layers(image, layout, work):
+    """The dpkg package set as each layer leaves the image, from the status
+    file the layer blobs write (`dpkg-query -W` on each), and the history
+    of every package across them as layerscope defines it (docs/json.md):
+    {"sets", "states", "sources", "history"}."""
+    key = (image, tuple(layout.config["rootfs"]["diff_ids"]))
+    if key in PKG_REFS:
+        return PKG_REFS[key]
+    sets, states, sources = [], [], []
+    cur, cur_states, src = {}, {}, None
+    admin = os.path.join(work, "admin")
+    for i, blob in enumerate(layout.layers):
+        status = layer_dpkg_status(blob, work)
+        if status == GONE:
+            cur, cur_states, src = {}, {}, None
+        elif status is not None:
+            shutil.rmtree(admin, ignore_errors=True)
+            os.makedirs(admin)
+            with open(os.path.join(admin, "status"), "wb") as f:
+                f.write(status)
+            cur, cur_states = dpkg_query(admin)
+            src = i
+            shutil.rmtree(admin)
+        sets.append(cur)
+        states.append(cur_states)
+        sources.append(src)
+    history, prev = {}, {}
+    for layer, now in enumerate(sets):
+        for k, v in sorted(now.items()):
+            h = history.get(k)
+            if h is None:
+                history[k] = {"added": layer, "versionLayer": layer, "version": v, "changes": [],
+                              "present": True, "removed": None}
+            elif not h["present"]:
+                h.update(present=True, removed=None, versionLayer=layer, version=v)
+                h["changes"].append((layer, "readded", None, v))
+            elif h["version"] != v:
+                h["changes"].append((layer, dpkg_order(v, h["version"]), h["version"], v))
+                h.update(version=v, versionLayer=layer)
+        for k in sorted(prev):
+            if k not in now:
+                h = history[k]
+                h.update(present=False, removed=layer)
+                h["changes"].append((layer, "removed", h["version"], None))
+        prev = now
+    PKG_REFS[key] = {"sets": sets, "states": states, "sources": sources, "history": history}
+    return PKG_REFS[key]
+
+
+def deb_set(report):
+    """{(name, arch): version} of the deb packages of a `packages --json`."""
+    out = {}
+    for p in report["packages"]:
+        if p["ecosystem"] == "deb":
+            out[(p["name"], p["arch"] or "")] = p["version"]
+    return out
+
+
+def compare_sets(where, ours, theirs, reference):
+    """Differences between two {(name, arch): version}, first package first."""
+    errors = []
+    for k in sorted(set(ours) | set(theirs)):
+        pkg = f"{k[0]}:{k[1]}"
+        if k not in theirs:
+            errors.append(f"{where}: {pkg} {ours[k]} listed by layerscope, not by {reference}")
+        elif k not in ours:
+            errors.append(f"{where}: {pkg} {theirs[k]} listed by {reference}, not by layerscope")
+        elif ours[k] != theirs[k]:
+            errors.append(f"{where}: {pkg} version {ours[k]} != {reference} {theirs[k]}")
+    return errors
+
+
+def os_release_id(root):
+    """The ID of the rootfs's os-release (the purl namespace)."""
+    for rel in ("etc/os-release", "usr/lib/os-release"):
+        p = os.path.join(root, rel)
+        if os.path.islink(p):
+            target = os.readlink(p)
+            p = os.path.join(root, target.lstrip("/")) if target.startswith("/") \
+                else os.path.join(os.path.dirname(p), target)
+        if os.path.isfile(p):
+            fields = dict(line.split("=", 1) for line in open(p, encoding="utf-8").read().splitlines()
+                          if "=" in line)
+            return {k: v.strip('"') for k, v in fields.items()}
+    return {}
+
+
+def check_purl(p, osr):
+    """The purl of a deb package, decoded, against its name, version, arch
+    and the os-release (purl spec: pkg:deb/ID/NAME@VERSION?arch=&distro=)."""
+    m = re.match(r"^pkg:deb/([^/@?]+)/([^/@?]+)@([^?]+)\?(.*)$", p["purl"])
+    if not m:
+        return [f"{p['name']}: purl {p['purl']!r} is not pkg:deb/NS/NAME@VERSION?QUALIFIERS"]
+    ns, name, version = (urllib.parse.unquote(x) for x in m.groups()[:3])
+    quals = dict(urllib.parse.parse_qsl(m.group(4)))
+    want = (osr.get("ID"), p["name"], p["version"], p["arch"],
+            f"{osr.get('ID')}-{osr.get('VERSION_ID')}")
+    got = (ns, name, version, quals.get("arch"), quals.get("distro"))
+    return [] if got == want else [f"{p['name']}: purl {p['purl']} decodes to {got}, want {want}"]
+
+
+def case_expectations(cases, image):
+    """`# packages-expect: WORD NAME…` lines of a Containerfile: what its
+    steps must show (removed, readded, config-files)."""
+    out = []
+    path = os.path.join(cases, image + ".Containerfile")
+    for line in open(path, encoding="utf-8"):
+        m = re.match(r"^# packages-expect: *(removed|readded|config-files) +(.+)$", line.strip())
+        if m:
+            out += [(m.group(1), n) for n in m.group(2).split()]
+    return out
+
+
+def check_packages(res, ls, image, fmt, path, layout, ref, work, cases):
+    errors = []
+    refs = reference_layers(image, layout, work)
+    n_layers = len(layout.layers)
+    per_layer = []
+    for i in range(n_layers):
+        ours = json.loads(run([ls, "packages", path, "--layer", str(i), "--json"]))
+        per_layer.append(ours)
+        if ours.get("layer") != i:
+            errors.append(f"--layer {i}: report is of layer {ours.get('layer')}")
+        src = refs["sources"][i]
+        errors += compare_sets(f"--layer {i}", deb_set(ours), refs["sets"][i],
+                               f"dpkg-query -W on layer {src}'s {STATUS}" if src is not None else "no status file")
+    final = json.loads(run([ls, "packages", path, "--json"]))
+    root = os.path.join(ref, image, "rootfs")
+    admindir = os.path.join(root, "var/lib/dpkg")
+    if ("umoci", admindir) not in PKG_REFS:
+        PKG_REFS[("umoci", admindir)] = dpkg_query(admindir)
+    theirs, states = PKG_REFS[("umoci", admindir)]
+    ours = deb_set(final)
+    errors += compare_sets("final", ours, theirs, "dpkg-query -W on the umoci rootfs")
+    if refs["sets"] and theirs != refs["sets"][-1]:
+        errors.append("reference: dpkg-query on the umoci rootfs differs from the last layer's status file")
+    # Attribution: the history of the per-layer reference sets.
+    hist = refs["history"]
+    osr = os_release_id(root)
+    for p in final["packages"]:
+        if p["ecosystem"] != "deb":
+            continue
+        k = (p["name"], p["arch"] or "")
+        h = hist.get(k)
+        if h is None:
+            continue  # reported by compare_sets
+        got_changes = [(c["layer"], c["change"], c["from"], c["to"]) for c in p["changedLayers"]]
+        mine = (p["addedLayer"], p["versionLayer"], got_changes)
+        want = (h["added"], h["versionLayer"], h["changes"])
+        if mine != want:
+            errors.append(f"final: {k[0]}:{k[1]} (addedLayer, versionLayer, changedLayers) {mine} "
+                          f"!= per-layer dpkg-query history {want}")
+        errors += [f"final: {e}" for e in check_purl(p, osr)]
+        files = sorted({norm(f) for f in p["files"]})
+        if len(files) != len(p["files"]) or files != dpkg_files(admindir, *k):
+            ref_files = dpkg_files(admindir, *k)
+            extra = sorted(set(files) - set(ref_files))[:1]
+            missing = sorted(set(ref_files) - set(files))[:1]
+            errors.append(f"final: {k[0]}:{k[1]} files: {len(p['files'])} listed, dpkg-query -L {len(ref_files)}"
+                          f" (first extra {extra}, first missing {missing})")
+    want_removed = {(k[0], h["version"]): (h["added"], h["removed"]) for k, h in hist.items() if not h["present"]}
+    got_removed = {(r["name"], r["version"]): (r["addedLayer"], r["removedLayer"])
+                   for r in final["removed"] if r["ecosystem"] == "deb"}
+    for k in sorted(set(want_removed) | set(got_removed)):
+        if want_removed.get(k) != got_removed.get(k):
+            errors.append(f"removed: {k[0]} {k[1]} (addedLayer, removedLayer) {got_removed.get(k)} "
+                          f"!= per-layer dpkg-query history {want_removed.get(k)}")
+    # What the case's steps must show, in the reference and in layerscope.
+    for word, name in case_expectations(cases, image):
+        keys = [k for k in hist if k[0] == name]
+        if not keys:
+            errors.append(f"expect {word} {name}: no such package in any layer's dpkg-query")
+            continue
+        k = keys[0]
+        h = hist[k]
+        if word == "removed":
+            r = [x for x in final["removed"] if x["name"] == name and x["ecosystem"] == "deb"]
+            if h["present"] or not r:
+                errors.append(f"expect removed {name}: reference present={h['present']}, layerscope removed={r}")
+            elif (k not in deb_set(per_layer[r[0]["removedLayer"] - 1])
+                  or k in deb_set(per_layer[r[0]["removedLayer"]])):
+                errors.append(f"expect removed {name}: not in packages --layer {r[0]['removedLayer'] - 1}, "
+                              f"or still in --layer {r[0]['removedLayer']}")
+        elif word == "readded":
+            if not any(c[1] == "readded" for c in h["changes"]):
+                errors.append(f"expect readded {name}: the reference history has no readded step")
+        elif word == "config-files":
+            layers = [i for i, st in enumerate(refs["states"]) if st.get(k) == "config-files"]
+            if not layers:
+                errors.append(f"expect config-files {name}: no layer's dpkg-query shows it in config-files")
+            elif any(k in deb_set(per_layer[i]) for i in layers):
+                errors.append(f"expect config-files {name}: layerscope lists it in a config-files layer {layers}")
+    other = sum(1 for p in final["packages"] if p["ecosystem"] != "deb")
+    n_removed = len(got_removed)
+    config_files = sum(1 for s in states.values() if s == "config-files")
+    summary = (f"{len(theirs)} deb packages, {n_layers} layers, {n_removed} removed"
+               f"{f', {config_files} config-files excluded' if config_files else ''}"
+               f"{f', {other} non-deb' if other else ''}")
+    res.add(image, fmt, "packages", errors, summary)
+
+
 # --- main ----------------------------------------------------------------------
 
 def guarded(res, image, fmt, check, fn, *args):
@@ -485,6 +760,9 @@ def main():
                             res, ls, image, fmt, transport, path, layout, args.work)
                 if dive is not None:
                     guarded(res, image, fmt, "efficiency", check_efficiency, res, ls, image, fmt, path, dive)
+                if not only or "packages" in only:
+                    guarded(res, image, fmt, "packages", check_packages,
+                            res, ls, image, fmt, path, layout, args.ref, args.work, args.cases)
             finally:
                 shutil.rmtree(os.path.join(args.work, "unpacked"), ignore_errors=True)
     if not only or "diff" in only:

@@ -13,8 +13,9 @@
 #    Containerfile, the base tarball or BUILD_RECIPE changes). Cases built
 #    with vfs unless the Containerfile says `# storage-driver: overlay`;
 # 3. `umoci unpack` of each image (the reference root filesystem);
-# 4. compare_real.py: layerscope flatten / ls / verify / efficiency / diff
-#    against umoci, GNU tar, skopeo + sha256, dive, and a tree diff.
+# 4. compare_real.py: layerscope flatten / ls / verify / efficiency / diff /
+#    packages against umoci, GNU tar, skopeo + sha256, dive, a tree diff
+#    and dpkg-query.
 #
 # Exit 0 = every check passed (or differed only as documented in
 # docs/differential.md), 1 = a check failed, 77 = a tool is missing.
@@ -31,7 +32,7 @@ MIRROR=${REAL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=${REAL_DEBIAN_SUITE:-bookworm}
 
 [ -x "$LAYERSCOPE" ] || { echo "no layerscope binary at $LAYERSCOPE (cargo build --release -p layerscope-cli)"; exit 77; }
-for tool in debootstrap buildah skopeo umoci dive python3 tar gzip zstd sha256sum; do
+for tool in debootstrap buildah skopeo umoci dive python3 tar gzip zstd sha256sum dpkg dpkg-query; do
   command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
 done
 [ "$(id -u)" = 0 ] || { echo "skip: needs root (buildah, umoci unpack, device nodes)"; exit 77; }

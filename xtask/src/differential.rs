@@ -5,7 +5,7 @@
 //! `umoci unpack`; also run by `cargo test` in the tests crate). With
 //! `--real`: `tests/differential/real-debian.sh` on a debootstrapped Debian
 //! bookworm and images built from it (flatten, ls, digests, efficiency vs
-//! dive, diff; see docs/differential.md). The real sweep is not a gate of
+//! dive, diff, packages vs dpkg-query; see docs/differential.md). The real sweep is not a gate of
 //! `cargo xtask test`: its first run downloads Debian packages and a warm
 //! run still takes several minutes.
 
