@@ -2,7 +2,9 @@
 //! itself split over two threads: one reads, hashes the stored bytes and
 //! decompresses; the other hashes the uncompressed stream and indexes the
 //! tar. Uncompressed layers need only one thread (one hash covers both
-//! digests), so two of them run side by side instead.
+//! digests), so two of them run side by side instead. `advise` has the
+//! indexing stage scan file contents for secrets too (core
+//! `secrets::index_stream`): no second decode of any layer.
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -11,10 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use layerscope::layer::scan::{diff_algorithm, stored_hash_needed};
-use layerscope::layer::{
-    BlobStage, EntryIndex, LayerScan, StreamIndex, hash_blob, index_layer, index_stream,
-};
+use layerscope::layer::{BlobStage, EntryIndex, LayerScan, StreamIndex, hash_blob, index_layer};
 use layerscope::model::{Compression, LayerPlan};
+use layerscope::secrets::{self, LayerSecrets};
 use layerscope::{Error, Limits};
 
 use crate::chunks::{ChunkReader, Message, pump};
@@ -35,14 +36,19 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// One layer's scan and, when asked for, its content secret scan.
+pub type Scanned = (LayerScan, Option<LayerSecrets>);
+
 /// Scans one layer, pipelining decompression and indexing when the blob is
-/// compressed.
+/// compressed; with `secrets` (the size limit), file contents are scanned
+/// for secrets in the same pass.
 pub fn scan_one(
     input: &Input,
     plan: &LayerPlan,
     limits: &Limits,
     progress: Arc<AtomicU64>,
-) -> Result<LayerScan, Error> {
+    secrets: Option<u64>,
+) -> Result<Scanned, Error> {
     let location = plan.blob_location()?;
     let reader = input.open_blob(location).map_err(|source| Error::Io {
         what: location.path().to_owned(),
@@ -72,7 +78,7 @@ pub fn scan_one(
                 hash_blob(io::BufReader::with_capacity(256 * 1024, reader), plan)
             })
         });
-        let scanned = scan_stages(&mut blob, plan, limits);
+        let scanned = scan_stages(&mut blob, plan, limits, secrets);
         let stored = match stored {
             Some(handle) => Some(handle.join().map_err(|_| Error::Io {
                 what: format!("layer {} blob", plan.index),
@@ -81,12 +87,12 @@ pub fn scan_one(
             })??),
             None => None,
         };
-        let stream = scanned?;
+        let (stream, found) = scanned?;
         let mut outcome = blob.finish()?;
         if let Some((digest, _size)) = stored {
             outcome.digest = Some(digest);
         }
-        Ok(LayerScan::combine(plan, outcome, stream))
+        Ok((LayerScan::combine(plan, outcome, stream), found))
     })
 }
 
@@ -96,9 +102,11 @@ fn scan_stages<R: Read>(
     blob: &mut BlobStage<R>,
     plan: &LayerPlan,
     limits: &Limits,
-) -> Result<StreamIndex, Error> {
+    secrets: Option<u64>,
+) -> Result<(StreamIndex, Option<LayerSecrets>), Error> {
     if blob.compression() == Compression::None {
-        return match index_stream(&mut *blob, plan.index, diff_algorithm(plan), limits) {
+        let algorithm = diff_algorithm(plan);
+        return match secrets::index_stream(&mut *blob, plan.index, algorithm, limits, secrets) {
             Ok(s) => Ok(s),
             Err(e) => Err(blob.take_error().unwrap_or(e)),
         };
@@ -111,7 +119,7 @@ fn scan_stages<R: Read>(
     thread::scope(|scope| {
         let indexer = scope.spawn(move || {
             let reader = ChunkReader::new(receiver, Some(recycle_sender));
-            index_stream(reader, index, algorithm, &limits_copy)
+            secrets::index_stream(reader, index, algorithm, &limits_copy, secrets)
         });
         let pumped = pump(&mut *blob, &sender, Some(&recycle_receiver));
         drop(sender);
@@ -169,7 +177,24 @@ pub fn scan_all(
     progress: Arc<AtomicU64>,
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Vec<Option<Result<LayerScan, Error>>> {
-    let scan = |plan: &LayerPlan| scan_one(input, plan, limits, Arc::clone(&progress));
+    scan_all_secrets(input, plans, limits, workers, progress, on_done, None)
+        .into_iter()
+        .map(|r| r.map(|r| r.map(|(scan, _)| scan)))
+        .collect()
+}
+
+/// [`scan_all`] that, with `secrets` (the size limit), also scans every
+/// layer's file contents for secrets in the same pass.
+pub fn scan_all_secrets(
+    input: &Input,
+    plans: &[LayerPlan],
+    limits: &Limits,
+    workers: usize,
+    progress: Arc<AtomicU64>,
+    on_done: &(dyn Fn(usize) + Sync),
+    secrets: Option<u64>,
+) -> Vec<Option<Result<Scanned, Error>>> {
+    let scan = |plan: &LayerPlan| scan_one(input, plan, limits, Arc::clone(&progress), secrets);
     run_all(plans, workers, &scan, on_done)
 }
 

@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the scan pipeline on an in-memory layer (~64 MB,
-//! many small files): tar indexing alone, the whole `scan_layer` over a plain
+//! many small files): tar indexing alone and with `advise`'s content secret
+//! scan in the same pass, the whole `scan_layer` over a plain
 //! and a gzip blob, and raw sha256 / raw inflate for reference. Every group
 //! reports throughput in uncompressed layer bytes, so the numbers compare.
 //!
@@ -99,6 +100,19 @@ fn pipeline(c: &mut Criterion) {
     g.bench_function("plain_tar", |b| {
         b.iter(|| {
             index_stream(black_box(&layer[..]), 0, Algorithm::Sha256, &limits).expect("index")
+        })
+    });
+    g.bench_function("plain_tar_with_secrets", |b| {
+        b.iter(|| {
+            let max = Some(layerscope::secrets::DEFAULT_MAX_FILE_BYTES);
+            layerscope::secrets::index_stream(
+                black_box(&layer[..]),
+                0,
+                Algorithm::Sha256,
+                &limits,
+                max,
+            )
+            .expect("index")
         })
     });
     g.finish();

@@ -16,8 +16,10 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use layerscope::archive::OpenedImage;
 use layerscope::archive::{ImageSource, OpenOptions, TarSource, open_image};
-use layerscope::layer::{LayerScan, scan_layer};
+use layerscope::layer::scan::diff_algorithm;
+use layerscope::layer::{BlobStage, LayerScan, scan_layer};
 use layerscope::model::{Entry, EntryKind};
 use layerscope::overlay::{Overlay, SourceOpener};
 use layerscope::{Error, Limits};
@@ -353,6 +355,55 @@ fn listing_bytes(layers: &[&[Entry]]) -> u64 {
     total
 }
 
+/// Cases up to this many uncompressed layer bytes also check the content
+/// secret scan of the first pass.
+const FIRST_PASS_CHECK_BYTES: u64 = 8 << 20;
+
+/// The content secret scan `advise` runs in the pass that indexes each
+/// layer (file bytes scanned as they are hashed) finds exactly what a
+/// separate pass over the indexed layer finds (the page's way).
+fn check_first_pass_secrets(
+    case: &Case,
+    source: &mut dyn ImageSource,
+    opened: &OpenedImage,
+    layers: &[&[Entry]],
+) {
+    let max = layerscope::secrets::DEFAULT_MAX_FILE_BYTES;
+    let separate = {
+        let mut opener = SourceOpener {
+            source: &mut *source,
+            locations: opened.layers.iter().map(|l| l.location.clone()).collect(),
+        };
+        layerscope::secrets::scan(layers, &mut opener, max)
+    };
+    for (plan, expected) in opened.layers.iter().zip(&separate.layers) {
+        let Some(location) = &plan.location else {
+            continue;
+        };
+        let first_pass = source.open(location).and_then(|reader| {
+            let mut blob = BlobStage::new(reader, plan, location.size())?;
+            layerscope::secrets::index_stream(
+                &mut blob,
+                plan.index,
+                diff_algorithm(plan),
+                &case.limits,
+                Some(max),
+            )
+        });
+        match first_pass {
+            Ok((_, Some(found))) => assert_eq!(
+                &found, expected,
+                "{}: layer {}: the first pass's secret scan differs",
+                case.name, plan.index
+            ),
+            other => panic!(
+                "{}: layer {}: the first pass failed: {other:?}",
+                case.name, plan.index
+            ),
+        }
+    }
+}
+
 fn check_entries(case: &str, entries: &[Entry]) {
     if let Some(problem) = unsafe_entry_path(entries) {
         panic!("{case}: {problem}");
@@ -437,6 +488,9 @@ fn run_library(case: &Case, path: &Path) -> Outcome {
     // Overlay and flatten: the merged tree and the flattened tar must only
     // hold safe relative names.
     let layers: Vec<&[Entry]> = scans.iter().map(|s| s.entries.as_slice()).collect();
+    if total <= FIRST_PASS_CHECK_BYTES {
+        check_first_pass_secrets(case, &mut source, &opened, &layers);
+    }
     // The package scan never fails: malformed databases are warnings.
     {
         let mut opener = SourceOpener {

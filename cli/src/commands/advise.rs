@@ -6,9 +6,9 @@ use clap::Args;
 use layerscope::display::{message, name, text};
 use layerscope::overlay::Overlay;
 use layerscope::overlay::advise::{AdviseInput, advise};
+use layerscope::secrets::SecretReport;
 
 use super::common::{self, ImageArgs, human_bytes, layer_entries};
-use super::secret_scan::secret_report;
 
 /// Arguments of `advise`.
 #[derive(Debug, Clone, Args)]
@@ -32,7 +32,13 @@ pub struct AdviseArgs {
 
 /// Runs `advise`.
 pub fn run(args: AdviseArgs) -> anyhow::Result<ExitCode> {
-    let loaded = match common::load(&args.image, true, None) {
+    // The content secret scan runs in the pass that scans each layer.
+    let loaded = if args.no_content_secrets {
+        common::load(&args.image, true, None)
+    } else {
+        common::load_scanning_secrets(&args.image, args.secret_max_file_size)
+    };
+    let loaded = match loaded {
         Ok(l) => l,
         Err(f) => return Ok(common::report_error(&f, args.json)),
     };
@@ -41,12 +47,10 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<ExitCode> {
     if let Err(error) = overlay.check_listing(&loaded.limits) {
         return Ok(common::report_error(&error.into(), args.json));
     }
-    let threads = args
-        .image
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let secrets = (!args.no_content_secrets)
-        .then(|| secret_report(&loaded, &layers, args.secret_max_file_size, threads));
+    let secrets = (!args.no_content_secrets).then(|| SecretReport {
+        layers: loaded.secrets.iter().flatten().cloned().collect(),
+        max_file_bytes: args.secret_max_file_size,
+    });
     if let Some(report) = &secrets {
         for layer in &report.layers {
             common::print_warnings(&layer.warnings);

@@ -17,6 +17,7 @@ use layerscope::layer::LayerScan;
 use layerscope::limits::flags;
 use layerscope::model::{Entry, Warning};
 use layerscope::report::InspectReport;
+use layerscope::secrets::LayerSecrets;
 use layerscope::{Error, Limits};
 
 use crate::input::Input;
@@ -120,6 +121,9 @@ pub struct Loaded {
     pub report: InspectReport,
     /// Each layer's scan (None where missing or failed).
     pub scans: Vec<Option<LayerScan>>,
+    /// Each layer's content secret scan, made in the same pass when asked
+    /// for ([`load_scanning_secrets`]; None otherwise).
+    pub secrets: Vec<Option<LayerSecrets>>,
     /// The limits in force.
     pub limits: Limits,
 }
@@ -139,6 +143,21 @@ impl From<Error> for Failure {
 
 /// Opens the image; scans all layers when `scan` is true (or only `only`).
 pub fn load(args: &ImageArgs, scan: bool, only: Option<usize>) -> Result<Loaded, Failure> {
+    load_with(args, scan, only, None)
+}
+
+/// Opens and scans every layer, scanning file contents for secrets in the
+/// same pass (files over `max_file_bytes` skipped): [`Loaded::secrets`].
+pub fn load_scanning_secrets(args: &ImageArgs, max_file_bytes: u64) -> Result<Loaded, Failure> {
+    load_with(args, true, None, Some(max_file_bytes))
+}
+
+fn load_with(
+    args: &ImageArgs,
+    scan: bool,
+    only: Option<usize>,
+    secrets: Option<u64>,
+) -> Result<Loaded, Failure> {
     let limits = args.limits.limits();
     let input = Input::from_arg(&args.image).map_err(|source| Error::Io {
         what: args.image.clone(),
@@ -156,6 +175,7 @@ pub fn load(args: &ImageArgs, scan: bool, only: Option<usize>) -> Result<Loaded,
     };
     let mut report = InspectReport::new(&opened);
     let mut scans: Vec<Option<LayerScan>> = opened.layers.iter().map(|_| None).collect();
+    let mut found: Vec<Option<LayerSecrets>> = opened.layers.iter().map(|_| None).collect();
     if scan {
         let plans: Vec<_> = opened
             .layers
@@ -174,22 +194,26 @@ pub fn load(args: &ImageArgs, scan: bool, only: Option<usize>) -> Result<Loaded,
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let results = thread_progress(&bar, &progress, || {
-            parallel::scan_all(
+            parallel::scan_all_secrets(
                 &input,
                 &plans,
                 &limits,
                 workers,
                 Arc::clone(&progress),
                 &|_| {},
+                secrets,
             )
         });
         bar.finish();
         for (plan, result) in plans.iter().zip(results) {
             match result {
-                Some(Ok(scan)) => {
+                Some(Ok((scan, layer_secrets))) => {
                     report.apply_scan(&scan);
                     if let Some(cell) = scans.get_mut(plan.index) {
                         *cell = Some(scan);
+                    }
+                    if let Some(cell) = found.get_mut(plan.index) {
+                        *cell = layer_secrets;
                     }
                 }
                 Some(Err(error)) => report.apply_failure(plan.index, &error),
@@ -202,6 +226,7 @@ pub fn load(args: &ImageArgs, scan: bool, only: Option<usize>) -> Result<Loaded,
         opened,
         report,
         scans,
+        secrets: found,
         limits,
     })
 }

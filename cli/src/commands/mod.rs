@@ -13,6 +13,5 @@ pub mod ls;
 pub mod package_scan;
 pub mod packages;
 pub mod sbom;
-pub mod secret_scan;
 pub mod share;
 pub mod verify;

@@ -13,6 +13,7 @@ pub mod entry;
 pub mod guard;
 pub mod hashing;
 pub mod measure;
+pub mod observe;
 pub mod opener;
 pub mod scan;
 pub mod sparse;
@@ -23,9 +24,10 @@ pub mod zstd;
 pub use compression::{Decoder, detect};
 pub use hashing::HashingReader;
 pub use measure::{Counted, count_uncompressed, probe};
+pub use observe::FileObserver;
 pub use opener::{LayerOpener, SourceOpener};
 pub use scan::{BlobOutcome, BlobStage, LayerScan, hash_blob, index_layer, scan_layer};
 pub use stream::{
     EntryIndex, StreamIndex, index_entries, index_entries_seekable, index_stream,
-    index_stream_published,
+    index_stream_observed, index_stream_published,
 };

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::layer::entry::{self, Skipped};
 use crate::layer::guard::{self, TarGuard};
 use crate::layer::hashing::HashingReader;
+use crate::layer::observe::FileObserver;
 use crate::layer::sparse::{self, PaxSparse, SparseError};
 use crate::layer::tar_fault;
 use crate::limits::{Limits, flags};
@@ -87,7 +88,41 @@ pub fn index_stream_published<R: Read>(
     limits: &Limits,
     publish: &mut dyn FnMut(&[Entry]),
 ) -> Result<StreamIndex> {
-    let (index, digest) = read_and_index(reader, layer, Some(algorithm), limits, publish)?;
+    hash_and_index(reader, layer, algorithm, limits, publish, None)
+}
+
+/// [`index_stream`] that also hands every regular file's bytes — the
+/// buffers read for its content hash — to `observer` (see
+/// [`FileObserver`]), so a content scan costs no second decode of the
+/// layer. The result is [`index_stream`]'s.
+pub fn index_stream_observed<R: Read>(
+    reader: R,
+    layer: usize,
+    algorithm: Algorithm,
+    limits: &Limits,
+    observer: &mut dyn FileObserver,
+) -> Result<StreamIndex> {
+    hash_and_index(
+        reader,
+        layer,
+        algorithm,
+        limits,
+        &mut |_| {},
+        Some(observer),
+    )
+}
+
+/// [`index_stream_published`], with an optional observer of file data.
+fn hash_and_index<R: Read>(
+    reader: R,
+    layer: usize,
+    algorithm: Algorithm,
+    limits: &Limits,
+    publish: &mut dyn FnMut(&[Entry]),
+    observer: Option<&mut dyn FileObserver>,
+) -> Result<StreamIndex> {
+    let (index, digest) =
+        read_and_index(reader, layer, Some(algorithm), limits, publish, observer)?;
     let digest = digest.ok_or(Error::Io {
         what: format!("layer {layer}"),
         offset: index.size,
@@ -108,18 +143,19 @@ pub fn index_stream_published<R: Read>(
 /// entries' `content_hash` stays None). This is what `flatten` needs to
 /// plan its output; it proves nothing about integrity.
 pub fn index_entries<R: Read>(reader: R, layer: usize, limits: &Limits) -> Result<EntryIndex> {
-    read_and_index(reader, layer, None, limits, &mut |_| {}).map(|(index, _)| index)
+    read_and_index(reader, layer, None, limits, &mut |_| {}, None).map(|(index, _)| index)
 }
 
 /// Reads a layer stream to its end and indexes it; with an `algorithm` the
 /// stream is digested and every regular file's data hashed (XXH3),
-/// otherwise nothing is hashed.
+/// otherwise nothing is hashed (and `observer` sees nothing).
 fn read_and_index<R: Read>(
     reader: R,
     layer: usize,
     algorithm: Option<Algorithm>,
     limits: &Limits,
     publish: &mut dyn FnMut(&[Entry]),
+    observer: Option<&mut dyn FileObserver>,
 ) -> Result<(EntryIndex, Option<Digest>)> {
     let mut counting =
         HashingReader::new(LimitReader::new(reader, limits.max_layer_bytes), algorithm);
@@ -128,7 +164,7 @@ fn read_and_index<R: Read>(
         let iter = archive
             .entries()
             .map_err(|e| tar_error(layer, limits, 0, e))?;
-        walk(iter, layer, limits, algorithm.is_some(), publish)?
+        walk(iter, layer, limits, algorithm.is_some(), publish, observer)?
     };
     let end_of_tar = counting.count();
     let (trailing_bytes, trailing_data) = trailing(&mut counting, end_of_tar, layer, limits)?;
@@ -162,7 +198,7 @@ pub fn index_entries_seekable<R: Read + Seek>(
         let iter = archive
             .entries_with_seek()
             .map_err(|e| tar_error(layer, limits, 0, e))?;
-        walk(iter, layer, limits, false, &mut |_| {})?
+        walk(iter, layer, limits, false, &mut |_| {}, None)?
     };
     // Seeking past the end of a truncated stream is not an error, and the
     // tar reader takes the end of input for the end of the archive: compare
@@ -339,13 +375,15 @@ struct Walked {
 }
 
 /// Indexes every entry of `iter`; with `content_hashes` each regular file's
-/// data is read and hashed (XXH3), otherwise the tar reader passes over it.
+/// data is read and hashed (XXH3) and shown to `observer`, otherwise the
+/// tar reader passes over it.
 fn walk<R: Read>(
     iter: tar::Entries<'_, R>,
     layer: usize,
     limits: &Limits,
     content_hashes: bool,
     publish: &mut dyn FnMut(&[Entry]),
+    mut observer: Option<&mut dyn FileObserver>,
 ) -> Result<Walked> {
     let mut warnings = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
@@ -532,15 +570,23 @@ fn walk<R: Read>(
                 sparse::validate(&map, info.real_size, packed).map_err(fail)?;
                 if content_hashes {
                     content.reset();
+                    let mut watch = watching(&mut observer, &record);
                     sparse::expand(&mut tar_entry, &map, info.real_size, &mut |chunk| {
                         content.update(chunk);
+                        if let Some(o) = watch.as_deref_mut() {
+                            o.data(chunk);
+                        }
                         Ok(())
                     })
                     .map_err(|e| tar_error(record.data_offset, e))?;
                     record.content_hash = Some(content.digest());
+                    if let Some(o) = watch {
+                        o.end(&record);
+                    }
                 }
             } else if kind == EntryKind::File && content_hashes {
                 content.reset();
+                let mut watch = watching(&mut observer, &record);
                 let mut remaining = record.size;
                 while remaining > 0 {
                     let want = usize::try_from(remaining)
@@ -555,10 +601,17 @@ fn walk<R: Read>(
                             io::Error::new(io::ErrorKind::UnexpectedEof, "entry data ends early"),
                         ));
                     }
-                    content.update(buf.get(..n).unwrap_or_default());
+                    let chunk = buf.get(..n).unwrap_or_default();
+                    content.update(chunk);
+                    if let Some(o) = watch.as_deref_mut() {
+                        o.data(chunk);
+                    }
                     remaining -= n as u64;
                 }
                 record.content_hash = Some(content.digest());
+                if let Some(o) = watch {
+                    o.end(&record);
+                }
             }
             let data = record.size;
             entries.push(record);
@@ -566,6 +619,15 @@ fn walk<R: Read>(
         }
     }
     Ok(Walked { entries, warnings })
+}
+
+/// The observer, when there is one and it wants to see `entry`'s data.
+fn watching<'a>(
+    observer: &'a mut Option<&mut dyn FileObserver>,
+    entry: &Entry,
+) -> Option<&'a mut dyn FileObserver> {
+    let o = observer.as_deref_mut()?;
+    if o.begin(entry) { Some(o) } else { None }
 }
 
 /// The PAX sparse records of a regular-file entry (None for any other

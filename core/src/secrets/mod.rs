@@ -7,15 +7,19 @@
 //! switches on), [`detect`] (the patterns, linear-time automata),
 //! [`stream`] (one file's bytes as a stream: windows with a carried-over
 //! line or overlap, binary sniffing, file-level rules), [`redact`] (the
-//! only form of a value that is kept), [`read`] (one layer's forward
-//! pass, size limit), [`advice`] (findings for `advise`, with
-//! reachability). [`scan`] runs every layer on one thread; drivers may
-//! run [`scan_layer`] per layer in parallel.
+//! only form of a value that is kept), [`collect`] (one layer's files:
+//! which are scanned, what is skipped, the findings kept), [`read`] (one
+//! layer's own forward pass), [`advice`] (findings for `advise`, with
+//! reachability). A driver scans in the pass that indexes each layer
+//! ([`index_stream`]: the bytes read for content hashes are scanned, no
+//! second decode), or afterwards: [`scan`] runs every layer on one
+//! thread, [`scan_layer`] one layer.
 //!
 //! No raw value is stored in any result: only [`Redacted`] forms (kind,
 //! length, at most four leading characters).
 
 pub mod advice;
+pub mod collect;
 pub mod detect;
 pub mod kinds;
 pub mod model;
@@ -27,6 +31,7 @@ use crate::layer::opener::LayerOpener;
 use crate::model::Entry;
 
 pub use advice::{MAX_FILE_FLAG, advice};
+pub use collect::{Collector, index_stream};
 pub use kinds::SecretKind;
 pub use model::{LayerSecrets, SecretHit, SecretReport, Skipped};
 pub use read::scan_layer;

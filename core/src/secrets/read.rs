@@ -1,13 +1,17 @@
-//! Reading one layer for the content scan: one forward pass over the
-//! layer's decoded stream, every regular file within the size limit fed
-//! to a [`FileScan`] (files hidden or deleted by upper layers included:
-//! their bytes still ship in this blob).
+//! Reading one layer for the content scan on its own: one forward pass
+//! over an already-indexed layer's decoded stream, every regular file
+//! within the size limit fed to a [`FileScan`] (files hidden or deleted by
+//! upper layers included: their bytes still ship in this blob). The page
+//! uses it; the CLI scans in its first pass instead
+//! ([`super::collect::index_stream`]). Which files, and what is counted,
+//! is [`Collector`]'s in both.
 
 use crate::layer::content;
 use crate::layer::opener::{self, LayerOpener};
-use crate::model::{Entry, EntryKind, Warning};
+use crate::model::Entry;
 
-use super::model::{LayerSecrets, SecretHit};
+use super::collect::Collector;
+use super::model::LayerSecrets;
 use super::stream::FileScan;
 
 /// Scans every regular file of `layer` (entries `entries`) of at most
@@ -19,70 +23,27 @@ pub fn scan_layer(
     entries: &[Entry],
     max_file_bytes: u64,
 ) -> LayerSecrets {
-    let mut out = LayerSecrets {
-        layer,
-        ..LayerSecrets::default()
-    };
-    let mut files: Vec<&Entry> = Vec::new();
-    for e in entries
-        .iter()
-        .filter(|e| e.kind == EntryKind::File && e.size > 0)
-    {
-        if e.size > max_file_bytes {
-            out.skipped.too_large += 1;
-            out.skipped.largest = out.skipped.largest.max(e.size);
-        } else {
-            files.push(e);
-        }
-    }
+    let mut collector = Collector::new(layer, max_file_bytes);
+    let mut files: Vec<&Entry> = entries.iter().filter(|e| collector.wants(e)).collect();
     if files.is_empty() {
-        return out;
+        return collector.finish();
     }
     files.sort_by_key(|e| e.header_offset);
     let mut stream = match opener::open_decoded(opener, layer) {
         Ok(s) => s,
         Err(error) => {
-            unreadable(&mut out, &error.to_string(), files.len());
-            return out;
+            collector.unreadable(&error.to_string(), files.len());
+            return collector.finish();
         }
     };
     let mut pos = 0u64;
     for (n, entry) in files.iter().enumerate() {
         let mut scan = FileScan::new(&entry.path);
         if let Err(error) = content::copy_file(&mut stream, &mut pos, entry, layer, &mut scan) {
-            unreadable(&mut out, &error.to_string(), files.len() - n);
-            return out;
+            collector.unreadable(&error.to_string(), files.len() - n);
+            return collector.finish();
         }
-        if scan.is_binary() {
-            out.skipped.binary += 1;
-            continue;
-        }
-        out.scanned_files += 1;
-        out.scanned_bytes += entry.size;
-        let (hits, more) = scan.finish();
-        out.more += more;
-        out.hits.extend(hits.into_iter().map(|h| SecretHit {
-            layer,
-            path: entry.path.clone(),
-            size: entry.size,
-            line: h.line,
-            redacted: h.redacted,
-            note: h.note,
-        }));
+        collector.done(entry, scan);
     }
-    out
-}
-
-fn unreadable(out: &mut LayerSecrets, why: &str, rest: usize) {
-    out.skipped.unreadable += rest as u64;
-    out.warnings.push(
-        Warning::new(
-            "secret-scan-unreadable",
-            format!(
-                "layer {}: {rest} file(s) not scanned for secrets: {why}",
-                out.layer
-            ),
-        )
-        .in_layer(out.layer),
-    );
+    collector.finish()
 }

@@ -225,8 +225,21 @@ impl Write for FileScan {
     }
 }
 
+/// Newlines in `bytes`. Every scanned byte passes through here once, so
+/// it counts in byte-wide lanes (255 bytes at most per lane sum, which
+/// the compiler turns into wide vector compares) rather than one `u64`
+/// add per byte: a third of the content scan's time went to the plain
+/// count on the `cargo xtask gen` image.
 fn count_lines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|b| **b == b'\n').count() as u64
+    bytes
+        .chunks(255)
+        .map(|chunk| {
+            let lane: u8 = chunk
+                .iter()
+                .fold(0u8, |n, b| n.wrapping_add(u8::from(*b == b'\n')));
+            u64::from(lane)
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -317,6 +330,22 @@ mod tests {
             1
         );
         assert!(scan("app/other.json", docker.as_bytes(), 4).0.is_empty());
+    }
+
+    #[test]
+    fn newlines_are_counted_exactly() {
+        for len in [0usize, 1, 254, 255, 256, 511, 1000, 70_000] {
+            let text: Vec<u8> = (0..len)
+                .map(|i| if i % 3 == 0 { b'\n' } else { b'x' })
+                .collect();
+            let all_newlines = vec![b'\n'; len];
+            assert_eq!(
+                super::count_lines(&text),
+                len.div_ceil(3) as u64,
+                "len {len}"
+            );
+            assert_eq!(super::count_lines(&all_newlines), len as u64, "len {len}");
+        }
     }
 
     #[test]
