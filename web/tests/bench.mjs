@@ -16,9 +16,19 @@
 //      tab, not only the wasm heaps) after each verification run;
 //   5. the Sizes panel on a generated 100,000-entry layer: opening the
 //      panel (first treemap), a redraw, drilling into a folder (target
-//      < 100 ms each; the page's own `window.layerscope.treemap`).
+//      < 100 ms each; the page's own `window.layerscope.treemap`);
+//   7. `tree`: drop → first rows of the largest layer's tree, that layer
+//      selected as soon as the layers are listed (target ≤ 1 s), for both
+//      bench images;
+//   8. `bigmem` (not in the default set): a 10.7 GB docker-archive
+//      (generated on demand as bench-data/big10g-docker.tar, 5 layers of
+//      2,040 files of 1 MiB) verified in the page; the renderer process's
+//      VmHWM / RssAnon (target ≤ 512 MB) and the page's time against its
+//      floor (worker CPU time ÷ scan workers) and the CLI.
+//   The `memory` runs (big-docker.tar) also report the page's time against
+//   its floor (target ≤ 1.25×).
 //
-//   node web/tests/bench.mjs [--runs N] [--only open,verify,memory,treemap] [--json FILE] [--split on|off|always|both]
+//   node web/tests/bench.mjs [--runs N] [--only open,verify,memory,treemap,layers,tree,bigmem] [--json FILE] [--split on|off|always|both]
 //   LAYERSCOPE_URL=http://127.0.0.1:8080/ node web/tests/bench.mjs   (use a running `cargo xtask serve`)
 //
 // Needs web/pkg (`cargo xtask wasm`), bench-data/ (`cargo xtask gen`) and
@@ -30,13 +40,13 @@
 // reads `memory.buffer.byteLength` in every worker through the worker's own
 // wasm-bindgen module (`init()` returns the already-instantiated exports),
 // sampling every 250 ms during the run and once at the end. No app change.
-import { existsSync, statSync, readFileSync, writeFileSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { existsSync, statSync, readFileSync, writeFileSync, writeSync, openSync, readSync, closeSync, readdirSync, renameSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, tmpdir } from 'node:os';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { baseUrl, launch, serve } from './harness.mjs';
 import { tarHeader } from './tar.mjs';
 
@@ -46,6 +56,7 @@ const repo = resolve(webRoot, '..');
 const SMALL = resolve(repo, '../shared/fixtures/dive/test-docker-image.tar');
 const OCI = join(repo, 'bench-data/big-oci-gzip.tar');
 const DOCKER = join(repo, 'bench-data/big-docker.tar');
+const BIG10G = join(repo, 'bench-data/big10g-docker.tar');
 const CLI = process.env.LAYERSCOPE_CLI || join(repo, 'target/release/layerscope');
 const WASM = join(webRoot, 'pkg/layerscope_wasm_bg.wasm');
 const LONG = 30 * 60_000;
@@ -60,7 +71,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const RUNS = Math.max(1, Number(opt('--runs', '3')));
-const ONLY = new Set(opt('--only', 'open,verify,memory,treemap,layers').split(','));
+const ONLY = new Set(opt('--only', 'open,verify,memory,treemap,layers,tree').split(','));
 const JSON_OUT = opt('--json', null);
 // Compressed layers: stored-blob hash split off when it pays (on, the page's default), never (off),
 // always, or both (default vs always, interleaved).
@@ -314,6 +325,9 @@ async function verifyRun(path, split = true) {
   }
 }
 
+/** The page's floor for a run: its scan workers' busy time (scan + stored-hash jobs) ÷ the number of scan workers. */
+const floorMs = (r) => r.scanSumMs / Math.max(1, r.helpers);
+
 function nativeVerify(path) {
   const t = process.hrtime.bigint();
   const r = spawnSync(CLI, ['verify', path], { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -396,11 +410,109 @@ async function treemapRun(path) {
   }
 }
 
+// ------------------------------------------------------------ tree while verifying
+
+/**
+ * Drop → first rows of the largest layer's tree: the layer is selected (a
+ * click on its command cell) as soon as the layers are listed; the time is
+ * taken in the page by a MutationObserver when the first row of that
+ * layer's tree is in the DOM, and again after the next frame (painted).
+ */
+async function treeRun(path) {
+  const { context, page } = await freshPage();
+  try {
+    await instrument(page);
+    await hookWorkers(page);
+    await openImage(page, path);
+    await waitFor(page, 'listed', 120_000);
+    const largest = await page.evaluate(() => {
+      const views = window.layerscope.state.views;
+      let best = 0;
+      views.forEach((v, i) => { if (Number(v.layer.size) > Number(views[best].layer.size)) best = i; });
+      const sel = `#tree[data-layer="${best}"] [role=treeitem][data-path]`;
+      window.__treeRows = new Promise((ok) => {
+        const done = () => {
+          const rows = document.querySelectorAll(sel).length;
+          const t = performance.now();
+          const verifying = !document.querySelector('#overall-badge');
+          const partial = Boolean(document.querySelector('#tree')?.dataset.partial);
+          requestAnimationFrame(() => ok({ rowsAt: t, paintedAt: performance.now(), rows, verifying, partial }));
+        };
+        if (document.querySelector(sel)) { done(); return; }
+        const obs = new MutationObserver(() => { if (document.querySelector(sel)) { obs.disconnect(); done(); } });
+        obs.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-layer'] });
+      });
+      return best;
+    });
+    const clicked = await page.evaluate(() => performance.now());
+    await page.locator(`#layers [data-layer="${largest}"] .cmd`).dispatchEvent('click');
+    const r = await page.evaluate(() => window.__treeRows);
+    const b = await page.evaluate(() => ({ ...window.__bench }));
+    return {
+      layer: largest, listedMs: b.listed - b.t0, clickMs: clicked - b.t0,
+      rowsMs: r.rowsAt - b.t0, paintedMs: r.paintedAt - b.t0, clickToRowsMs: r.rowsAt - clicked,
+      rows: r.rows, verifying: r.verifying, partial: r.partial, load: load(),
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+// ------------------------------------------------------------ a 10.7 GB docker-archive
+
+/**
+ * Writes BIG10G if absent: a docker-archive of 5 uncompressed layers, each
+ * 2,040 files of 1 MiB (distinct data: a random MiB with the file's number
+ * written over its start), 10.7 GB in all. Streams; layers first, then the
+ * config and manifest (the order of an archive's members is free).
+ */
+function ensureBig10g() {
+  if (existsSync(BIG10G) && existsSync(`${BIG10G}.done`)) return;
+  const LAYERS = 5;
+  const FILES = 2040;
+  const SIZE = MiB;
+  const fd = openSync(`${BIG10G}.part`, 'w');
+  let pos = 0;
+  const write = (buf) => { writeSync(fd, buf, 0, buf.length, pos); pos += buf.length; };
+  const noise = randomBytes(SIZE);
+  const diffIds = [];
+  const names = [];
+  for (let l = 0; l < LAYERS; l++) {
+    const layerSize = 512 + FILES * (512 + SIZE) + 1024;
+    names.push(`${l}/layer.tar`);
+    write(tarHeader(names[l], layerSize));
+    const hash = createHash('sha256');
+    const put = (buf) => { hash.update(buf); write(buf); };
+    put(tarHeader(`big${l}/`, 0, '5'));
+    for (let f = 0; f < FILES; f++) {
+      noise.writeUInt32LE(l * FILES + f, 0);
+      put(tarHeader(`big${l}/f${String(f).padStart(4, '0')}`, SIZE));
+      put(noise);
+    }
+    put(Buffer.alloc(1024));
+    diffIds.push(`sha256:${hash.digest('hex')}`);
+    log(`big10g: layer ${l + 1}/${LAYERS} written (${(pos / 1e9).toFixed(1)} GB)`);
+  }
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds },
+    history: names.map((_, l) => ({ created_by: `COPY big${l} /big${l}` })) }));
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['big10g:latest'], Layers: names }]));
+  for (const [name, data] of [['config.json', config], ['manifest.json', manifest]]) {
+    write(tarHeader(name, data.length));
+    write(data);
+    if (data.length % 512) write(Buffer.alloc(512 - (data.length % 512)));
+  }
+  write(Buffer.alloc(1024));
+  closeSync(fd);
+  renameSync(`${BIG10G}.part`, BIG10G);
+  writeFileSync(`${BIG10G}.done`, `${pos}\n`);
+}
+
 // ------------------------------------------------------------ main
 
 async function main() {
   const needs = [['web/pkg', join(webRoot, 'pkg/layerscope_wasm.js')]];
-  if (['open', 'verify', 'memory'].some((k) => ONLY.has(k))) needs.push(['bench image', OCI], ['bench image', DOCKER], ['CLI', CLI], ['fixture', SMALL]);
+  if (['open', 'verify', 'memory', 'tree'].some((k) => ONLY.has(k))) needs.push(['bench image', OCI], ['bench image', DOCKER], ['CLI', CLI], ['fixture', SMALL]);
+  if (ONLY.has('bigmem')) needs.push(['CLI', CLI], ['fixture', SMALL]);
   if (ONLY.has('layers')) needs.push(['fixture', SMALL]);
   for (const [what, p] of needs) {
     if (!existsSync(p)) throw new Error(`${what} missing: ${p}`);
@@ -514,6 +626,42 @@ async function main() {
         peakMiB: Object.fromEntries(Object.entries(byWorker).map(([k, v]) => [k, median(v) / MiB])),
         verifyMs: median(runs.map((r) => r.verifyMs)),
         nativeMs: median(runs.map((r) => r.nativeMs)),
+        floorMs: median(runs.map(floorMs)),
+        floorRatio: median(runs.map((r) => r.verifyMs / floorMs(r))),
+      };
+    }
+
+    // 7. drop → the largest layer's first tree rows, selected at once
+    if (ONLY.has('tree')) {
+      results.tree = {};
+      for (const [name, path] of [['big-oci-gzip.tar', OCI], ['big-docker.tar', DOCKER]]) {
+        const runs = [];
+        for (let i = 0; i < RUNS; i++) {
+          const r = await treeRun(path);
+          runs.push(r);
+          log(`tree ${name} run ${i + 1}: layer ${r.layer} selected ${fmt(r.clickMs)} ms after the drop, first ${r.rows} rows ${fmt(r.rowsMs)} ms (painted ${fmt(r.paintedMs)} ms; ${fmt(r.clickToRowsMs)} ms after the click), still verifying: ${r.verifying}, partial tree: ${r.partial}, load ${r.load}`);
+        }
+        results.tree[name] = { runs, layer: runs[0].layer, rowsMs: median(runs.map((r) => r.rowsMs)), paintedMs: median(runs.map((r) => r.paintedMs)),
+          clickToRowsMs: median(runs.map((r) => r.clickToRowsMs)), verifying: runs.every((r) => r.verifying) };
+      }
+    }
+
+    // 8. renderer memory and floor on a 10.7 GB docker-archive
+    if (ONLY.has('bigmem')) {
+      ensureBig10g();
+      const runs = [];
+      for (let i = 0; i < RUNS; i++) {
+        const loadBefore = load();
+        const nativeMs = nativeVerify(BIG10G);
+        const b = await verifyRun(BIG10G);
+        runs.push({ nativeMs, ...b, load: loadBefore });
+        log(`bigmem run ${i + 1}: page ${fmt(b.verifyMs)} ms (${b.verdict}), floor ${fmt(floorMs(b))} ms (${fmt(b.scanSumMs)} ms of worker time on ${b.helpers}), native ${fmt(nativeMs)} ms, renderer VmHWM ${fmt((b.renderer?.vmHWM || 0) / MiB)} MiB, RssAnon ${fmt((b.renderer?.rssAnon || 0) / MiB)} MiB, wasm peak ${JSON.stringify(Object.fromEntries(Object.entries(b.memPeak).map(([k, v]) => [k, `${(v / MiB).toFixed(1)} MiB`])))}, load ${loadBefore}`);
+      }
+      results.bigmem = {
+        image: 'big10g-docker.tar', bytes: statSync(BIG10G).size, runs,
+        verifyMs: median(runs.map((r) => r.verifyMs)), nativeMs: median(runs.map((r) => r.nativeMs)),
+        floorMs: median(runs.map(floorMs)), floorRatio: median(runs.map((r) => r.verifyMs / floorMs(r))),
+        vmHWM: median(runs.map((r) => r.renderer?.vmHWM || 0)), rssAnon: median(runs.map((r) => r.renderer?.rssAnon || 0)),
       };
     }
     // 5. the Sizes panel on a 100,000-entry layer
@@ -569,6 +717,17 @@ async function main() {
     const m = results.memory;
     lines.push(`| peak wasm memory, big-docker.tar (${(m.bytes / MB).toFixed(0)} MB) | ${Object.entries(m.peakMiB).map(([k, x]) => `${k} ${fmt(x, 1)} MiB`).join(', ')} | < 256 MB |`);
     lines.push(`| verify big-docker.tar, page / native CLI | ${fmt(m.verifyMs / 1000, 2)} s (${fmt(m.bytes / MB / (m.verifyMs / 1000))} MB/s) / ${fmt(m.nativeMs / 1000, 2)} s (${fmt(m.bytes / MB / (m.nativeMs / 1000))} MB/s) = ${fmt(m.verifyMs / m.nativeMs, 2)}× | |`);
+    lines.push(`| verify big-docker.tar, page / its floor (worker time ÷ scan workers) | ${fmt(m.verifyMs / 1000, 2)} s / ${fmt(m.floorMs / 1000, 2)} s = ${fmt(m.floorRatio, 2)}× (runs: ${m.runs.map((r) => fmt(r.verifyMs / floorMs(r), 2)).join(', ')}) | ≤ 1.25× |`);
+  }
+  if (results.tree) {
+    for (const [name, t] of Object.entries(results.tree)) {
+      lines.push(`| ${name}: drop → first rows of the largest layer's tree (layer ${t.layer}, selected once listed) / painted | ${fmt(t.rowsMs)} / ${fmt(t.paintedMs)} ms (runs: ${t.runs.map((r) => fmt(r.rowsMs)).join(', ')}; still verifying: ${t.verifying}) | ≤ 1,000 ms |`);
+    }
+  }
+  if (results.bigmem) {
+    const g = results.bigmem;
+    lines.push(`| big10g-docker.tar (${(g.bytes / 1e9).toFixed(1)} GB): renderer VmHWM / RssAnon after verifying | ${fmt(g.vmHWM / MiB)} / ${fmt(g.rssAnon / MiB)} MiB (runs: ${g.runs.map((r) => fmt((r.renderer?.vmHWM || 0) / MiB)).join(', ')}) | ≤ 512 MB |`);
+    lines.push(`| big10g-docker.tar: verify, page / floor / native CLI | ${fmt(g.verifyMs / 1000, 1)} s / ${fmt(g.floorMs / 1000, 1)} s (${fmt(g.floorRatio, 2)}×) / ${fmt(g.nativeMs / 1000, 1)} s | ≤ 1.25× floor |`);
   }
   if (results.layers) {
     const l = results.layers;

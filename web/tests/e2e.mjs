@@ -1215,13 +1215,23 @@ test('the layer selected while verifying is verified next', async () => {
   await openFile(file);
   // Equal layers are queued in order: the last one would be verified last.
   await page.locator('#layers [data-layer="9"] .cmd').waitFor({ state: 'visible', timeout: TIMEOUT });
-  await page.locator('#layers [data-layer="9"] .cmd').dispatchEvent('click');
+  // Layers keep ending while the test reaches the row: count those ended
+  // at the moment of the click (same task as the click, so none slips in
+  // between). Each worker may finish the job it holds at the click; every
+  // later job must come after the selected layer.
+  const endedAtClick = await page.evaluate(() => {
+    const ended = window.layerscope.state.progress.filter((p) => p?.end != null).length;
+    document.querySelector('#layers [data-layer="9"] .cmd').dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    return ended;
+  });
   await page.waitForSelector('#layers [data-layer="9"][aria-selected="true"]', { timeout: TIMEOUT });
   assert.equal(await waitVerified(), 'all digests verified');
   const ends = await page.evaluate(() => window.layerscope.state.progress.map((p) => p.end));
   const workers = await page.evaluate(() => window.layerscope.state.scanStats.workers);
+  assert.ok(endedAtClick + workers < 9, `the click came too late to tell (${endedAtClick} layers already verified)`);
   const before = ends.filter((e) => e < ends[9]).length;
-  assert.ok(before <= workers, `${before} layers ended before the selected one (${workers} scan workers)`);
+  assert.ok(before <= endedAtClick + workers,
+    `${before} layers ended before the selected one (${endedAtClick} before the click, ${workers} scan workers)`);
 });
 
 test('a layer still being verified shows its tree within 1 s, growing as it is read', async () => {
