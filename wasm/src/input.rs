@@ -22,6 +22,13 @@ const CHUNK: u64 = 16 << 20;
 /// doubles on each sequential refill, up to [`CHUNK`].
 const FIRST_CHUNK: u64 = 16 << 10;
 
+/// Bytes read from a `Blob` per short-lived JS array the reader allocates
+/// (see [`InputReader::nudge_collector`]).
+const NUDGE_EVERY: u64 = 8 << 10;
+
+/// Elements of each such array (about 0.5 KiB of JS heap).
+const NUDGE_ARRAY_LEN: u32 = 64;
+
 enum Backing {
     Blob {
         blob: Blob,
@@ -43,6 +50,8 @@ pub struct InputReader {
     /// Bytes the caller will read from the next jump on (0: unknown), so
     /// the first refill there fetches them at once (see [`InputReader::will_read`]).
     hint: u64,
+    /// Blob bytes read since the last nudge (see [`InputReader::nudge_collector`]).
+    unnudged: u64,
 }
 
 impl std::fmt::Debug for InputReader {
@@ -75,6 +84,7 @@ impl InputReader {
             buf_start: 0,
             ahead: FIRST_CHUNK,
             hint: 0,
+            unnudged: 0,
         }
     }
 
@@ -89,6 +99,7 @@ impl InputReader {
             buf_start: 0,
             ahead: FIRST_CHUNK,
             hint: 0,
+            unnudged: 0,
         }
     }
 
@@ -169,6 +180,8 @@ impl InputReader {
                 let view = Uint8Array::new(&buffer);
                 self.buf.resize(view.length() as usize, 0);
                 view.copy_to(&mut self.buf);
+                self.unnudged += u64::from(view.length());
+                self.nudge_collector();
             }
         }
         self.buf_start = start;
@@ -179,6 +192,26 @@ impl InputReader {
             ));
         }
         Ok(())
+    }
+}
+
+impl InputReader {
+    /// Lets V8 free the `ArrayBuffer`s that `FileReaderSync` returned.
+    ///
+    /// Each read returns a new `ArrayBuffer` whose bytes live outside the
+    /// JS heap and are freed only when a collection finds it dead. A worker
+    /// inside one long synchronous call (a layer scan) allocates almost
+    /// nothing on its JS heap, so no young-generation collection ran and
+    /// the dead buffers piled up: verifying a 10.7 GB docker-archive took
+    /// the renderer to a 3.4–4.9 GiB high-water mark, almost all of it in
+    /// buffers already read. Allocating a little short-lived garbage in
+    /// proportion to the bytes read (about 1/16 of them) makes the
+    /// collector run every read or two; see docs/benchmarks.md ("bigmem").
+    fn nudge_collector(&mut self) {
+        while self.unnudged >= NUDGE_EVERY {
+            drop(js_sys::Array::new_with_length(NUDGE_ARRAY_LEN));
+            self.unnudged -= NUDGE_EVERY;
+        }
     }
 }
 
