@@ -196,9 +196,7 @@ impl InputReader {
         }
         Ok(())
     }
-}
 
-impl InputReader {
     /// Lets V8 free the `ArrayBuffer`s that `FileReaderSync` returned.
     ///
     /// Each read returns a new `ArrayBuffer` whose bytes live outside the

@@ -993,7 +993,7 @@ test('export streams to disk with bounded memory and matches layerscope flatten'
   const mib = (x) => `${(x / 2 ** 20).toFixed(1)} MiB`;
   t.diagnostic(`exported ${mib(exported.length)}; wasm memory ${mib(before.wasm)} → peak ${mib(peak.wasm)}; page heap + buffers ${mib(before.heap)} → peak ${mib(peak.heap)}`);
   assert.ok(exported.length > 96 * 2 ** 20, `exported ${exported.length} bytes`);
-  // One 16 MiB read-ahead buffer and one 4 MiB output chunk, whatever the export's size.
+  // One 8 MiB read-ahead buffer and one 4 MiB output chunk, whatever the export's size.
   assert.ok(peak.wasm - before.wasm < 32 * 2 ** 20, `wasm memory grew by ${mib(peak.wasm - before.wasm)}`);
   assert.ok(peak.heap - before.heap < 32 * 2 ** 20, `page memory grew by ${mib(peak.heap - before.heap)}`);
 
