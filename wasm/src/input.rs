@@ -14,8 +14,8 @@ use web_sys::{Blob, FileReaderSync};
 /// several milliseconds in Chromium: reading a 606 MB layer in a bare
 /// worker took 5.6 s in 1 MiB reads, 4.0–4.9 s in 2 MiB, 2.4–3.2 s in 8 MiB
 /// and 1.9 s in 16 MiB reads (loaded 2-core machine). In the page, 8 MiB
-/// verified the 2.3 GB docker-archive as fast as 16 MiB (7.03 s against
-/// 7.01 s, medians of 3) with a lower renderer high-water mark on a 10.7 GB
+/// verified the 2.3 GB docker-archive as fast as 16 MiB (7.03 s, median
+/// of 3 runs, against 7.01 s, median of 2) with a lower renderer high-water mark on a 10.7 GB
 /// one (503 against 576 MiB); 4 MiB cost 26% (8.86 s) for 490 MiB.
 const CHUNK: u64 = 8 << 20;
 
