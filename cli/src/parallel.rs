@@ -108,7 +108,7 @@ fn scan_stages<R: Read>(
         let algorithm = diff_algorithm(plan);
         return match secrets::index_stream(&mut *blob, plan.index, algorithm, limits, secrets) {
             Ok(s) => Ok(s),
-            Err(e) => Err(blob.take_error().unwrap_or(e)),
+            Err(e) => Err(blob.settle(e, limits)),
         };
     }
     let (sender, receiver) = sync_channel::<Message>(4);
@@ -129,13 +129,14 @@ fn scan_stages<R: Read>(
             source: io::Error::other("indexing thread panicked"),
         })?;
         if let Err(e) = pumped {
-            return Err(blob.take_error().unwrap_or(Error::Io {
+            let pump_error = Error::Io {
                 what: format!("layer {index} blob"),
                 offset: 0,
                 source: e,
-            }));
+            };
+            return Err(blob.settle(pump_error, limits));
         }
-        stream
+        stream.map_err(|e| blob.settle(e, limits))
     })
 }
 

@@ -947,6 +947,25 @@ def _():
     return docker_archive([layer]), [raw]
 
 
+@case("gzip_corrupt_past_bad_header", "exhaustion",
+      "a tar broken at its second header inside a gzip stream whose checksum fails "
+      "256 KiB later: the corrupt stream is reported, however far a decoder read ahead",
+      expect="error", error_kind="DecompressionError", exit_code=1)
+def _():
+    raw = tar(*base_files(), end=False) + b"x" * BLOCK
+    state = 0x12345678
+    filler = bytearray()
+    for _ in range(256 * 1024):
+        state ^= (state << 13) & 0xFFFFFFFF
+        state ^= state >> 17
+        state ^= (state << 5) & 0xFFFFFFFF
+        filler.append(state & 0xFF)
+    raw += bytes(filler)
+    stored = bytearray(gz(raw))
+    stored[-8] ^= 0xFF  # the gzip trailer's CRC-32
+    return docker_archive([Layer(raw, stored=bytes(stored))]), []
+
+
 @case("zstd_huge_window", "exhaustion", "a zstd frame declaring a 2 TiB window",
       expect="error", error_kind="DecompressionError", exit_code=1)
 def _():

@@ -169,3 +169,76 @@ proptest! {
         prop_assert_eq!(&short.scans, &normal.scans);
     }
 }
+
+/// A gzip layer whose tar breaks early (a garbage header after one file)
+/// and, when `corrupt_crc`, whose gzip checksum is wrong at the very end:
+/// far past what a decoder reads ahead of the tar parser.
+fn broken_gzip_layer(corrupt_crc: bool) -> Vec<u8> {
+    use std::io::Write;
+    let mut header = tar::Header::new_gnu();
+    header.set_path("etc/a").unwrap_or_else(|e| panic!("{e}"));
+    header.set_size(1024);
+    header.set_mode(0o644);
+    header.set_cksum();
+    // No end-of-archive marker: the garbage block stands where the next
+    // header should.
+    let mut raw = header.as_bytes().to_vec();
+    raw.extend_from_slice(&[7u8; 1024]);
+    raw.extend_from_slice(&[b'x'; 512]);
+    // Incompressible filler, so the corrupt trailer is ~256 KiB of
+    // compressed bytes past the broken header.
+    let mut state: u32 = 0x1234_5678;
+    raw.extend((0..256 * 1024).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state.to_le_bytes()[0]
+    }));
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&raw).unwrap_or_else(|e| panic!("{e}"));
+    let mut blob = encoder.finish().unwrap_or_else(|e| panic!("{e}"));
+    if corrupt_crc {
+        let crc_at = blob.len() - 8;
+        if let Some(byte) = blob.get_mut(crc_at) {
+            *byte ^= 0xff;
+        }
+    }
+    blob
+}
+
+/// Which error a broken layer reports must not depend on how far the
+/// decoder happened to read ahead: a corrupt compressed stream anywhere is
+/// the reported cause, for every read pattern (the CLI's pipe and the
+/// page's slices read differently).
+#[test]
+fn a_broken_layer_reports_the_same_error_for_every_read_pattern() {
+    for (corrupt_crc, expected_kind) in [(true, "DecompressionError"), (false, "LayerFormatError")]
+    {
+        let blob = broken_gzip_layer(corrupt_crc);
+        let plan = layerscope_test_support::model::blob_plan(0, blob.len() as u64);
+        let patterns: [Option<Vec<usize>>; 4] = [
+            None,
+            Some(vec![1]),
+            Some(vec![3, 700, 1]),
+            Some(vec![20_000]),
+        ];
+        for pattern in patterns {
+            let result = match &pattern {
+                None => scan_layer(Cursor::new(blob.as_slice()), &plan, &Limits::default()),
+                Some(sizes) => scan_layer(
+                    ShortReader::new(Cursor::new(blob.as_slice()), sizes.clone()),
+                    &plan,
+                    &Limits::default(),
+                ),
+            };
+            let error = result
+                .err()
+                .unwrap_or_else(|| panic!("{pattern:?}: scanned"));
+            assert_eq!(
+                error.kind(),
+                expected_kind,
+                "corrupt crc {corrupt_crc}, reads {pattern:?}: {error}"
+            );
+        }
+    }
+}

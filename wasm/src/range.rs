@@ -112,7 +112,7 @@ pub fn scan_range(
         );
         let stream = match indexed {
             Ok(s) => s,
-            Err(e) => return Err(blob.take_error().unwrap_or(e).into()),
+            Err(e) => return Err(blob.settle(e, &limits).into()),
         };
         let outcome = blob.finish()?;
         // An uncompressed blob's digest is the stream's: nothing is missing.

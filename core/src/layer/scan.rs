@@ -27,6 +27,8 @@ pub struct BlobStage<R: Read> {
     compression: Compression,
     layer: usize,
     expected_size: u64,
+    /// Uncompressed bytes handed out so far.
+    produced: u64,
     error: Option<Error>,
 }
 
@@ -130,6 +132,7 @@ impl<R: Read> BlobStage<R> {
             compression,
             layer: plan.index,
             expected_size,
+            produced: 0,
             error: None,
         })
     }
@@ -147,6 +150,36 @@ impl<R: Read> BlobStage<R> {
     /// The typed error behind the last failed read, if any.
     pub fn take_error(&mut self) -> Option<Error> {
         self.error.take()
+    }
+
+    /// The one error a layer reports when reading its uncompressed stream
+    /// failed with `stream_error` (a malformed tar, a limit, a failed read):
+    /// a corrupt or truncated compressed stream is the cause, so it wins.
+    ///
+    /// Decoders read ahead by amounts that depend on how the stored bytes
+    /// arrive (a browser slice, a pipe, a short read), so whether corruption
+    /// past the tar's failure point has been seen yet is an accident of
+    /// reading. To make the answer the same for every driver, a compressed
+    /// blob is decoded on to its end (at most [`Limits::max_layer_bytes`]
+    /// uncompressed bytes in all) before choosing: any decoder error found
+    /// is reported, otherwise `stream_error` is.
+    pub fn settle(&mut self, stream_error: Error, limits: &Limits) -> Error {
+        if let Some(error) = self.error.take() {
+            return error;
+        }
+        if self.compression == Compression::None {
+            return stream_error;
+        }
+        let mut buffer = vec![0u8; 64 * 1024];
+        while self.produced <= limits.max_layer_bytes {
+            match self.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return self.error.take().unwrap_or(stream_error),
+            }
+        }
+        stream_error
     }
 
     /// Reads any stored bytes the decoder left (so the blob digest covers
@@ -201,7 +234,10 @@ fn classify(
 impl<R: Read> Read for BlobStage<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.decoder.read(buf) {
-            Ok(n) => Ok(n),
+            Ok(n) => {
+                self.produced = self.produced.saturating_add(n as u64);
+                Ok(n)
+            }
             Err(e) => {
                 let kind = e.kind();
                 let message = e.to_string();
@@ -385,7 +421,7 @@ pub fn scan_layer<R: Read>(reader: R, plan: &LayerPlan, limits: &Limits) -> Resu
     let mut blob = BlobStage::new(reader, plan, expected_size)?;
     let stream = match index_stream(&mut blob, plan.index, diff_algorithm(plan), limits) {
         Ok(s) => s,
-        Err(e) => return Err(blob.take_error().unwrap_or(e)),
+        Err(e) => return Err(blob.settle(e, limits)),
     };
     let outcome = blob.finish()?;
     Ok(LayerScan::combine(plan, outcome, stream))
@@ -428,7 +464,7 @@ pub fn index_layer<R: Read + Seek>(
     let mut blob = BlobStage::with_stored_hash(buffered, plan, expected_size, false)?;
     let index = match index_entries(&mut blob, plan.index, limits) {
         Ok(index) => index,
-        Err(e) => return Err(blob.take_error().unwrap_or(e)),
+        Err(e) => return Err(blob.settle(e, limits)),
     };
     blob.finish()?;
     Ok(index)
