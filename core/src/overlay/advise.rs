@@ -284,39 +284,52 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
         });
     }
     // Secrets: every layer's shipped entries, visible or not.
-    let visible: std::collections::HashSet<(usize, &str)> = tree
+    let named: Vec<(usize, &super::Change, &str)> = overlay
+        .changes()
         .iter()
-        .filter_map(|e| e.layer.map(|l| (l, e.path.as_str())))
+        .flat_map(|layer| layer.changes.iter().map(move |c| (layer.layer, c)))
+        .filter(|(_, c)| c.kind == EntryKind::File && c.action != ChangeAction::Deleted)
+        .filter_map(|(layer, c)| looks_secret(&c.path).map(|what| (layer, c, what)))
         .collect();
-    for layer in overlay.changes() {
-        for c in &layer.changes {
-            if c.kind != EntryKind::File || c.action == ChangeAction::Deleted {
-                continue;
-            }
-            let Some(what) = looks_secret(&c.path) else {
-                continue;
-            };
-            let still = visible.contains(&(layer.layer, c.path.as_str()));
-            out.push(Advice {
-                kind: AdviceKind::Secret,
-                secret_kind: None,
-                severity: Severity::High,
-                message: if still {
-                    format!("likely {what} {} is in the image", quoted(&c.path))
-                } else {
-                    format!(
-                        "likely {what} {} was deleted later but is still shipped in layer {}; rebuild without it (use build secrets)",
-                        quoted(&c.path),
-                        layer.layer
-                    )
-                },
-                bytes: c.size,
-                evidence: vec![ev(layer.layer, Some(c.path.clone()), c.size, None)],
-            });
-        }
+    let hits = input
+        .content_secrets
+        .iter()
+        .flat_map(|report| report.layers.iter())
+        .flat_map(|layer| layer.hits.iter())
+        .map(|hit| (hit.layer, hit.path.as_str()));
+    let visible = super::Visible::among(
+        &tree,
+        named
+            .iter()
+            .map(|(layer, c, _)| (*layer, c.path.as_str()))
+            .chain(hits),
+    );
+    for (layer, c, what) in named {
+        let still = visible.contains(layer, &c.path);
+        out.push(Advice {
+            kind: AdviceKind::Secret,
+            secret_kind: None,
+            severity: Severity::High,
+            message: if still {
+                format!("likely {what} {} is in the image", quoted(&c.path))
+            } else {
+                format!(
+                    "likely {what} {} was deleted later but is still shipped in layer {}; rebuild without it (use build secrets)",
+                    quoted(&c.path),
+                    layer
+                )
+            },
+            bytes: c.size,
+            evidence: vec![ev(layer, Some(c.path.clone()), c.size, None)],
+        });
     }
     if let Some(report) = input.content_secrets {
-        out.extend(crate::secrets::advice(report, overlay, input.layers));
+        out.extend(crate::secrets::advice(
+            report,
+            &visible,
+            &waste,
+            input.layers,
+        ));
     }
     // Permissions.
     let setuid: Vec<&MergedEntry> = tree

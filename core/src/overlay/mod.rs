@@ -31,6 +31,7 @@ pub mod track;
 mod tree;
 pub mod versions;
 pub mod view;
+pub mod visible;
 pub mod waste;
 
 pub use crate::layer::opener::{LayerOpener, SourceOpener};
@@ -43,6 +44,7 @@ pub use stack::{Overlay, cat_layer_entry, layer_file, read_entry_prefix};
 pub use timeline::{FileTimeline, TimelineStep, timeline};
 pub use versions::{DIFF_SIDE_LIMIT, DiffSide, FileDiff, file_diff, file_versions};
 pub use view::{MergedEntry, PathEvent};
+pub use visible::Visible;
 pub use waste::WasteReport;
 
 use serde::{Deserialize, Serialize};

@@ -4,13 +4,13 @@
 //! it ("written by layer 3, deleted by layer 4, still shipped in layer 3's
 //! blob"); plus one note saying how many files were skipped and why.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::display::quoted;
 use crate::model::LayerInfo;
-use crate::overlay::Overlay;
 use crate::overlay::advise::{Advice, AdviceKind, Evidence, Severity};
 use crate::overlay::changes::RemovalCause;
+use crate::overlay::{Visible, WasteReport};
 
 use super::model::{SecretHit, SecretReport, Skipped};
 use super::stream::PER_FILE;
@@ -27,8 +27,8 @@ fn command(layers: &[LayerInfo], layer: usize) -> Option<String> {
 
 /// How a hit's bytes are reachable, in words, and whether the final
 /// filesystem shows them.
-fn reach(hit: &SecretHit, visible: &HashSet<(usize, &str)>, hidden: &Hidden<'_>) -> (bool, String) {
-    if visible.contains(&(hit.layer, hit.path.as_str())) {
+fn reach(hit: &SecretHit, visible: &Visible, hidden: &Hidden<'_>) -> (bool, String) {
+    if visible.contains(hit.layer, &hit.path) {
         return (
             true,
             format!("written by layer {}, in the final filesystem", hit.layer),
@@ -53,14 +53,15 @@ fn reach(hit: &SecretHit, visible: &HashSet<(usize, &str)>, hidden: &Hidden<'_>)
     )
 }
 
-/// The findings of `report` for the image `overlay` merges.
-pub fn advice(report: &SecretReport, overlay: &Overlay<'_>, layers: &[LayerInfo]) -> Vec<Advice> {
-    let tree = overlay.entries();
-    let waste = overlay.waste();
-    let visible: HashSet<(usize, &str)> = tree
-        .iter()
-        .filter_map(|e| e.layer.map(|l| (l, e.path.as_str())))
-        .collect();
+/// The findings of `report` for an image whose merged tree shows
+/// `visible` (asked about every hit's layer and path) and wastes `waste`
+/// (from [`Overlay::waste`](crate::overlay::Overlay::waste)).
+pub fn advice(
+    report: &SecretReport,
+    visible: &Visible,
+    waste: &WasteReport,
+    layers: &[LayerInfo],
+) -> Vec<Advice> {
     let hidden: Hidden<'_> = waste
         .files
         .iter()
@@ -74,7 +75,7 @@ pub fn advice(report: &SecretReport, overlay: &Overlay<'_>, layers: &[LayerInfo]
         more += layer.more;
         for hit in &layer.hits {
             let kind = hit.redacted.kind;
-            let (reachable, how) = reach(hit, &visible, &hidden);
+            let (reachable, how) = reach(hit, visible, &hidden);
             let mut note = format!("{how}; value {}", hit.redacted.text());
             if let Some(n) = &hit.note {
                 note = format!("{note}; {n}");
