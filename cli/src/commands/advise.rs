@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use layerscope::display::{message, name, text};
 use layerscope::overlay::Overlay;
-use layerscope::overlay::advise::{AdviseInput, advise};
+use layerscope::overlay::advise::{AdviseInput, advise_from};
 use layerscope::secrets::SecretReport;
 
 use super::common::{self, ImageArgs, human_bytes, layer_entries};
@@ -56,8 +56,20 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<ExitCode> {
             common::print_warnings(&layer.warnings);
         }
     }
-    let list = advise(
+    // The merged tree and the waste report are independent: one each on
+    // two threads.
+    let (tree, waste) = std::thread::scope(|scope| {
+        let waste = scope.spawn(|| overlay.waste());
+        let tree = overlay.entries();
+        waste
+            .join()
+            .map(|waste| (tree, waste))
+            .map_err(|_| anyhow::anyhow!("the waste analysis thread panicked"))
+    })?;
+    let list = advise_from(
         &overlay,
+        &tree,
+        &waste,
         &AdviseInput {
             layers: &loaded.report.layers,
             config: &loaded.report.config,

@@ -205,9 +205,19 @@ fn command(layers: &[LayerInfo], layer: usize) -> Option<String> {
 
 /// Produces the advice list, most important first.
 pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
+    advise_from(overlay, &overlay.entries(), &overlay.waste(), input)
+}
+
+/// [`advise`] with the overlay's merged tree ([`Overlay::entries`]) and
+/// waste ([`Overlay::waste`]) already computed: the two are independent, so
+/// a driver with threads can compute them at once.
+pub fn advise_from(
+    overlay: &Overlay<'_>,
+    tree: &[MergedEntry],
+    waste: &super::WasteReport,
+    input: &AdviseInput<'_>,
+) -> Vec<Advice> {
     let mut out = Vec::new();
-    let tree = overlay.entries();
-    let waste = overlay.waste();
     let ev = |layer: usize, path: Option<String>, bytes: u64, note: Option<String>| Evidence {
         layer: Some(layer),
         command: command(input.layers, layer),
@@ -258,7 +268,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
     }
     // Caches in the final tree.
     let mut caches: BTreeMap<&str, Vec<&MergedEntry>> = BTreeMap::new();
-    for e in &tree {
+    for e in tree {
         if e.kind == EntryKind::File {
             if let Some(what) = cache_of(&e.path) {
                 caches.entry(what).or_default().push(e);
@@ -298,7 +308,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
         .flat_map(|layer| layer.hits.iter())
         .map(|hit| (hit.layer, hit.path.as_str()));
     let visible = super::Visible::among(
-        &tree,
+        tree,
         named
             .iter()
             .map(|(layer, c, _)| (*layer, c.path.as_str()))
@@ -327,7 +337,7 @@ pub fn advise(overlay: &Overlay<'_>, input: &AdviseInput<'_>) -> Vec<Advice> {
         out.extend(crate::secrets::advice(
             report,
             &visible,
-            &waste,
+            waste,
             input.layers,
         ));
     }
