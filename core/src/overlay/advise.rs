@@ -306,13 +306,10 @@ pub fn advise_from(
         .iter()
         .flat_map(|report| report.layers.iter())
         .flat_map(|layer| layer.hits.iter())
-        .map(|hit| (hit.layer, hit.path.as_str()));
+        .map(|hit| hit.path.as_str());
     let visible = super::Visible::among(
         tree,
-        named
-            .iter()
-            .map(|(layer, c, _)| (*layer, c.path.as_str()))
-            .chain(hits),
+        named.iter().map(|(_, c, _)| c.path.as_str()).chain(hits),
     );
     for (layer, c, what) in named {
         let still = visible.contains(layer, &c.path);

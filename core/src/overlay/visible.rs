@@ -1,6 +1,7 @@
-//! Which (layer, path) pairs the merged tree still shows as written by that
-//! layer: the question `advise` asks of its few secret candidates, answered
-//! with one pass over the merged tree that hashes no path.
+//! Which layer supplies each of a few paths in the merged tree, to tell
+//! whether a (layer, path) is still visible: the question `advise` asks of
+//! its few secret candidates, answered with one pass over the merged tree
+//! that hashes no path.
 
 use crate::overlay::view::MergedEntry;
 
@@ -14,13 +15,11 @@ pub struct Visible {
 }
 
 impl Visible {
-    /// Looks up every `(layer, path)` of `wanted` in the merged `tree`
-    /// (from [`Overlay::entries`](crate::overlay::Overlay::entries)).
-    pub fn among<'w>(
-        tree: &[MergedEntry],
-        wanted: impl IntoIterator<Item = (usize, &'w str)>,
-    ) -> Visible {
-        let mut paths: Vec<&str> = wanted.into_iter().map(|(_, path)| path).collect();
+    /// Looks up every path of `wanted` in the merged `tree` (from
+    /// [`Overlay::entries`](crate::overlay::Overlay::entries)), keeping the
+    /// layer that supplies it.
+    pub fn among<'w>(tree: &[MergedEntry], wanted: impl IntoIterator<Item = &'w str>) -> Visible {
+        let mut paths: Vec<&str> = wanted.into_iter().collect();
         paths.sort_unstable();
         paths.dedup();
         let mut found = Vec::new();
@@ -38,7 +37,7 @@ impl Visible {
     }
 
     /// Whether the final filesystem shows `path` as written by `layer`
-    /// (only answered for the pairs given to [`Visible::among`]).
+    /// (only answered for the paths given to [`Visible::among`]).
     pub fn contains(&self, layer: usize, path: &str) -> bool {
         self.found
             .binary_search_by(|(p, l)| (p.as_str(), *l).cmp(&(path, layer)))
@@ -65,15 +64,7 @@ mod tests {
         ];
         let overlay = Overlay::new(&[&base[..], &top[..]]);
         let tree = overlay.entries();
-        let visible = Visible::among(
-            &tree,
-            [
-                (1, "etc/key.pem"),
-                (0, "etc/key.pem"),
-                (1, "root/.aws/credentials"),
-                (1, "gone"),
-            ],
-        );
+        let visible = Visible::among(&tree, ["etc/key.pem", "root/.aws/credentials", "gone"]);
         assert!(visible.contains(1, "etc/key.pem"));
         assert!(!visible.contains(0, "etc/key.pem"), "replaced by layer 1");
         assert!(visible.contains(1, "root/.aws/credentials"));

@@ -54,7 +54,7 @@ fn reach(hit: &SecretHit, visible: &Visible, hidden: &Hidden<'_>) -> (bool, Stri
 }
 
 /// The findings of `report` for an image whose merged tree shows
-/// `visible` (asked about every hit's layer and path) and wastes `waste`
+/// `visible` (asked about every hit's path) and wastes `waste`
 /// (from [`Overlay::waste`](crate::overlay::Overlay::waste)).
 pub fn advice(
     report: &SecretReport,
